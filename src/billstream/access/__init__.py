@@ -1,0 +1,1 @@
+"""Access: API keys scoped to tenants (users, roles and audit arrive with their issue)."""

@@ -1,0 +1,1 @@
+"""Accounts: parties billed, their hierarchy, and the phone-number inventory."""

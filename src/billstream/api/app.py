@@ -1,0 +1,33 @@
+"""The FastAPI application: every domain router under /v1, problem details for every error."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from billstream import __version__
+from billstream.access.api import router as api_keys_router
+from billstream.accounts.api import accounts as accounts_router
+from billstream.accounts.api import numbers as numbers_router
+from billstream.api import problems
+from billstream.bootstrap import Runtime
+from billstream.tenants.api import router as tenants_router
+
+DESCRIPTION = """\
+billstream's REST API. Authenticate with an API key: `Authorization: Bearer bsk_…`.
+
+* Every POST takes an `Idempotency-Key` header: a retry returns the first response.
+* Every list is cursor-paginated: pass `next_cursor` back as `cursor`.
+* Every error is an RFC 9457 problem (`application/problem+json`) with a stable `code` and the
+  offending `field`.
+"""
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(title="billstream", version=__version__, description=DESCRIPTION)
+    app.state.runtime = runtime
+    v1 = APIRouter(prefix="/v1")
+    for router in (tenants_router, accounts_router, numbers_router, api_keys_router):
+        v1.include_router(router)
+    app.include_router(v1)
+    problems.install(app)
+    return app

@@ -1,0 +1,130 @@
+"""The route class of every /v1 route: one transaction per request, auth, idempotency.
+
+The edge owns the transaction: the request commits once if the handler answered below 400,
+and rolls back otherwise. A POST with an `Idempotency-Key` header stores its response in the
+same transaction, so a retry gets the first response and never a second effect; the same key
+with another body is refused (422), and a key whose first request is still running or that
+raced another is refused (409).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from billstream.access.service import authenticate
+from billstream.api.models import IdempotencyRecord
+from billstream.core.errors import AuthenticationError, ConflictError, ErrorCode, InvalidInputError
+from billstream.core.ids import new_id
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+MAX_KEY_LENGTH = 255
+
+
+def _token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("send an API key as `Authorization: Bearer <key>`")
+    return token.strip()
+
+
+async def _request_hash(request: Request) -> str:
+    body = await request.body()
+    digest = hashlib.sha256()
+    for part in (request.method, request.url.path, request.url.query):
+        digest.update(part.encode() + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _stored(session: Session, api_key_id: str, key: str) -> IdempotencyRecord | None:
+    return session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key
+        )
+    )
+
+
+def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
+    if record.request_hash != request_hash:
+        raise InvalidInputError(
+            "this Idempotency-Key was used with another request; use a new key",
+            code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            field="Idempotency-Key",
+        )
+    return Response(
+        record.response_body,
+        status_code=record.status_code,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+class TransactionalRoute(APIRoute):
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            runtime = request.app.state.runtime
+            with runtime.session_factory() as session:
+                try:
+                    return await _run(request, session, handler, runtime.pepper)
+                except BaseException:
+                    await run_in_threadpool(session.rollback)
+                    raise
+
+        return run
+
+
+async def _run(request: Request, session: Session, handler: Handler, pepper: bytes) -> Response:
+    token = _token(request)
+    api_key, scope = await run_in_threadpool(authenticate, session, pepper=pepper, token=token)
+    request.state.session, request.state.scope, request.state.api_key = session, scope, api_key
+    key = request.headers.get("idempotency-key") if request.method == "POST" else None
+    request_hash = ""
+    if key is not None:
+        if not 1 <= len(key) <= MAX_KEY_LENGTH:
+            raise InvalidInputError(
+                "an Idempotency-Key is 1-255 characters", field="Idempotency-Key"
+            )
+        request_hash = await _request_hash(request)
+        record = await run_in_threadpool(_stored, session, api_key.id, key)
+        if record is not None:
+            await run_in_threadpool(session.rollback)
+            return _replay(record, request_hash)
+    response = await handler(request)
+    if response.status_code >= 400:
+        await run_in_threadpool(session.rollback)
+        return response
+    if key is not None:
+        session.add(
+            IdempotencyRecord(
+                id=new_id("idk"),
+                api_key_id=api_key.id,
+                key=key,
+                request_hash=request_hash,
+                status_code=response.status_code,
+                response_body=bytes(response.body).decode(),
+                created_at=request.app.state.runtime.clock.now(),
+            )
+        )
+    try:
+        await run_in_threadpool(session.commit)
+    except IntegrityError:
+        if key is None:
+            raise
+        raise ConflictError(
+            "another request with this Idempotency-Key is in progress or done",
+            code=ErrorCode.IDEMPOTENCY_KEY_IN_USE,
+            field="Idempotency-Key",
+        ) from None
+    return response

@@ -1,0 +1,40 @@
+"""Time comes from a `Clock`, never from the wall directly, so any scenario runs at any date."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FakeClock:
+    """A clock that stands still until told to move. Used by tests and the demo."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = ensure_utc(start)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, instant: datetime) -> None:
+        self._now = ensure_utc(instant)
+
+    def advance(self, delta: timedelta) -> None:
+        self._now = self._now + delta
+
+
+def ensure_utc(instant: datetime) -> datetime:
+    """Refuse naive datetimes; convert aware ones to UTC."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"naive datetime {instant.isoformat()} has no time zone")
+    return instant.astimezone(UTC)

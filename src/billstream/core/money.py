@@ -1,0 +1,173 @@
+"""Exact money: a `Decimal` amount with its ISO 4217 currency.
+
+Amounts are never binary floats. Arithmetic keeps full precision; rounding happens once,
+half-up, at named boundaries (`Money.round`, `round_line`), to the currency's minor unit
+(from Babel's ISO 4217 data) or to an explicit number of places (a tenant option, e.g. 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from babel.numbers import get_currency_precision, list_currencies
+
+from billstream.core.errors import InvalidInputError
+
+__all__ = ["Money", "allocate", "minor_unit", "quantize", "round_line", "validate_currency"]
+
+
+@lru_cache(maxsize=1)
+def _known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def validate_currency(code: str, *, field: str = "currency") -> str:
+    """Return `code` upper-cased if it is an ISO 4217 currency Babel knows, else refuse it."""
+    normal = code.strip().upper() if isinstance(code, str) else ""
+    if normal not in _known_currencies():
+        raise InvalidInputError(f"{code!r} is not an ISO 4217 currency code", field=field)
+    return normal
+
+
+@lru_cache(maxsize=512)
+def minor_unit(currency: str) -> int:
+    """Number of decimal places of the currency's minor unit (USD 2, JPY 0, BHD 3)."""
+    return int(get_currency_precision(validate_currency(currency)))
+
+
+def quantize(amount: Decimal, places: int) -> Decimal:
+    """Round `amount` half-up to `places` decimal places."""
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _to_decimal(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"money amounts are Decimal, int or str, not {type(value).__name__}")
+    return Decimal(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An exact amount in one currency. Refuses to mix currencies and refuses floats."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        amount = _to_decimal(self.amount)
+        if not amount.is_finite():
+            raise InvalidInputError("a money amount must be a finite number", field="amount")
+        object.__setattr__(self, "amount", amount)
+        object.__setattr__(self, "currency", validate_currency(self.currency))
+
+    @classmethod
+    def of(cls, amount: Decimal | int | str, currency: str) -> Money:
+        return cls(_to_decimal(amount), currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal(0), currency)
+
+    @classmethod
+    def total(cls, items: Iterable[Money], currency: str) -> Money:
+        """Sum `items`, all in `currency`; the sum of nothing is zero."""
+        result = cls.zero(currency)
+        for item in items:
+            result = result + item
+        return result
+
+    def _same_currency(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise InvalidInputError(
+                f"cannot combine {self.currency} with {other.currency}", field="currency"
+            )
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __mul__(self, factor: Decimal | int) -> Money:
+        return Money(self.amount * _to_decimal(factor), self.currency)
+
+    __rmul__ = __mul__
+
+    def __lt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount >= other.amount
+
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+    def round(self, places: int | None = None) -> Money:
+        """Round half-up to `places`, by default the currency's minor unit."""
+        return Money(
+            quantize(self.amount, minor_unit(self.currency) if places is None else places),
+            self.currency,
+        )
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+def round_line(money: Money, places: int | None = None) -> Money:
+    """The one rounding of an invoice or charge line: half-up to the tenant's precision."""
+    return money.round(places)
+
+
+def allocate(
+    total: Money, weights: Sequence[Decimal | int], places: int | None = None
+) -> list[Money]:
+    """Split `total` across `weights` so that the parts sum to `total` exactly.
+
+    Each part is rounded half-up-free by the largest-remainder method: parts are first
+    truncated toward zero to `places` (the currency's minor unit by default), then the
+    remaining units go one each to the parts with the largest remainders (earliest first on
+    ties). `total` must already be a multiple of the unit.
+    """
+    places = minor_unit(total.currency) if places is None else places
+    unit = Decimal(1).scaleb(-places)
+    if total.amount != quantize(total.amount, places):
+        raise InvalidInputError(f"{total} has more than {places} decimal places", field="total")
+    clean = [_to_decimal(w) for w in weights]
+    if not clean:
+        raise InvalidInputError("allocation needs at least one weight", field="weights")
+    if any(w < 0 for w in clean) or sum(clean) <= 0:
+        raise InvalidInputError(
+            "allocation weights must be >= 0 with a positive sum", field="weights"
+        )
+    units = int(total.amount / unit)
+    weight_sum = sum(clean)
+    sign = -1 if units < 0 else 1
+    exact = [abs(units) * w / weight_sum for w in clean]
+    floors = [int(e) for e in exact]
+    left = abs(units) - sum(floors)
+    order = sorted(range(len(clean)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [Money(sign * n * unit, total.currency) for n in floors]

@@ -1,0 +1,1 @@
+"""Alembic migrations. Run them with `billstream db upgrade` (see `billstream.db.migrate`)."""

@@ -1,0 +1,1 @@
+"""Tenants: the tree of companies and brands, their settings and branding."""
