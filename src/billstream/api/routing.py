@@ -120,10 +120,12 @@ async def _run(request: Request, session: Session, handler: Handler, pepper: byt
     try:
         await run_in_threadpool(session.commit)
     except IntegrityError:
-        if key is None:
+        await run_in_threadpool(session.rollback)
+        if key is None or await run_in_threadpool(_stored, session, api_key.id, key) is None:
             raise
         raise ConflictError(
-            "another request with this Idempotency-Key is in progress or done",
+            "another request with this Idempotency-Key ran at the same time; retry to get its "
+            "response",
             code=ErrorCode.IDEMPOTENCY_KEY_IN_USE,
             field="Idempotency-Key",
         ) from None
