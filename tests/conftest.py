@@ -145,5 +145,10 @@ def runtime(
     engine: Engine, session_factory: sessionmaker[Session], clock: FakeClock, tmp_path: Path
 ) -> Runtime:
     settings = Settings(data_dir=tmp_path, database_url=str(engine.url))
-    return Runtime(settings=settings, engine=engine, session_factory=session_factory,
-                   clock=clock, pepper=PEPPER)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        clock=clock,
+        pepper=PEPPER,
+    )

@@ -28,8 +28,14 @@ def make_tenant(
     name = settings.pop("name", f"Tenant {n}")
     if parent is None:
         settings.setdefault("currency", "USD")
-    return create_tenant(session, clock=clock, slug=slug, name=name,
-                         parent_id=parent.id if parent else None, settings=settings)
+    return create_tenant(
+        session,
+        clock=clock,
+        slug=slug,
+        name=name,
+        parent_id=parent.id if parent else None,
+        settings=settings,
+    )
 
 
 def scope_of(session: Session, tenant: Tenant) -> TenantScope:
@@ -39,8 +45,14 @@ def scope_of(session: Session, tenant: Tenant) -> TenantScope:
 def make_api_key(
     session: Session, clock: Clock, tenant: Tenant, *, include_descendants: bool = False
 ) -> CreatedKey:
-    return create_api_key(session, clock=clock, pepper=PEPPER, tenant_id=tenant.id,
-                          name="test key", include_descendants=include_descendants)
+    return create_api_key(
+        session,
+        clock=clock,
+        pepper=PEPPER,
+        tenant_id=tenant.id,
+        name="test key",
+        include_descendants=include_descendants,
+    )
 
 
 def make_account(session: Session, clock: Clock, tenant: Tenant, **fields: Any) -> Account:
@@ -50,15 +62,27 @@ def make_account(session: Session, clock: Clock, tenant: Tenant, **fields: Any) 
 
 
 def make_number(session: Session, clock: Clock, tenant: Tenant, number: str) -> PhoneNumber:
-    [added] = accounts.add_numbers(session, clock=clock, scope=scope_of(session, tenant),
-                                   tenant_id=tenant.id, numbers=[number])
+    [added] = accounts.add_numbers(
+        session, clock=clock, scope=scope_of(session, tenant), tenant_id=tenant.id, numbers=[number]
+    )
     return added
 
 
 def assign(
-    session: Session, clock: Clock, number: PhoneNumber, account: Account, valid_from: datetime,
+    session: Session,
+    clock: Clock,
+    number: PhoneNumber,
+    account: Account,
+    valid_from: datetime,
     valid_to: datetime | None = None,
 ) -> NumberAssignment:
     tenant_scope = operator_scope(session, number.tenant_id)
-    return accounts.assign_number(session, clock=clock, scope=tenant_scope, number_id=number.id,
-                                  account_id=account.id, valid_from=valid_from, valid_to=valid_to)
+    return accounts.assign_number(
+        session,
+        clock=clock,
+        scope=tenant_scope,
+        number_id=number.id,
+        account_id=account.id,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )

@@ -25,7 +25,6 @@ class Settings(BaseSettings):
         default=None,
         description="Pepper for API-key hashes. Unset: generated once into data_dir/secret.key.",
     )
-    page_size_max: int = Field(default=500, ge=1)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

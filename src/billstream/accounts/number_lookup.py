@@ -26,9 +26,12 @@ def holders_at(queries: pl.DataFrame, assignments: pl.DataFrame) -> pl.DataFrame
     """Add to each (number, at) row the assignment in force then, or nulls.
 
     Assignments are half-open ``[valid_from, valid_to)`` (``valid_to`` null: open-ended) and
-    never overlap for one number, so the candidate for an instant is the latest assignment of
-    that number starting at or before it; it holds if it has not ended by then. Row order
-    and any extra columns of `queries` are kept.
+    never overlap for one number within one tenant, so the candidate for an instant is the
+    tenant's latest assignment of that number starting at or before it; it holds if it has
+    not ended by then. The same number may be in several tenants' inventories, each with its
+    own history, so each tenant's history is matched separately; a row that two tenants'
+    assignments both claim is ambiguous and gets nulls rather than a guess. Row order and any
+    extra columns of `queries` are kept.
 
     >>> from datetime import datetime, UTC
     >>> q = pl.DataFrame({"number": ["+15550100"], "at": [datetime(2026, 1, 5, tzinfo=UTC)]})
@@ -38,24 +41,29 @@ def holders_at(queries: pl.DataFrame, assignments: pl.DataFrame) -> pl.DataFrame
     >>> holders_at(q, a)["account_id"].to_list()
     ['acc_1']
     """
-    queries = queries.with_columns(
+    numbered = queries.with_columns(
         pl.col("number").cast(pl.String), pl.col("at").cast(pl.Datetime("us", "UTC"))
+    ).with_row_index("_row")
+    candidates = (
+        assignments.select(list(ASSIGNMENT_SCHEMA))
+        .cast(ASSIGNMENT_SCHEMA)
+        .with_columns(pl.col("tenant_id").alias("_tenant"))
+        .sort("valid_from")
     )
-    ordered = queries.with_row_index("_row").sort("at")
-    candidates = assignments.select(list(ASSIGNMENT_SCHEMA)).cast(ASSIGNMENT_SCHEMA)
-    joined = ordered.join_asof(
-        candidates.sort("valid_from"),
+    per_tenant = numbered.select("_row", "number", "at").join(
+        candidates.select("number", "_tenant").unique(), on="number", how="inner"
+    )
+    joined = per_tenant.sort("at").join_asof(
+        candidates,
         left_on="at",
         right_on="valid_from",
-        by="number",
+        by=["number", "_tenant"],
         strategy="backward",
         check_sortedness=False,
     )
-    in_force = pl.col("valid_to").is_null() | (pl.col("at") < pl.col("valid_to"))
-    return (
-        joined.with_columns(
-            [pl.when(in_force).then(pl.col(c)).otherwise(None).alias(c) for c in RESULT_COLUMNS]
-        )
-        .sort("_row")
-        .drop("_row", "valid_from", "valid_to")
+    in_force = pl.col("valid_from").is_not_null() & (
+        pl.col("valid_to").is_null() | (pl.col("at") < pl.col("valid_to"))
     )
+    held = joined.filter(in_force).select("_row", *RESULT_COLUMNS)
+    unambiguous = held.filter(pl.len().over("_row") == 1)
+    return numbered.join(unambiguous, on="_row", how="left").sort("_row").drop("_row")

@@ -11,12 +11,16 @@ from billstream.accounts.models import BillingCycle
 from billstream.core.errors import InvalidInputError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# CLDR territories with two letters that are not countries: groupings, pseudo-locales, unknown.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
 
 
 @lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
     codes = (str(code) for code in Locale("en").territories)
-    return frozenset(code for code in codes if len(code) == 2 and code.isalpha())
+    return frozenset(
+        code for code in codes if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    )
 
 
 def check_country(code: str, *, field: str) -> str:

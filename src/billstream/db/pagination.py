@@ -12,6 +12,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from billstream.core.errors import ErrorCode, InvalidInputError
+from billstream.core.ids import is_id
 
 T = TypeVar("T")
 
@@ -27,13 +28,19 @@ def encode_cursor(last_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
+    """The id a cursor from `encode_cursor` holds; anything else is refused."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode()).decode()
+        last_id = base64.urlsafe_b64decode(padded.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
+        last_id = ""
+    # The decoder skips characters outside its alphabet, so garbage can decode to something:
+    # only a cursor that is exactly the encoding of an id is one this API issued.
+    if not is_id(last_id) or encode_cursor(last_id) != cursor:
         raise InvalidInputError(
             "cursor is not one this API issued", code=ErrorCode.INVALID_CURSOR, field="cursor"
-        ) from None
+        )
+    return last_id
 
 
 def paginate(

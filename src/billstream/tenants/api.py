@@ -61,7 +61,8 @@ def create_tenant(ctx: Context, body: TenantCreate) -> TenantOut:
         name=body.name,
         settings=settings,
     )
-    return tenant_out(ctx.session, ctx.scope, tenant)
+    # The caller's scope was computed before this tenant existed.
+    return tenant_out(ctx.session, ctx.scope.with_new_descendant(tenant.id), tenant)
 
 
 @router.get("/{tenant_id}", summary="A tenant with its settings resolved down the tree")

@@ -30,6 +30,12 @@ class TenantScope:
     def allows(self, tenant_id: str) -> bool:
         return tenant_id in self.tenant_ids
 
+    def with_new_descendant(self, tenant_id: str) -> TenantScope:
+        """This scope, grown by a tenant created below it after the scope was computed."""
+        if not self.includes_descendants:
+            raise ValueError("only a scope with descendants grows with new tenants")
+        return TenantScope(self.home, self.tenant_ids | {tenant_id}, includes_descendants=True)
+
     def require(self, tenant_id: str, *, field: str = "tenant_id") -> str:
         if tenant_id not in self.tenant_ids:
             raise NotFoundError(f"tenant {tenant_id} not found", field=field)

@@ -50,6 +50,9 @@ def _checked(name: str, value: Any) -> Any:
         return check_color(value, field=name)
     if isinstance(value, str) and not value.strip() and name == "name":
         raise InvalidInputError("a name cannot be empty", field=name)
+    limit = getattr(Tenant.__table__.c[name].type, "length", None)
+    if isinstance(value, str) and limit is not None and len(value) > limit:
+        raise InvalidInputError(f"at most {limit} characters", field=name)
     return value
 
 
@@ -68,7 +71,8 @@ def create_tenant(
     unknown = set(settings or {}) - set(SETTING_FIELDS)
     if unknown:
         raise InvalidInputError("unknown tenant setting", field=sorted(unknown)[0])
-    if not name.strip():
+    name = _checked("name", name.strip()) or ""
+    if not name:
         raise InvalidInputError("a name cannot be empty", field="name")
     if parent_id is None:
         if scope is not None:
@@ -100,7 +104,7 @@ def create_tenant(
         id=new_id("ten"),
         parent_id=parent_id,
         slug=slug,
-        name=name.strip(),
+        name=name,
         created_at=now,
         updated_at=now,
         **values,

@@ -45,7 +45,7 @@ def check_invoice_format(fmt: str) -> str:
         raise InvalidInputError("the invoice format must contain {seq}", field="invoice_format")
     try:
         fmt.format(prefix="P", year=2026, seq=1)
-    except (KeyError, IndexError, ValueError) as exc:
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
         raise InvalidInputError(
             f"the invoice format may use only {{prefix}}, {{year}} and {{seq}}: {exc}",
             field="invoice_format",

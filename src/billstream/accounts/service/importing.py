@@ -97,6 +97,7 @@ def import_accounts(
     nodes = {a.id: AccountNode(a.id, a.parent_id, a.self_paying) for a in stored.values()}
     currency_of = {a.id: a.currency for a in stored.values()}
     id_of = {ext: a.id for ext, a in stored.items()}
+    in_file: set[str] = set()
     report = ImportReport()
     creates: list[dict[str, Any]] = []
     now = clock.now()
@@ -110,10 +111,11 @@ def import_accounts(
                 raise BillstreamError(
                     "every imported row needs an external_id", field="external_id"
                 )
-            if ext in id_of and ext not in stored:
+            if ext in in_file:
                 raise BillstreamError(
                     "this external_id appears twice in the file", field="external_id"
                 )
+            in_file.add(ext)
             parent_ext = values.pop("parent_external_id", None)
             parent_id = id_of.get(parent_ext) if parent_ext else None
             if parent_ext and parent_id is None:
@@ -192,6 +194,8 @@ def _update_row(
         raise BillstreamError(
             "the parent differs from the stored one; use account move", field="parent_external_id"
         )
+    if "currency" in values:
+        values["currency"] = validate_currency(values["currency"])
     for fixed in ("billing_mode", "currency"):
         if fixed in values and values.pop(fixed) != getattr(account, fixed):
             raise BillstreamError(
@@ -201,8 +205,8 @@ def _update_row(
     data = AccountUpdate.model_validate(values)
     changes = checked_fields(data.model_dump(exclude_unset=True), locale=locale)
     if "billing_cycle" in changes or "billing_day" in changes:
-        changes["billing_day"] = check_billing_day(
-            changes.get("billing_cycle", account.billing_cycle), changes.get("billing_day")
-        )
+        cycle = changes.get("billing_cycle", account.billing_cycle)
+        kept_day = account.billing_day if cycle == account.billing_cycle else None
+        changes["billing_day"] = check_billing_day(cycle, changes.get("billing_day", kept_day))
     diff = {k: v for k, v in changes.items() if getattr(account, k) != v}
     return diff or None

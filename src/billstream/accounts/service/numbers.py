@@ -212,7 +212,8 @@ def number_holders(session: Session, *, scope: TenantScope, queries: pl.DataFram
 
     One query loads every assignment of the scope that overlaps the frame's time span; the
     match itself is the pure as-of join `holders_at`. Adds `assignment_id`, `tenant_id`,
-    `account_id` and `subscription_id` (null where nobody held the number).
+    `account_id` and `subscription_id` (null where nobody held the number, or where two
+    tenants of the scope held the same number at that instant).
     """
     if queries.is_empty():
         return holders_at(queries, pl.DataFrame(schema=ASSIGNMENT_SCHEMA))

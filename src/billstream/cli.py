@@ -1,0 +1,408 @@
+"""The `billstream` command: database, tenants, API keys, account import, server and demo.
+
+Every command builds the runtime with `bootstrap()` (settings from ``BILLSTREAM_*``), works
+in one session and commits once at the end; any error rolls everything back. An expected
+error (a `BillstreamError`, a missing or unreadable file, a database error) prints one red
+line, ``error: <field>: <reason>``, and exits with code 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from alembic.util.exc import CommandError
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.orm import Session
+
+from billstream.access.service import create_api_key
+from billstream.accounts.service import ImportReport, import_accounts
+from billstream.bootstrap import Runtime, bootstrap
+from billstream.core.clock import Clock, FakeClock
+from billstream.core.errors import BillstreamError, InvalidInputError, NotFoundError
+from billstream.db import migrate
+from billstream.tenants.models import Tenant
+from billstream.tenants.service import (
+    all_tenants,
+    create_tenant,
+    find_tenant,
+    operator_scope,
+    resolved_settings,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+PIPE_WIDTH = 200  # output width when stdout is not a terminal (logs, pipes, tests)
+
+app = typer.Typer(
+    name="billstream",
+    help="billstream: billing and revenue management for communications and subscriptions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets (the pepper, tokens)
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Tenants: the parent company and its brands.", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys for the REST API.", no_args_is_help=True)
+account_app = typer.Typer(help="Customer, vendor and reseller accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(account_app, name="account")
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A Rich console for this invocation: terminal width on a terminal, wide in a pipe."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else PIPE_WIDTH)
+
+
+EXPECTED_ERRORS = (
+    BillstreamError,  # a domain error: field and reason
+    OSError,  # a file that is missing or unreadable
+    DBAPIError,  # the database refused or is unreachable
+    ArgumentError,  # BILLSTREAM_DATABASE_URL is not a URL SQLAlchemy can use
+    ValidationError,  # a BILLSTREAM_* setting is malformed
+    CommandError,  # Alembic: an unknown revision
+)
+
+
+def describe(exc: Exception) -> str:
+    """One line saying what went wrong, naming the field or file where known."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        name = "BILLSTREAM_" + "_".join(str(part) for part in first["loc"]).upper()
+        return f"{name}: {first['msg']}"
+    if isinstance(exc, ArgumentError):
+        return f"database URL: {exc}"
+    if isinstance(exc, CommandError):
+        return f"revision: {exc}"
+    if isinstance(exc, DBAPIError):
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+            reason += " (run `billstream db upgrade` first)"
+        return f"database: {reason}"
+    return str(exc)
+
+
+def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn an expected error into one red line on stderr and exit code 1, no traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except EXPECTED_ERRORS as exc:
+            console(stderr=True).print(
+                f"error: {describe(exc)}",
+                style="red",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(1) from None
+
+    return run
+
+
+@contextmanager
+def command_runtime(*, clock: Clock | None = None) -> Iterator[Runtime]:
+    runtime = bootstrap(clock=clock)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@contextmanager
+def unit_of_work(*, clock: Clock | None = None) -> Iterator[tuple[Runtime, Session]]:
+    """The runtime and one session, committed once at the end, rolled back on any error."""
+    with command_runtime(clock=clock) as runtime, runtime.session_factory() as session:
+        try:
+            yield runtime, session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def tenant_ref(session: Session, ref: str, *, option: str) -> Tenant:
+    """The tenant an option names by slug or id; an unknown one is blamed on that option."""
+    try:
+        return find_tenant(session, ref)
+    except NotFoundError as exc:
+        raise NotFoundError(exc.detail, field=option) from None
+
+
+def database_label(runtime: Runtime) -> str:
+    return make_url(runtime.settings.resolved_database_url()).render_as_string(hide_password=True)
+
+
+# --- db ----------------------------------------------------------------------------------
+
+
+def show_revision(runtime: Runtime) -> None:
+    current, head = migrate.current_revision(runtime.engine), migrate.head_revision()
+    where = "head" if current == head else f"head is {head}"
+    console().print(f"database {database_label(runtime)} at revision {current or 'none'} ({where})")
+
+
+@db_app.command("upgrade")
+@fails_cleanly
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Migrate the database up to REVISION (default: the latest)."""
+    with command_runtime() as runtime:
+        migrate.upgrade(runtime.engine, revision)
+        show_revision(runtime)
+
+
+@db_app.command("downgrade")
+@fails_cleanly
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision; `base` empties the database.")],
+) -> None:
+    """Migrate the database down to REVISION."""
+    with command_runtime() as runtime:
+        migrate.downgrade(runtime.engine, revision)
+        show_revision(runtime)
+
+
+@db_app.command("current")
+@fails_cleanly
+def db_current() -> None:
+    """Show the database's revision and the latest one."""
+    with command_runtime() as runtime:
+        show_revision(runtime)
+
+
+# --- tenants -----------------------------------------------------------------------------
+
+
+@tenant_app.command("create")
+@fails_cleanly
+def tenant_create(
+    slug: Annotated[str, typer.Argument(help="Short unique name, e.g. northwind-uk.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    parent: Annotated[str | None, typer.Option(help="Parent tenant (slug or id).")] = None,
+    currency: Annotated[str | None, typer.Option(help="ISO 4217, e.g. USD.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA, e.g. Europe/London.")] = None,
+    locale: Annotated[str | None, typer.Option(help="e.g. en_GB.")] = None,
+    invoice_prefix: Annotated[str | None, typer.Option(help="e.g. INV-.")] = None,
+    invoice_format: Annotated[str | None, typer.Option(help="{prefix}, {year}, {seq}.")] = None,
+    line_precision: Annotated[int | None, typer.Option(help="Places per line.")] = None,
+    brand_name: Annotated[str | None, typer.Option()] = None,
+    brand_address: Annotated[str | None, typer.Option()] = None,
+    brand_logo_url: Annotated[str | None, typer.Option()] = None,
+    brand_primary_color: Annotated[str | None, typer.Option(help="#RRGGBB.")] = None,
+    brand_accent_color: Annotated[str | None, typer.Option(help="#RRGGBB.")] = None,
+    brand_footer: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a tenant; settings left out are inherited from the parent."""
+    overrides = {
+        "currency": currency,
+        "timezone": timezone,
+        "locale": locale,
+        "invoice_prefix": invoice_prefix,
+        "invoice_format": invoice_format,
+        "line_precision": line_precision,
+        "brand_name": brand_name,
+        "brand_address": brand_address,
+        "brand_logo_url": brand_logo_url,
+        "brand_primary_color": brand_primary_color,
+        "brand_accent_color": brand_accent_color,
+        "brand_footer": brand_footer,
+    }
+    with unit_of_work() as (runtime, session):
+        parent_id = tenant_ref(session, parent, option="parent").id if parent else None
+        tenant = create_tenant(
+            session,
+            clock=runtime.clock,
+            slug=slug,
+            name=name,
+            parent_id=parent_id,
+            settings={k: v for k, v in overrides.items() if v is not None},
+        )
+        settings = resolved_settings(session, tenant.id)
+    console().print(
+        f"created tenant {tenant.slug} ({tenant.id}): {settings.currency}, "
+        f"{settings.timezone}, {settings.locale}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@tenant_app.command("list")
+@fails_cleanly
+def tenant_list() -> None:
+    """List every tenant with the settings in force for it."""
+    table = Table("slug", "name", "parent", "currency", "time zone", "locale", "id")
+    with unit_of_work() as (_runtime, session):
+        tenants = all_tenants(session)
+        slug_of = {t.id: t.slug for t in tenants}
+        for tenant in tenants:
+            settings = resolved_settings(session, tenant.id)
+            parent = slug_of.get(tenant.parent_id, "") if tenant.parent_id else ""
+            table.add_row(
+                tenant.slug,
+                tenant.name,
+                parent,
+                settings.currency,
+                settings.timezone,
+                settings.locale,
+                tenant.id,
+            )
+    console().print(table)
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+
+@apikey_app.command("create")
+@fails_cleanly
+def apikey_create(
+    tenant: Annotated[str, typer.Option(help="The key's tenant (slug or id).")],
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "cli",
+    descendants: Annotated[
+        bool, typer.Option("--descendants", help="Also reach the tenant's sub-tenants.")
+    ] = False,
+) -> None:
+    """Create an API key. The token goes alone to stdout, notes to stderr."""
+    with unit_of_work() as (runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        created = create_api_key(
+            session,
+            clock=runtime.clock,
+            pepper=runtime.pepper,
+            tenant_id=target.id,
+            name=name,
+            include_descendants=descendants,
+        )
+    reach = "and its sub-tenants" if descendants else "only"
+    notes = console(stderr=True)
+    notes.print(f"API key {created.key.id} for tenant {target.slug} {reach}.", markup=False)
+    notes.print(
+        "Copy the token now: it is shown once and only its hash is stored.",
+        style="yellow",
+        markup=False,
+    )
+    typer.echo(created.token)
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+@contextmanager
+def csv_rows(path: Path) -> Iterator[Iterator[dict[str, Any]]]:
+    """The rows of a UTF-8 CSV file (a BOM is allowed) as dicts keyed by its header."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        try:
+            if not reader.fieldnames:
+                raise InvalidInputError("the file is empty; expected a header row", field=str(path))
+            yield iter(reader)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise InvalidInputError(
+                f"not a readable UTF-8 CSV file: {exc}", field=str(path)
+            ) from None
+
+
+def show_import_report(report: ImportReport) -> None:
+    out = console()
+    summary = Table("rows", "created", "updated", "unchanged", "rejected", title="Account import")
+    counts = (report.rows, report.created, report.updated, report.unchanged, report.rejected)
+    summary.add_row(*(str(n) for n in counts))
+    out.print(summary)
+    if report.errors:
+        rejects = Table("line", "external_id", "field", "reason", title="Rejected rows")
+        for error in report.errors:
+            rejects.add_row(
+                str(error.line), error.external_id or "", error.field or "", error.reason
+            )
+        out.print(rejects)
+
+
+@account_app.command("import")
+@fails_cleanly
+def account_import(
+    file: Annotated[Path, typer.Argument(help="CSV file with a header row.")],
+    tenant: Annotated[str, typer.Option(help="The accounts' tenant (slug or id).")],
+) -> None:
+    """Create or update accounts from a CSV file, matched by external_id.
+
+    Rejected rows are listed and the rest are imported (exit 0). The exit code is 1 only
+    when nothing could be imported: an unreadable file or every row rejected.
+    """
+    with csv_rows(file) as rows, unit_of_work() as (runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        report = import_accounts(
+            session,
+            clock=runtime.clock,
+            scope=operator_scope(session, target.id),
+            tenant_id=target.id,
+            rows=rows,
+        )
+    show_import_report(report)
+    if report.rows and report.rejected == report.rows:
+        raise InvalidInputError(
+            f"all {report.rows} rows were rejected; nothing was imported", field=str(file)
+        )
+
+
+# --- server and demo ---------------------------------------------------------------------
+
+
+@app.command("serve")
+@fails_cleanly
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the REST API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from billstream.api.app import create_app
+
+    with command_runtime() as runtime:
+        current, head = migrate.current_revision(runtime.engine), migrate.head_revision()
+        if current != head:
+            raise InvalidInputError(
+                f"at revision {current or 'none'}, not {head}; run `billstream db upgrade` first",
+                field="database",
+            )
+        console().print(
+            f"billstream API on http://{host}:{port}/v1 - OpenAPI docs at http://{host}:{port}/docs",
+            markup=False,
+            highlight=False,
+        )
+        uvicorn.run(create_app(runtime), host=host, port=port)
+
+
+@app.command("demo")
+@fails_cleanly
+def demo(
+    accounts: Annotated[int, typer.Option(min=6, help="Accounts across all brands.")] = 300,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
+) -> None:
+    """Load a sample provider (three brands, accounts, numbers) and show it."""
+    from billstream.demo import DEMO_START, run_demo
+
+    with unit_of_work(clock=FakeClock(DEMO_START)) as (runtime, session):
+        shown = run_demo(session, clock=runtime.clock, accounts=accounts, seed=seed)
+    out = console()
+    for renderable in shown:
+        out.print(renderable, highlight=False)

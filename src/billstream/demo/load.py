@@ -1,0 +1,98 @@
+"""Write the demo provider through the real services: tenants, accounts, numbers, history."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billstream.accounts import service as accounts
+from billstream.accounts.models import Account
+from billstream.core.clock import Clock
+from billstream.demo.generate import BrandData, NumberEvent, account_budgets, brand_data
+from billstream.demo.provider import BRANDS, PARENT, TenantSpec
+from billstream.tenants.models import Tenant
+from billstream.tenants.scope import TenantScope
+from billstream.tenants.service import create_tenant, operator_scope
+
+
+def create_demo_tenant(
+    session: Session, clock: Clock, spec: TenantSpec, parent: Tenant | None
+) -> Tenant:
+    settings = {
+        "currency": spec.currency,
+        "timezone": spec.timezone,
+        "locale": spec.locale,
+        "invoice_prefix": spec.invoice_prefix,
+        "invoice_format": spec.invoice_format,
+        "brand_name": spec.brand_name,
+        "brand_address": spec.brand_address,
+        "brand_primary_color": spec.primary_color,
+        "brand_accent_color": spec.accent_color,
+        "brand_footer": spec.footer,
+    }
+    return create_tenant(
+        session,
+        clock=clock,
+        slug=spec.slug,
+        name=spec.name,
+        parent_id=parent.id if parent else None,
+        settings={k: v for k, v in settings.items() if v is not None},
+    )
+
+
+def load_demo(session: Session, *, clock: Clock, accounts_total: int, seed: int) -> Tenant:
+    """Create the parent company, its three brands and their data; return the parent."""
+    rng = random.Random(seed)
+    parent = create_demo_tenant(session, clock, PARENT, None)
+    budgets = account_budgets(accounts_total)
+    for brand in BRANDS:
+        tenant = create_demo_tenant(session, clock, brand.tenant, parent)
+        load_brand(session, clock, tenant, brand_data(rng, brand, budgets[brand.code]))
+    return parent
+
+
+def load_brand(session: Session, clock: Clock, tenant: Tenant, data: BrandData) -> None:
+    scope = operator_scope(session, tenant.id)
+    report = accounts.import_accounts(
+        session, clock=clock, scope=scope, tenant_id=tenant.id, rows=data.rows
+    )
+    if report.errors:
+        first = report.errors[0]
+        raise RuntimeError(f"demo row {first.external_id} rejected: {first.field}: {first.reason}")
+    added = accounts.add_numbers(
+        session, clock=clock, scope=scope, tenant_id=tenant.id, numbers=data.numbers
+    )
+    number_ids = {n.e164: n.id for n in added}
+    account_ids = dict(
+        session.execute(
+            select(Account.external_id, Account.id).where(Account.tenant_id == tenant.id)
+        ).all()
+    )
+    apply_number_events(session, clock, scope, data.events, number_ids, account_ids)
+
+
+def apply_number_events(
+    session: Session,
+    clock: Clock,
+    scope: TenantScope,
+    events: Sequence[NumberEvent],
+    number_ids: dict[str, str],
+    account_ids: dict[str | None, str],
+) -> None:
+    """Assign and release numbers in order, through the same checks as the API."""
+    for event in events:
+        number_id = number_ids[event.e164]
+        if event.account is None:
+            accounts.release_number(session, scope=scope, number_id=number_id, at=event.at)
+        else:
+            accounts.assign_number(
+                session,
+                clock=clock,
+                scope=scope,
+                number_id=number_id,
+                account_id=account_ids[event.account],
+                valid_from=event.at,
+            )

@@ -1,0 +1,466 @@
+"""No API call of one tenant reads, changes or reveals another's data (DESIGN: Tenancy).
+
+Tenant B, with a key scoped to its descendants, calls EVERY operation of the OpenAPI document
+aimed at tenant A's data: path parameters and id-naming query parameters carry A's ids, and
+request bodies are generated from each operation's schema with A's ids in every `*_id`
+property and A's numbers in every number field. A route added later is walked by itself;
+if it takes a path parameter or an `*_id` field this file does not know, the test fails
+asking for it to be registered below.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from httpx import Response
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+from tests.e2e.conftest import Api, Caller
+
+from billstream.migrations.models import metadata
+
+# Path parameters, id-naming query parameters and `*_id` body fields the walk knows how to
+# fill. A new one: add it to `Tenant.refs` below (and to REFERENCES if it points at a row).
+REFERENCES = frozenset(
+    {"tenant_id", "parent_id", "account_id", "number_id", "api_key_id", "subscription_id"}
+)
+NUMBER_FIELDS = frozenset({"number", "numbers", "e164"})
+# Columns whose values identify a tenant's data; B's responses must show none of A's.
+IDENTIFYING = frozenset(
+    {"id", "name", "slug", "e164", "email", "contact_name", "brand_name", "secret_hash", "key"}
+)
+REFUSED = frozenset({403, 404, 409, 422})
+# Pointing at A's row from B's own data must not find it: a 409 would mean it did.
+NOT_FOUND = frozenset({403, 404, 422})
+JAN, FEB = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
+INSIDE_A_PERIOD = "2026-01-20T00:00:00Z"
+LATER = "2026-03-01T00:00:00Z"
+SUBSCRIPTION = "sub_a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+
+
+@dataclass
+class Tenant:
+    """A company's ids by parameter name, its numbers, and the key it calls with."""
+
+    caller: Caller
+    tenant_ids: list[str]
+    refs: dict[str, str]
+    numbers: list[str]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    spec: dict[str, Any]
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+def _company_a(api: Api) -> Tenant:
+    """Group A with a brand, an account tree, numbers held over time, keys, idempotency."""
+    a = api.tenant(slug="alpha", name="Alpha Holdings", currency="GBP", locale="en_GB")
+    brand = api.created(
+        a, "/v1/tenants", {"parent_id": a.tenant_id, "slug": "alpha-ie", "name": "Alpha Eire"}
+    )
+    abc = api.post(
+        a,
+        "/v1/accounts",
+        {"name": "Alpha Org ABC", "external_id": "alpha-crm-1", "email": "ops@alpha.example"},
+        idempotency_key="alpha-create-abc",
+    ).json()
+    support = api.created(
+        a, "/v1/accounts", {"name": "Alpha Support", "parent_id": abc["id"], "contact_name": "Ann"}
+    )
+    tier1 = api.created(
+        a,
+        "/v1/accounts",
+        {"name": "Alpha Tier1", "parent_id": support["id"], "billing_mode": "billed_to_parent"},
+    )
+    in_brand = api.created(
+        a, "/v1/accounts", {"name": "Alpha Eire Customer", "tenant_id": brand["id"]}
+    )
+    numbers = api.created(a, "/v1/numbers", {"numbers": ["+442071234567", "+448001234567"]})
+    [brand_number] = api.created(
+        a, "/v1/numbers", {"numbers": ["+35312345678"], "tenant_id": brand["id"]}
+    )
+    api.created(
+        a,
+        f"/v1/numbers/{numbers[0]['id']}/assign",
+        {"account_id": abc["id"], "valid_from": JAN, "valid_to": FEB},
+    )
+    api.created(
+        a,
+        f"/v1/numbers/{numbers[0]['id']}/assign",
+        {"account_id": tier1["id"], "valid_from": FEB, "subscription_id": SUBSCRIPTION},
+    )
+    api.created(
+        a,
+        f"/v1/numbers/{brand_number['id']}/assign",
+        {"account_id": in_brand["id"], "valid_from": "2026-01-01T00:00:00Z"},
+    )
+    key = api.created(a, "/v1/api-keys", {"name": "Alpha CRM sync"})
+    refs = {
+        "tenant_id": a.tenant_id,
+        "parent_id": abc["id"],
+        "account_id": support["id"],
+        "number_id": numbers[0]["id"],
+        "api_key_id": key["id"],
+        "subscription_id": SUBSCRIPTION,
+        "external_id": "alpha-crm-1",
+    }
+    all_numbers = [n["e164"] for n in numbers] + [brand_number["e164"]]
+    return Tenant(a, [a.tenant_id, brand["id"]], refs, all_numbers)
+
+
+def _company_b(api: Api) -> Tenant:
+    """Company B: an account holding a number, and a second key."""
+    b = api.tenant(slug="bravo", name="Bravo Telecom", currency="GBP", locale="en_GB")
+    account = api.created(b, "/v1/accounts", {"name": "Bravo Customer", "external_id": "b-1"})
+    [number] = api.created(b, "/v1/numbers", {"numbers": ["+442079460000"]})
+    api.created(
+        b,
+        f"/v1/numbers/{number['id']}/assign",
+        {"account_id": account["id"], "valid_from": "2026-01-01T00:00:00Z"},
+    )
+    key = api.created(b, "/v1/api-keys", {"name": "Bravo spare"})
+    refs = {
+        "tenant_id": b.tenant_id,
+        "parent_id": account["id"],
+        "account_id": account["id"],
+        "number_id": number["id"],
+        "api_key_id": key["id"],
+        "subscription_id": "sub_b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0",
+        "external_id": "b-1",
+    }
+    return Tenant(b, [b.tenant_id], refs, [number["e164"]])
+
+
+# --- the snapshot of a tenant's rows -------------------------------------------------------
+
+
+def _owner_filter(table: Table, tenant_ids: list[str]) -> Any:
+    """Rows of `tenant_ids` in `table`: by its tenant_id, or through the row it belongs to."""
+    if table.name == "tenants":
+        return table.c.id.in_(tenant_ids)
+    if "tenant_id" in table.c:
+        return table.c.tenant_id.in_(tenant_ids)
+    for fk in table.foreign_keys:
+        owner = fk.column.table
+        if "tenant_id" in owner.c:
+            owned = select(fk.column).where(owner.c.tenant_id.in_(tenant_ids))
+            return fk.parent.in_(owned)
+    pytest.fail(f"table {table.name} has no tenant_id and no foreign key to a tenant's row")
+
+
+def snapshot(session: Session, tenant_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the tenants, table by table, ordered by primary key."""
+    out = {}
+    for table in metadata.sorted_tables:
+        stmt = select(table).where(_owner_filter(table, tenant_ids))
+        rows = session.execute(stmt.order_by(*table.primary_key.columns)).mappings()
+        out[table.name] = [dict(row) for row in rows]
+    return out
+
+
+def identifiers(rows: Mapping[str, list[dict[str, Any]]]) -> set[str]:
+    return {
+        str(value)
+        for table in rows.values()
+        for row in table
+        for column, value in row.items()
+        if value is not None and (column in IDENTIFYING or column.endswith("_id"))
+    }
+
+
+# --- requests from the OpenAPI document ----------------------------------------------------
+
+
+def operations(document: dict[str, Any]) -> list[Operation]:
+    return [
+        Operation(method, path, spec)
+        for path, methods in document["paths"].items()
+        for method, spec in methods.items()
+    ]
+
+
+class Requests:
+    """Builds the request of an operation aimed at `target` (its ids, its numbers)."""
+
+    def __init__(self, document: dict[str, Any], target: Tenant) -> None:
+        self.components = document["components"]["schemas"]
+        self.target = target
+        self.slugs = itertools.count()
+
+    def ref(self, name: str, where: str) -> str:
+        if name not in self.target.refs:
+            pytest.fail(
+                f"{where}: the isolation walk does not know {name!r}; register an id of tenant "
+                f"A for it in _company_a and _company_b (tests/e2e/test_api_isolation.py)"
+            )
+        return self.target.refs[name]
+
+    def path(self, op: Operation) -> str:
+        path = op.path
+        for param in op.spec.get("parameters", []):
+            if param["in"] == "path":
+                path = path.replace(f"{{{param['name']}}}", self.ref(param["name"], str(op)))
+        assert "{" not in path, f"{op}: a path parameter is not declared"
+        return path
+
+    def query(self, op: Operation) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for param in op.spec.get("parameters", []):
+            name = param["name"]
+            if param["in"] != "query":
+                continue
+            if name.endswith("_id"):
+                params[name] = self.ref(name, f"{op} ?{name}")
+            elif name in NUMBER_FIELDS:
+                params[name] = self.target.numbers[0]
+            elif param.get("required"):
+                params[name] = self.value(name, param["schema"], str(op))
+        return params
+
+    def body(self, op: Operation, *, omit: frozenset[str] = frozenset()) -> Any:
+        content = op.spec.get("requestBody", {}).get("content", {})
+        if "application/json" not in content:
+            return None
+        return self.value("body", content["application/json"]["schema"], str(op), omit=omit)
+
+    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        while True:
+            if "$ref" in schema:
+                schema = self.components[schema["$ref"].rsplit("/", 1)[1]]
+            elif "anyOf" in schema:
+                schema = next(s for s in schema["anyOf"] if s.get("type") != "null")
+            elif "allOf" in schema and len(schema["allOf"]) == 1:
+                schema = schema["allOf"][0]
+            else:
+                return schema
+
+    def value(
+        self,
+        name: str,
+        schema: dict[str, Any],
+        where: str,
+        *,
+        index: int = 0,
+        omit: frozenset[str] = frozenset(),
+    ) -> Any:
+        schema = self.resolve(schema)
+        kind = schema.get("type")
+        if name.endswith("_id"):
+            return self.ref(name, f"{where} {name}")
+        if name in NUMBER_FIELDS:
+            numbers = self.target.numbers
+            return list(numbers) if kind == "array" else numbers[index % len(numbers)]
+        if "enum" in schema:
+            return schema["enum"][0]
+        if kind == "object":
+            return self.object(schema, where, index=index, omit=omit)
+        if kind == "array":
+            count = max(schema.get("minItems", 1), len(self.target.numbers))
+            return [self.value(name, schema["items"], where, index=i) for i in range(count)]
+        if kind == "string":
+            return self.string(name, schema)
+        if kind == "integer":
+            return int(schema.get("minimum", 1))
+        if kind == "boolean":
+            return False
+        pytest.fail(f"{where} {name}: cannot make a value of schema {schema}")
+
+    def object(
+        self, schema: dict[str, Any], where: str, *, index: int, omit: frozenset[str]
+    ) -> dict[str, Any]:
+        properties = schema.get("properties", {})
+        required = set(schema.get("required", []))
+        wanted = [
+            name
+            for name in properties
+            if name in required or name.endswith("_id") or name in NUMBER_FIELDS
+        ]
+        return {
+            name: self.value(name, properties[name], where, index=index)
+            for name in wanted
+            if name not in omit or name in required
+        }
+
+    def string(self, name: str, schema: dict[str, Any]) -> str:
+        if schema.get("format") == "date-time":
+            return LATER if name.endswith("_to") else INSIDE_A_PERIOD
+        hints = {"slug": f"walk-{next(self.slugs)}", "currency": "GBP", "country": "GB"}
+        if name in hints:
+            return hints[name]
+        if schema.get("maxLength") == 2:
+            return "GB"
+        return "Walked"
+
+
+# --- the walk ------------------------------------------------------------------------------
+
+
+def _sent(op: Operation, path: str, query: Mapping[str, Any], body: Any) -> str:
+    return f"{op.method} {path} {json.dumps(query)} {json.dumps(body)}"
+
+
+def _leaks(response: Response, secrets: set[str], sent: str) -> list[str]:
+    """A's identifiers in the response that the request did not carry itself."""
+    return sorted(s for s in secrets if s in response.text and s not in sent)
+
+
+def _queries(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """`query` whole, then none, then (if it has several parameters) each alone."""
+    if not query:
+        return [query]
+    alone = [{name: value} for name, value in query.items()] if len(query) > 1 else []
+    return [query, {}, *alone]
+
+
+def _call(api: Api, caller: Caller, op: Operation, path: str, query: Any, body: Any) -> Response:
+    return api.call(caller, op.method.upper(), path, params=query or None, json=body)
+
+
+@pytest.fixture
+def two_companies(api: Api) -> tuple[Tenant, Tenant]:
+    return _company_a(api), _company_b(api)
+
+
+def test_tenant_b_cannot_reach_tenant_a_through_any_operation(
+    api: Api, two_companies: tuple[Tenant, Tenant]
+) -> None:
+    # given company A (a brand, accounts, numbers held, keys) and company B, each its own data
+    a, b = two_companies
+    document = api.client.app.openapi()  # type: ignore[attr-defined]
+    ops = operations(document)
+    before = snapshot(api.session, a.tenant_ids)
+    secrets = identifiers(before) - identifiers(snapshot(api.session, b.tenant_ids))
+    assert {"Alpha Org ABC", "+442071234567", a.refs["api_key_id"], SUBSCRIPTION} <= secrets
+    aimed_at_a = Requests(document, a)
+    failures: list[str] = []
+    succeeded: list[str] = []
+
+    # when B calls every operation aimed at A's ids and numbers (a list also unfiltered and
+    # with each filter alone, so that no filter hides another)
+    calls = [
+        (op, aimed_at_a.path(op), query, aimed_at_a.body(op))
+        for op in ops
+        for query in _queries(aimed_at_a.query(op))
+    ]
+    for op, path, query, body in calls:
+        response = _call(api, b.caller, op, path, query, body)
+        sent = _sent(op, path, query, body)
+        reads_many = "{" not in op.path and not (isinstance(body, dict) and REFERENCES & set(body))
+        if response.status_code < 300 and reads_many:
+            succeeded.append(str(op))
+        elif response.status_code not in REFUSED:
+            failures.append(f"{op} {sent}: {response.status_code} {response.text}")
+        if leaks := _leaks(response, secrets, sent):
+            failures.append(f"{op} {sent}: shows A's {leaks}: {response.text}")
+
+    # then each was refused or showed nothing of A's, and A's rows are exactly as they were
+    assert failures == []
+    assert snapshot(api.session, a.tenant_ids) == before
+    assert sorted(set(succeeded)) == sorted(
+        [str(op) for op in ops if "{" not in op.path and op.method == "get"]
+        + ["POST /v1/numbers/lookup"]
+    )
+    assert {str(op) for op, *_ in calls} == {str(op) for op in ops}
+    assert len(ops) >= 21  # every operation of the document was walked
+    assert len(calls) >= len(ops) + 8  # and lists unfiltered and by each filter alone
+
+
+def test_b_on_its_own_paths_cannot_point_at_a_from_the_body(
+    api: Api, two_companies: tuple[Tenant, Tenant]
+) -> None:
+    # given A and B
+    a, b = two_companies
+    document = api.client.app.openapi()  # type: ignore[attr-defined]
+    ops = operations(document)
+    before = snapshot(api.session, a.tenant_ids)
+    secrets = identifiers(before) - identifiers(snapshot(api.session, b.tenant_ids))
+    own_paths, aimed_at_a = Requests(document, b), Requests(document, a)
+    failures: list[str] = []
+    statuses: dict[str, int] = {}
+
+    # when B calls every operation on its own ids, with A's ids in the body (tenant_id left
+    # out, so the operation runs in B's tenant) and A's numbers in the body
+    for op in ops:
+        path, query = own_paths.path(op), own_paths.query(op)
+        body = aimed_at_a.body(op, omit=frozenset({"tenant_id"}))
+        response = _call(api, b.caller, op, path, query, body)
+        statuses[str(op)] = response.status_code
+        sent = _sent(op, path, query, body)
+        points_at_a = isinstance(body, dict) and bool(REFERENCES & set(body))
+        if points_at_a and response.status_code not in NOT_FOUND:
+            failures.append(f"{op} {sent}: {response.status_code} {response.text}")
+        if response.status_code >= 500:
+            failures.append(f"{op} {sent}: {response.status_code} {response.text}")
+        if leaks := _leaks(response, secrets, sent):
+            failures.append(f"{op} {sent}: shows A's {leaks}: {response.text}")
+
+    # then every reference to A was refused, nothing of A's showed, and A is unchanged
+    assert failures == []
+    assert snapshot(api.session, a.tenant_ids) == before
+    # and B's own reads worked (the walk can fail)
+    assert statuses["GET /v1/accounts/{account_id}"] == 200
+    assert statuses["GET /v1/numbers/{number_id}/assignments"] == 200
+    assert statuses["GET /v1/tenants/{tenant_id}"] == 200
+    assert statuses["POST /v1/accounts/{account_id}/move"] == 404
+    assert statuses["POST /v1/numbers/{number_id}/assign"] == 404
+    assert len(statuses) == len(ops)
+
+
+def test_b_sees_its_own_data_and_nothing_of_a(
+    api: Api, two_companies: tuple[Tenant, Tenant]
+) -> None:
+    # given A and B
+    a, b = two_companies
+
+    # when B lists and looks up
+    accounts = api.ok(b.caller, "/v1/accounts")
+    numbers = api.ok(b.caller, "/v1/numbers")
+    tenants = api.ok(b.caller, "/v1/tenants")
+    lookup = api.post(
+        b.caller,
+        "/v1/numbers/lookup",
+        {"queries": [{"number": n, "at": INSIDE_A_PERIOD} for n in b.numbers + a.numbers]},
+    )
+
+    # then it sees exactly its own rows, and A's numbers are held by nobody it can see
+    assert [x["name"] for x in accounts["data"]] == ["Bravo Customer"]
+    assert [x["e164"] for x in numbers["data"]] == b.numbers
+    assert [x["id"] for x in tenants["data"]] == [b.tenant_ids[0]]
+    assert lookup.status_code == 200, lookup.text
+    holders = [row["account_id"] for row in lookup.json()]
+    assert holders == [b.refs["account_id"], None, None, None]
+    # and A, asking the same, sees its own holder
+    own = api.post(
+        a.caller,
+        "/v1/numbers/lookup",
+        {"queries": [{"number": a.numbers[0], "at": INSIDE_A_PERIOD}]},
+    )
+    assert own.json()[0]["account_id"] is not None
+
+
+def test_an_idempotency_key_of_a_does_not_replay_for_b(
+    api: Api, two_companies: tuple[Tenant, Tenant]
+) -> None:
+    # given A created an account with Idempotency-Key "alpha-create-abc"
+    a, b = two_companies
+    body = {"name": "Alpha Org ABC", "external_id": "alpha-crm-1", "email": "ops@alpha.example"}
+
+    # when B sends the same request with the same key
+    response = api.post(b.caller, "/v1/accounts", body, idempotency_key="alpha-create-abc")
+
+    # then B gets an account of its own, not A's response
+    assert response.status_code == 201, response.text
+    assert "Idempotent-Replayed" not in response.headers
+    assert response.json()["tenant_id"] == b.tenant_ids[0]
+    assert a.refs["parent_id"] not in response.text
