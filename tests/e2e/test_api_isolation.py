@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from httpx import Response
+from httpx2 import Response
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 from tests.e2e.conftest import Api, Caller
