@@ -11,7 +11,10 @@ from billstream.access.service import CreatedKey, create_api_key
 from billstream.accounts import service as accounts
 from billstream.accounts.models import Account, NumberAssignment, PhoneNumber
 from billstream.accounts.schemas import AccountCreate
+from billstream.catalog.service import ApplyReport, apply_catalog, load_catalog_yaml
 from billstream.core.clock import Clock
+from billstream.subscriptions.schemas import SubscriptionCreate
+from billstream.subscriptions.service import CLI_ACTOR, SubscriptionView, create_subscription
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import create_tenant, operator_scope
@@ -85,4 +88,29 @@ def assign(
         account_id=account.id,
         valid_from=valid_from,
         valid_to=valid_to,
+    )
+
+
+def apply_catalog_yaml(session: Session, clock: Clock, tenant: Tenant, text: str) -> ApplyReport:
+    """Apply a catalogue file (YAML text) to `tenant`, as its operator would."""
+    return apply_catalog(
+        session,
+        clock=clock,
+        scope=scope_of(session, tenant),
+        tenant_id=tenant.id,
+        document=load_catalog_yaml(text),
+    )
+
+
+def make_subscription(
+    session: Session, clock: Clock, account: Account, plan: str, **fields: Any
+) -> SubscriptionView:
+    """An order of `plan` (id or code) for `account`, placed from the command line."""
+    data = SubscriptionCreate(account_id=account.id, plan=plan, **fields)
+    return create_subscription(
+        session,
+        clock=clock,
+        scope=operator_scope(session, account.tenant_id),
+        data=data,
+        actor=CLI_ACTOR,
     )

@@ -13,6 +13,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -21,16 +22,21 @@ from alembic.util.exc import CommandError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 from billstream.access.service import create_api_key
+from billstream.accounts.models import Account
 from billstream.accounts.service import ImportReport, import_accounts
 from billstream.bootstrap import Runtime, bootstrap
+from billstream.catalog.service import ApplyReport, Outcome, apply_catalog, load_catalog_yaml
 from billstream.core.clock import Clock, FakeClock
 from billstream.core.errors import BillstreamError, InvalidInputError, NotFoundError
 from billstream.db import migrate
+from billstream.subscriptions.schemas import SubscriptionCreate
+from billstream.subscriptions.service import CLI_ACTOR, create_subscription, upcoming_charges
 from billstream.tenants.models import Tenant
 from billstream.tenants.service import (
     all_tenants,
@@ -56,10 +62,14 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 tenant_app = typer.Typer(help="Tenants: the parent company and its brands.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys for the REST API.", no_args_is_help=True)
 account_app = typer.Typer(help="Customer, vendor and reseller accounts.", no_args_is_help=True)
+catalog_app = typer.Typer(help="Products, plans and prices.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(account_app, name="account")
+app.add_typer(catalog_app, name="catalog")
+subscription_app = typer.Typer(help="Subscriptions and charges to come.", no_args_is_help=True)
+app.add_typer(subscription_app, name="subscription")
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -361,6 +371,161 @@ def account_import(
         raise InvalidInputError(
             f"all {report.rows} rows were rejected; nothing was imported", field=str(file)
         )
+
+
+# --- catalogue ---------------------------------------------------------------------------
+
+
+def show_apply_report(report: ApplyReport) -> None:
+    table = Table("kind", "created", "changed", "unchanged", title="Catalogue applied")
+    for kind in report.kinds:
+        counts = (report.count(outcome, kind) for outcome in Outcome)
+        table.add_row(kind, *(str(n) for n in counts))
+    table.add_row("total", str(report.created), str(report.changed), str(report.unchanged))
+    console().print(table)
+
+
+@catalog_app.command("apply")
+@fails_cleanly
+def catalog_apply(
+    file: Annotated[Path, typer.Argument(help="Catalogue file (YAML; see docs/catalog.md).")],
+    tenant: Annotated[str, typer.Option(help="The catalogue's tenant (slug or id).")],
+) -> None:
+    """Create or change the products, plans and prices FILE declares; the same file again
+    changes nothing, and a changed price becomes a new version from the file's date."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError("not a UTF-8 text file", field=str(file)) from None
+    document = load_catalog_yaml(text)
+    with unit_of_work() as (runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        report = apply_catalog(
+            session,
+            clock=runtime.clock,
+            scope=operator_scope(session, target.id),
+            tenant_id=target.id,
+            document=document,
+        )
+    show_apply_report(report)
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+def account_ref(session: Session, ref: str) -> Account:
+    """The account an option names by id, or by an external id used in one tenant only."""
+    account = session.get(Account, ref)
+    if account is not None:
+        return account
+    found = list(session.scalars(select(Account).where(Account.external_id == ref).limit(2)))
+    if len(found) == 1:
+        return found[0]
+    reason = "is used in several tenants; give the account id" if found else "is unknown"
+    raise NotFoundError(f"account {ref!r} {reason}", field="account")
+
+
+def order_of(fields: dict[str, Any]) -> SubscriptionCreate:
+    """The order the options describe; a malformed option is blamed by its name."""
+    try:
+        return SubscriptionCreate.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        option = {"start_date": "start", "external_id": "external-id"}.get(
+            str(first["loc"][0]), str(first["loc"][0])
+        )
+        raise InvalidInputError(first["msg"], field=option) from None
+
+
+@subscription_app.command("create")
+@fails_cleanly
+def subscription_create(
+    account: Annotated[str, typer.Option(help="The account (id or external id).")],
+    plan: Annotated[str, typer.Option(help="The plan (id or code).")],
+    quantity: Annotated[str, typer.Option(help="How many units, e.g. 50.")] = "1",
+    start: Annotated[str | None, typer.Option(help="Local start date; default today.")] = None,
+    external_id: Annotated[str | None, typer.Option(help="The order's id elsewhere.")] = None,
+) -> None:
+    """Create a subscription from an order."""
+    with unit_of_work() as (runtime, session):
+        holder = account_ref(session, account)
+        order = order_of(
+            {
+                "account_id": holder.id,
+                "plan": plan,
+                "quantity": quantity,
+                "start_date": start,
+                "external_id": external_id,
+            }
+        )
+        created = create_subscription(
+            session,
+            clock=runtime.clock,
+            scope=operator_scope(session, holder.tenant_id),
+            data=order,
+            actor=CLI_ACTOR,
+        )
+    sub = created.subscription
+    console().print(
+        f"created subscription {sub.id}: {holder.name}, plan {plan} x {sub.quantity} from "
+        f"{sub.start_date.isoformat()} ({created.status})",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _span(start: date, end: date) -> str:
+    last = end - timedelta(days=1)
+    return start.isoformat() if last == start else f"{start.isoformat()} - {last.isoformat()}"
+
+
+@subscription_app.command("preview")
+@fails_cleanly
+def subscription_preview(
+    account: Annotated[str, typer.Argument(help="The account (id or external id).")],
+    until: Annotated[str, typer.Option(help="The last local date to preview, e.g. 2026-02-28.")],
+) -> None:
+    """Show, line by line, what a bill run would charge the account up to UNTIL."""
+    try:
+        last_day = date.fromisoformat(until)
+    except ValueError:
+        raise InvalidInputError(f"{until!r} is not a date (YYYY-MM-DD)", field="until") from None
+    with unit_of_work() as (_runtime, session):
+        holder = account_ref(session, account)
+        name = holder.name
+        result = upcoming_charges(
+            session,
+            scope=operator_scope(session, holder.tenant_id),
+            account_id=holder.id,
+            until=last_day,
+        )
+    lines = Table(
+        *("period", "span", "charge", "kind", "quantity", "fraction", "unit price", "layer"),
+        "amount",
+        title=f"Upcoming charges of {name} to {until}",
+    )
+    for line in result.lines:
+        lines.add_row(
+            _span(line.period.start, line.period.end),
+            _span(line.start, line.end),
+            line.charge,
+            line.kind,
+            str(line.quantity),
+            f"{line.days}/{line.period_days}",
+            str(line.unit_price),
+            line.layer or "",
+            f"{line.amount} {line.currency}",
+        )
+    totals = Table("period", "currency", "amount", title="Totals")
+    for total in result.period_totals:
+        totals.add_row(
+            _span(total.period.start, total.period.end), total.currency, str(total.amount.amount)
+        )
+    for money in result.totals:
+        totals.add_row("all", money.currency, str(money.amount))
+    out = console()
+    out.print(lines)
+    out.print(totals)
 
 
 # --- server and demo ---------------------------------------------------------------------

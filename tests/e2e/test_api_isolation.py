@@ -27,7 +27,16 @@ from billstream.migrations.models import metadata
 # Path parameters, id-naming query parameters and `*_id` body fields the walk knows how to
 # fill. A new one: add it to `Tenant.refs` below (and to REFERENCES if it points at a row).
 REFERENCES = frozenset(
-    {"tenant_id", "parent_id", "account_id", "number_id", "api_key_id", "subscription_id"}
+    {
+        "tenant_id",
+        "parent_id",
+        "account_id",
+        "number_id",
+        "api_key_id",
+        "subscription_id",
+        "plan_id",
+        "product_id",
+    }
 )
 NUMBER_FIELDS = frozenset({"number", "numbers", "e164"})
 # Columns whose values identify a tenant's data; B's responses must show none of A's.
@@ -61,6 +70,63 @@ class Operation:
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.path}"
+
+
+CATALOG = """\
+effective_from: 2026-01-01
+products:
+  - {code: numbers, name: %(name)s Numbers, kind: recurring}
+plans:
+  - code: numbers-monthly
+    name: %(name)s Numbers Monthly
+    currencies: [GBP]
+    charges:
+      - code: numbers
+        product: numbers
+        prices: [{currency: GBP, model: {type: per_unit, unit_price: 5.00}}]
+customer_prices:
+  - {account: %(account)s, product: numbers, currency: GBP,
+     model: {type: per_unit, unit_price: 4.00}}
+"""
+
+
+def _catalog(api: Api, caller: Caller, name: str, account: str) -> tuple[str, str]:
+    """Apply a small catalogue (a product, a plan, a customer price); (product id, plan id)."""
+    text = CATALOG % {"name": name, "account": account}
+    response = api.call(
+        caller,
+        "POST",
+        "/v1/catalog/apply",
+        content=text.encode(),
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert response.status_code == 200, response.text
+    [plan] = api.ok(caller, "/v1/plans")["data"]
+    return plan["charges"][0]["product_id"], plan["id"]
+
+
+def _subscription(api: Api, caller: Caller, account_id: str, external_id: str) -> str:
+    """An order of the catalogue's plan, and a change to it; the subscription's id."""
+    order = {
+        "account_id": account_id,
+        "plan": "numbers-monthly",
+        "quantity": 3,
+        "start_date": "2026-01-01",
+        "external_id": external_id,
+    }
+    subscription = api.created(caller, "/v1/subscriptions", order)
+    api.created(
+        caller,
+        f"/v1/subscriptions/{subscription['id']}/changes",
+        {
+            "kind": "quantity",
+            "quantity": 4,
+            "effective": "date",
+            "date": "2026-01-20",
+            "reason": "two more numbers",
+        },
+    )
+    return str(subscription["id"])
 
 
 def _company_a(api: Api) -> Tenant:
@@ -106,14 +172,18 @@ def _company_a(api: Api) -> Tenant:
         {"account_id": in_brand["id"], "valid_from": "2026-01-01T00:00:00Z"},
     )
     key = api.created(a, "/v1/api-keys", {"name": "Alpha CRM sync"})
+    product_id, plan_id = _catalog(api, a, "Alpha", "alpha-crm-1")
+    subscription = _subscription(api, a, abc["id"], "alpha-sub-1")
     refs = {
         "tenant_id": a.tenant_id,
         "parent_id": abc["id"],
         "account_id": support["id"],
         "number_id": numbers[0]["id"],
         "api_key_id": key["id"],
-        "subscription_id": SUBSCRIPTION,
+        "subscription_id": subscription,
         "external_id": "alpha-crm-1",
+        "product_id": product_id,
+        "plan_id": plan_id,
     }
     all_numbers = [n["e164"] for n in numbers] + [brand_number["e164"]]
     return Tenant(a, [a.tenant_id, brand["id"]], refs, all_numbers)
@@ -130,14 +200,18 @@ def _company_b(api: Api) -> Tenant:
         {"account_id": account["id"], "valid_from": "2026-01-01T00:00:00Z"},
     )
     key = api.created(b, "/v1/api-keys", {"name": "Bravo spare"})
+    product_id, plan_id = _catalog(api, b, "Bravo", "b-1")
+    subscription = _subscription(api, b, account["id"], "b-sub-1")
     refs = {
         "tenant_id": b.tenant_id,
         "parent_id": account["id"],
         "account_id": account["id"],
         "number_id": number["id"],
         "api_key_id": key["id"],
-        "subscription_id": "sub_b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0",
+        "subscription_id": subscription,
         "external_id": "b-1",
+        "product_id": product_id,
+        "plan_id": plan_id,
     }
     return Tenant(b, [b.tenant_id], refs, [number["e164"]])
 
@@ -295,6 +369,8 @@ class Requests:
     def string(self, name: str, schema: dict[str, Any]) -> str:
         if schema.get("format") == "date-time":
             return LATER if name.endswith("_to") else INSIDE_A_PERIOD
+        if schema.get("format") == "date":
+            return INSIDE_A_PERIOD[:10]
         hints = {"slug": f"walk-{next(self.slugs)}", "currency": "GBP", "country": "GB"}
         if name in hints:
             return hints[name]
@@ -412,6 +488,10 @@ def test_b_on_its_own_paths_cannot_point_at_a_from_the_body(
     assert statuses["GET /v1/accounts/{account_id}"] == 200
     assert statuses["GET /v1/numbers/{number_id}/assignments"] == 200
     assert statuses["GET /v1/tenants/{tenant_id}"] == 200
+    assert statuses["GET /v1/subscriptions/{subscription_id}/changes"] == 200
+    assert statuses["GET /v1/accounts/{account_id}/upcoming-charges"] == 200
+    assert statuses["GET /v1/plans/{plan_id}/prices"] == 200
+    assert statuses["GET /v1/products/{product_id}"] == 200
     assert statuses["POST /v1/accounts/{account_id}/move"] == 404
     assert statuses["POST /v1/numbers/{number_id}/assign"] == 404
     assert len(statuses) == len(ops)

@@ -115,10 +115,10 @@ def test_db_upgrade_then_current_reports_the_head_revision(data_dir: Path) -> No
     current = billstream("db", "current")
 
     # then
-    assert before.stdout == f"database {database} at revision none (head is 0001)\n"
+    assert before.stdout == f"database {database} at revision none (head is 0003)\n"
     assert upgraded.exit_code == 0
-    assert upgraded.stdout == f"database {database} at revision 0001 (head)\n"
-    assert current.stdout == f"database {database} at revision 0001 (head)\n"
+    assert upgraded.stdout == f"database {database} at revision 0003 (head)\n"
+    assert current.stdout == f"database {database} at revision 0003 (head)\n"
 
 
 def test_db_downgrade_to_base_empties_the_database(migrated: None, data_dir: Path) -> None:
@@ -127,7 +127,7 @@ def test_db_downgrade_to_base_empties_the_database(migrated: None, data_dir: Pat
 
     # then
     assert result.exit_code == 0
-    assert result.stdout.endswith("at revision none (head is 0001)\n")
+    assert result.stdout.endswith("at revision none (head is 0003)\n")
 
 
 def test_a_command_on_an_unmigrated_database_says_what_to_run() -> None:
@@ -151,7 +151,7 @@ def test_serve_refuses_a_database_that_is_not_migrated() -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (
-        "error: database: at revision none, not 0001; run `billstream db upgrade` first\n"
+        "error: database: at revision none, not 0003; run `billstream db upgrade` first\n"
     )
 
 

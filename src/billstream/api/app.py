@@ -10,6 +10,11 @@ from billstream.accounts.api import accounts as accounts_router
 from billstream.accounts.api import numbers as numbers_router
 from billstream.api import problems
 from billstream.bootstrap import Runtime
+from billstream.catalog.api import catalog as catalog_router
+from billstream.catalog.api import plans as plans_router
+from billstream.catalog.api import products as products_router
+from billstream.subscriptions.api import router as subscriptions_router
+from billstream.subscriptions.api import upcoming as upcoming_router
 from billstream.tenants.api import router as tenants_router
 
 DESCRIPTION = """\
@@ -26,7 +31,17 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="billstream", version=__version__, description=DESCRIPTION)
     app.state.runtime = runtime
     v1 = APIRouter(prefix="/v1")
-    for router in (tenants_router, accounts_router, numbers_router, api_keys_router):
+    for router in (
+        tenants_router,
+        accounts_router,
+        numbers_router,
+        api_keys_router,
+        catalog_router,
+        products_router,
+        plans_router,
+        subscriptions_router,
+        upcoming_router,
+    ):
         v1.include_router(router)
     app.include_router(v1)
     problems.install(app)

@@ -10,13 +10,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from functools import lru_cache
 
 from babel.numbers import get_currency_precision, list_currencies
 
 from billstream.core.errors import InvalidInputError
 
-__all__ = ["Money", "allocate", "minor_unit", "quantize", "round_line", "validate_currency"]
+__all__ = [
+    "Money",
+    "allocate",
+    "minor_unit",
+    "quantize",
+    "round_half_up",
+    "round_line",
+    "validate_currency",
+]
 
 
 @lru_cache(maxsize=1)
@@ -41,6 +50,28 @@ def minor_unit(currency: str) -> int:
 def quantize(amount: Decimal, places: int) -> Decimal:
     """Round `amount` half-up to `places` decimal places."""
     return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def round_half_up(value: Fraction | Decimal, places: int) -> Decimal:
+    """Round an exact value half-up (away from zero on a tie) to `places` decimal places.
+
+    Proration computes with `Fraction` (16/31 of a month has no finite decimal), so this is
+    the one rounding a prorated line gets. Exact whatever the size: no float and no
+    `Decimal` context precision. Negative values round symmetrically, as `Money.round` does.
+
+    >>> round_half_up(Fraction(800, 31), 2)   # 10 x $5 x 16/31 of January
+    Decimal('25.81')
+    >>> round_half_up(Fraction(-5, 2), 0), round_half_up(Decimal("0.125"), 2)
+    (Decimal('-3'), Decimal('0.13'))
+    """
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise InvalidInputError("only a finite number can be rounded", field="value")
+    scaled = Fraction(value) * Fraction(10) ** places
+    magnitude = abs(scaled)
+    # floor(|x| + 1/2) in integers: a tie goes up in magnitude, i.e. away from zero
+    units = (2 * magnitude.numerator + magnitude.denominator) // (2 * magnitude.denominator)
+    sign = "-" if scaled < 0 and units else ""
+    return Decimal(f"{sign}{units}E{-places}")
 
 
 def _to_decimal(value: object) -> Decimal:

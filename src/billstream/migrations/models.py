@@ -3,7 +3,9 @@
 from billstream.access.models import ApiKey
 from billstream.accounts.models import Account, NumberAssignment, PhoneNumber
 from billstream.api.models import IdempotencyRecord
+from billstream.catalog.models import Plan, PlanCharge, Price, Product
 from billstream.db import Base
+from billstream.subscriptions.models import Subscription, SubscriptionChange
 from billstream.tenants.models import Tenant
 
 metadata = Base.metadata
@@ -14,6 +16,12 @@ __all__ = [
     "IdempotencyRecord",
     "NumberAssignment",
     "PhoneNumber",
+    "Plan",
+    "PlanCharge",
+    "Price",
+    "Product",
+    "Subscription",
+    "SubscriptionChange",
     "Tenant",
     "metadata",
 ]

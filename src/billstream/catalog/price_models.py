@@ -1,0 +1,328 @@
+"""Price models: what a quantity costs, as pure functions over frozen Pydantic models.
+
+The models are also the shapes of the catalogue file and of the API (`type` tells them
+apart), so validation lives here and names the offending field (`tiers.1.up_to`).
+
+======================  =====================================================================
+``flat``                `amount`, whatever the quantity
+``per_unit``            quantity x `unit_price`
+``graduated``           each tier's slice of the quantity at that tier's price (+ its fee)
+``volume``              the whole quantity at the price of the tier it reaches (+ its fee)
+``package``             per block of `block_size` units; a partial block counts as a whole
+``percentage``          `percent` of a base amount (`of` says which, e.g. "usage")
+======================  =====================================================================
+
+Every model takes an optional `minimum` and `maximum` charge. Tiers are inclusive upper
+bounds (`up_to: 100` holds units 0 < q <= 100); the last tier has no limit (`up_to: null`).
+A tier's `flat_fee` is charged once when the quantity reaches that tier. Zero units cost
+nothing before the minimum (no tier is reached).
+
+`price_of` returns the unrounded amount with the slices that explain it: each slice's
+amount is its quantity x unit price, and the slices add up to the amount (a minimum or
+maximum appears as a slice of its own). The caller rounds the line once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from billstream.core.errors import InvalidInputError
+
+__all__ = [
+    "Flat",
+    "Graduated",
+    "Package",
+    "PerUnit",
+    "Percentage",
+    "PriceModel",
+    "PriceResult",
+    "PriceSlice",
+    "Tier",
+    "Volume",
+    "price_of",
+    "unit_price_of",
+]
+
+NonNegative = Annotated[Decimal, Field(ge=0)]
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tier(BaseModel):
+    """Units up to `up_to` (inclusive; None: no limit, last tier only) at `unit_price`."""
+
+    model_config = _FROZEN
+
+    up_to: Annotated[Decimal, Field(gt=0)] | None = None
+    unit_price: NonNegative
+    flat_fee: NonNegative = Decimal(0)
+
+
+class _Bounded(BaseModel):
+    """A minimum and a maximum charge, both optional, minimum <= maximum."""
+
+    model_config = _FROZEN
+
+    minimum: NonNegative | None = None
+    maximum: NonNegative | None = None
+
+    @field_validator("maximum")
+    @classmethod
+    def _not_below_minimum(cls, maximum: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        minimum = info.data.get("minimum")
+        if maximum is not None and minimum is not None and minimum > maximum:
+            raise ValueError(f"maximum {maximum} is below minimum {minimum}")
+        return maximum
+
+
+class _Tiered(_Bounded):
+    tiers: Annotated[list[Tier], Field(min_length=1)]
+
+    @field_validator("tiers")
+    @classmethod
+    def _ascending_and_open_ended(cls, tiers: list[Tier]) -> list[Tier]:
+        last = len(tiers) - 1
+        for index, tier in enumerate(tiers):
+            if tier.up_to is None and index != last:
+                _tier_error(index, tier, "only the last tier may have no limit (up_to: null)")
+            if tier.up_to is not None and index == last:
+                _tier_error(index, tier, "the last tier must have no limit (up_to: null)")
+            previous = tiers[index - 1].up_to if index else None
+            if tier.up_to is not None and previous is not None and tier.up_to <= previous:
+                _tier_error(index, tier, f"tiers must ascend: {tier.up_to} is not above {previous}")
+        return tiers
+
+
+def _tier_error(index: int, tier: Tier, reason: str) -> None:
+    error = PydanticCustomError("tier_order", reason)
+    details = InitErrorDetails(type=error, loc=(index, "up_to"), input=tier.up_to)
+    raise ValidationError.from_exception_data("tiers", [details])
+
+
+class Flat(_Bounded):
+    """A fixed `amount` per period or per event, whatever the quantity.
+
+    >>> price_of(Flat(amount=Decimal("20")), Decimal(3)).amount
+    Decimal('20')
+    """
+
+    type: Literal["flat"] = "flat"
+    amount: NonNegative
+
+
+class PerUnit(_Bounded):
+    """`unit_price` per unit: $5 per number.
+
+    >>> price_of(PerUnit(unit_price=Decimal("5.00")), Decimal(50)).amount
+    Decimal('250.00')
+    """
+
+    type: Literal["per_unit"] = "per_unit"
+    unit_price: NonNegative
+
+
+class Graduated(_Tiered):
+    """Each tier's slice of the quantity at that tier's price, like income-tax brackets.
+
+    >>> tiers = [Tier(up_to=Decimal(100), unit_price=Decimal("0.10")),
+    ...          Tier(up_to=None, unit_price=Decimal("0.05"))]
+    >>> price_of(Graduated(tiers=tiers), Decimal(150)).amount   # 100 x 0.10 + 50 x 0.05
+    Decimal('12.50')
+    """
+
+    type: Literal["graduated"] = "graduated"
+
+
+class Volume(_Tiered):
+    """The whole quantity at the price of the tier it reaches.
+
+    >>> tiers = [Tier(up_to=Decimal(100), unit_price=Decimal("0.10")),
+    ...          Tier(up_to=None, unit_price=Decimal("0.05"))]
+    >>> price_of(Volume(tiers=tiers), Decimal(150)).amount      # 150 x 0.05
+    Decimal('7.50')
+    """
+
+    type: Literal["volume"] = "volume"
+
+
+class Package(_Bounded):
+    """`block_price` per block of `block_size` units; a partial block is a whole block.
+
+    >>> price_of(Package(block_size=Decimal(100), block_price=Decimal(8)), Decimal(101)).amount
+    Decimal('16')
+    """
+
+    type: Literal["package"] = "package"
+    block_size: Annotated[Decimal, Field(gt=0)]
+    block_price: NonNegative
+
+
+class Percentage(_Bounded):
+    """`percent` of a base amount, given to `price_of` as `base` (`of` names it).
+
+    >>> price_of(Percentage(percent=Decimal(3), of="usage"), Decimal(0), base=Decimal(200)).amount
+    Decimal('6.00')
+    """
+
+    type: Literal["percentage"] = "percentage"
+    percent: NonNegative
+    of: Annotated[str, Field(min_length=1)]
+
+
+PriceModel = Annotated[
+    Flat | PerUnit | Graduated | Volume | Package | Percentage, Field(discriminator="type")
+]
+
+
+@dataclass(frozen=True)
+class PriceSlice:
+    """One part of a price: `quantity` x `unit_price` = `amount` (unrounded)."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PriceResult:
+    """The unrounded `amount`, the slices adding up to it, and the bound it was clamped to."""
+
+    amount: Decimal
+    slices: tuple[PriceSlice, ...]
+    clamped: str | None = None
+
+
+def price_of(model: PriceModel, quantity: Decimal, *, base: Decimal | None = None) -> PriceResult:
+    """What `quantity` units cost under `model`, unrounded, with the slices explaining it.
+
+    Parameters
+    ----------
+    model : a price model.
+    quantity : the units (>= 0); ignored by `flat` and `percentage`.
+    base : the amount a `percentage` applies to; required for it, ignored by the others.
+
+    Returns
+    -------
+    The amount, clamped to the model's minimum and maximum; `clamped` says which applied.
+
+    Examples
+    --------
+    >>> result = price_of(PerUnit(unit_price=Decimal(2), minimum=Decimal(10)), Decimal(3))
+    >>> result.amount, result.clamped, [s.amount for s in result.slices]
+    (Decimal('10'), 'minimum', [Decimal('6'), Decimal('4')])
+    """
+    if quantity < 0:
+        raise InvalidInputError(f"a quantity cannot be negative, got {quantity}", field="quantity")
+    return _clamp(model, _slices(model, quantity, base))
+
+
+def unit_price_of(model: PriceModel) -> Decimal:
+    """The price per unit per period of a recurring charge, for proration.
+
+    Only `flat` (its amount) and `per_unit` (its unit price) have one; a tiered, package or
+    percentage price depends on the quantity and is refused.
+    """
+    if isinstance(model, Flat):
+        return model.amount
+    if isinstance(model, PerUnit):
+        return model.unit_price
+    raise InvalidInputError(
+        f"a {model.type} price has no single unit price to prorate", field="type"
+    )
+
+
+def _slices(model: PriceModel, quantity: Decimal, base: Decimal | None) -> list[PriceSlice]:
+    if isinstance(model, Flat):
+        return [_slice("flat", Decimal(1), model.amount)]
+    if isinstance(model, PerUnit):
+        return [_slice("per unit", quantity, model.unit_price)] if quantity else []
+    if isinstance(model, Graduated):
+        return _graduated(model.tiers, quantity)
+    if isinstance(model, Volume):
+        return _volume(model.tiers, quantity)
+    if isinstance(model, Package):
+        return _package(model, quantity)
+    return _percentage(model, base)
+
+
+def _slice(description: str, quantity: Decimal, unit_price: Decimal) -> PriceSlice:
+    return PriceSlice(description, quantity, unit_price, quantity * unit_price)
+
+
+def _tier_name(tiers: list[Tier], index: int) -> str:
+    lower = tiers[index - 1].up_to if index else None
+    upper = tiers[index].up_to
+    if lower is None:
+        span = "all units" if upper is None else f"up to {upper}"
+    else:
+        span = f"over {lower}" if upper is None else f"over {lower} up to {upper}"
+    return f"tier {index + 1} ({span})"
+
+
+def _graduated(tiers: list[Tier], quantity: Decimal) -> list[PriceSlice]:
+    slices: list[PriceSlice] = []
+    lower = Decimal(0)
+    for index, tier in enumerate(tiers):
+        upper = quantity if tier.up_to is None else min(quantity, tier.up_to)
+        if upper <= lower:
+            break
+        slices += _tier_slices(tiers, index, upper - lower)
+        lower = upper
+    return slices
+
+
+def _volume(tiers: list[Tier], quantity: Decimal) -> list[PriceSlice]:
+    if not quantity:
+        return []
+    index = next(i for i, t in enumerate(tiers) if t.up_to is None or quantity <= t.up_to)
+    return _tier_slices(tiers, index, quantity)
+
+
+def _tier_slices(tiers: list[Tier], index: int, units: Decimal) -> list[PriceSlice]:
+    name = _tier_name(tiers, index)
+    slices = [_slice(name, units, tiers[index].unit_price)]
+    if tiers[index].flat_fee:
+        slices.append(_slice(f"{name} flat fee", Decimal(1), tiers[index].flat_fee))
+    return slices
+
+
+def _package(model: Package, quantity: Decimal) -> list[PriceSlice]:
+    whole, part = divmod(quantity, model.block_size)
+    blocks = whole + (1 if part else 0)
+    if not blocks:
+        return []
+    return [_slice(f"blocks of {model.block_size}", blocks, model.block_price)]
+
+
+def _percentage(model: Percentage, base: Decimal | None) -> list[PriceSlice]:
+    if base is None:
+        raise InvalidInputError(f"a percentage of {model.of} needs its base amount", field="base")
+    return [_slice(f"{model.percent}% of {model.of}", base, model.percent / 100)]
+
+
+def _clamp(model: PriceModel, slices: list[PriceSlice]) -> PriceResult:
+    amount = sum((s.amount for s in slices), Decimal(0))
+    if model.minimum is not None and amount < model.minimum:
+        return _clamped_to(model.minimum, "minimum", slices, amount)
+    if model.maximum is not None and amount > model.maximum:
+        return _clamped_to(model.maximum, "maximum", slices, amount)
+    return PriceResult(amount, tuple(slices))
+
+
+def _clamped_to(
+    bound: Decimal, name: str, slices: list[PriceSlice], amount: Decimal
+) -> PriceResult:
+    difference = _slice(f"{name} charge", Decimal(1), bound - amount)
+    return PriceResult(bound, (*slices, difference), name)

@@ -1,0 +1,1 @@
+"""Subscriptions: orders, the lifecycle, quantity and plan changes, and the charges preview."""

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from billstream.api.context import Context, Paging
+from billstream.api.pages import PageOut
+from billstream.api.routing import TransactionalRoute
+from billstream.subscriptions import service
+from billstream.subscriptions.preview import PreviewLine
+from billstream.subscriptions.schemas import (
+    ChangeCreate,
+    ChangeOut,
+    ChargeLineOut,
+    CurrencyTotalOut,
+    PeriodTotalOut,
+    SubscriptionCreate,
+    SubscriptionOut,
+    UpcomingChargesOut,
+)
+from billstream.subscriptions.service import SubscriptionView, UpcomingCharges
+
+router = APIRouter(prefix="/subscriptions", tags=["subscriptions"], route_class=TransactionalRoute)
+upcoming = APIRouter(prefix="/accounts", tags=["subscriptions"], route_class=TransactionalRoute)
+
+
+def _out(view: SubscriptionView) -> SubscriptionOut:
+    s = view.subscription
+    return SubscriptionOut(
+        id=s.id,
+        tenant_id=s.tenant_id,
+        account_id=s.account_id,
+        plan_id=view.plan_id,
+        external_id=s.external_id,
+        status=view.status,
+        currency=s.currency,
+        quantity=view.quantity,
+        start_date=s.start_date,
+        billing_anchor=s.billing_anchor,
+        trial_end=s.trial_end,
+        commitment_end=s.commitment_end,
+        cancelled_at=s.cancelled_at,
+        created_at=s.created_at,
+        updated_at=s.updated_at,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a subscription (an order)")
+def create_subscription(ctx: Context, body: SubscriptionCreate) -> SubscriptionOut:
+    return _out(
+        service.create_subscription(
+            ctx.session, clock=ctx.clock, scope=ctx.scope, data=body, actor=ctx.api_key.id
+        )
+    )
+
+
+@router.get("", summary="List subscriptions")
+def list_subscriptions(
+    ctx: Context, page: Paging, account_id: str | None = None, external_id: str | None = None
+) -> PageOut[SubscriptionOut]:
+    result = service.list_subscriptions(
+        ctx.session,
+        clock=ctx.clock,
+        scope=ctx.scope,
+        cursor=page.cursor,
+        limit=page.limit,
+        account_id=account_id,
+        external_id=external_id,
+    )
+    return PageOut(data=[_out(v) for v in result.items], next_cursor=result.next_cursor)
+
+
+@router.get("/{subscription_id}", summary="A subscription, as it stands today")
+def get_subscription(ctx: Context, subscription_id: str) -> SubscriptionOut:
+    return _out(
+        service.get_subscription(
+            ctx.session, clock=ctx.clock, scope=ctx.scope, subscription_id=subscription_id
+        )
+    )
+
+
+@router.get("/{subscription_id}/changes", summary="A subscription's changes, as recorded")
+def list_changes(ctx: Context, subscription_id: str) -> list[ChangeOut]:
+    rows = service.list_changes(ctx.session, scope=ctx.scope, subscription_id=subscription_id)
+    return [ChangeOut.model_validate(row) for row in rows]
+
+
+@router.post(
+    "/{subscription_id}/changes",
+    status_code=status.HTTP_201_CREATED,
+    summary="Change a subscription now, at period end, or on a date",
+)
+def change_subscription(ctx: Context, subscription_id: str, body: ChangeCreate) -> ChangeOut:
+    row = service.change_subscription(
+        ctx.session,
+        clock=ctx.clock,
+        scope=ctx.scope,
+        subscription_id=subscription_id,
+        data=body,
+        actor=ctx.api_key.id,
+    )
+    return ChangeOut.model_validate(row)
+
+
+def fraction_text(line: PreviewLine) -> str:
+    """The fraction as days over the period's days (``16/31``, ``31/31``), unreduced."""
+    if line.period_days and line.fraction == Fraction(line.days, line.period_days):
+        return f"{line.days}/{line.period_days}"
+    return f"{line.fraction.numerator}/{line.fraction.denominator}"
+
+
+def line_out(line: PreviewLine) -> ChargeLineOut:
+    return ChargeLineOut(
+        subscription_id=line.subscription_id,
+        kind=line.kind,
+        charge=line.charge,
+        description=line.description,
+        timing=line.timing,
+        period_start=line.period.start,
+        period_end=line.period.end,
+        start=line.start,
+        end=line.end,
+        days=line.days,
+        period_days=line.period_days,
+        quantity=line.quantity,
+        fraction=fraction_text(line),
+        unit_price=line.unit_price,
+        layer=line.layer,
+        amount=line.amount,
+        currency=line.currency,
+        source=line.source,
+    )
+
+
+def upcoming_out(result: UpcomingCharges) -> UpcomingChargesOut:
+    return UpcomingChargesOut(
+        account_id=result.account_id,
+        until=result.until,
+        lines=[line_out(line) for line in result.lines],
+        period_totals=[
+            PeriodTotalOut(
+                currency=t.currency,
+                period_start=t.period.start,
+                period_end=t.period.end,
+                amount=t.amount.amount,
+            )
+            for t in result.period_totals
+        ],
+        totals=[CurrencyTotalOut(currency=m.currency, amount=m.amount) for m in result.totals],
+    )
+
+
+@upcoming.get(
+    "/{account_id}/upcoming-charges",
+    summary="What a bill run would charge the account's subscriptions up to a date",
+)
+def upcoming_charges(
+    ctx: Context,
+    account_id: str,
+    until: Annotated[date, Query(description="The last local date to preview (inclusive)")],
+) -> UpcomingChargesOut:
+    result = service.upcoming_charges(
+        ctx.session, scope=ctx.scope, account_id=account_id, until=until
+    )
+    return upcoming_out(result)

@@ -1,0 +1,364 @@
+"""The upcoming charges of subscriptions, line by line: pure assembly over the timeline.
+
+For each prorated charge and each billing period up to `until` (in advance: periods that
+start on or before it; in arrears: periods that end on or before it), the lines are
+`core.proration.prorate` over the charge's states. A period is charged at an instant (its
+first local midnight in advance, the midnight after its last day in arrears): changes
+recorded after that instant reach the period as adjustments of what was charged then, so a
+downgrade or a cancellation of an in-advance period shows the original line, its credit
+(negative quantity and amount) and the new lines (`core.proration.adjustments`).
+One-time charges, the setup fee and an early-termination fee are single lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, tzinfo
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+from billstream.catalog.layers import ResolvedPrice
+from billstream.core.money import Money, quantize
+from billstream.core.periods import BillingPeriod, Cadence, period_containing, periods_between
+from billstream.core.proration import ProratedLine, adjustments, prorate
+from billstream.subscriptions.lifecycle import SubscriptionStatus
+from billstream.subscriptions.timeline import (
+    ONE_DAY,
+    ONE_TIME_KINDS,
+    Change,
+    ChargeTerms,
+    Phase,
+    PriceBook,
+    PricedState,
+    Stream,
+    charged_units,
+    replay,
+    stream_states,
+    streams,
+)
+
+
+class LineKind(StrEnum):
+    RECURRING = "recurring"  # a prorated charge for a span of a billing period
+    CREDIT = "credit"  # a prorated line charged before, taken back
+    ONE_TIME = "one_time"  # a one-time product of the plan, on the start date
+    SETUP_FEE = "setup_fee"
+    EARLY_TERMINATION_FEE = "early_termination_fee"
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewLine:
+    subscription_id: str
+    kind: LineKind
+    charge: str  # the plan charge's code, or the fee's name
+    description: str
+    timing: str
+    period: BillingPeriod
+    start: date  # the service span [start, end), inside the period
+    end: date
+    days: int
+    period_days: int
+    quantity: Decimal
+    fraction: Fraction
+    unit_price: Decimal
+    layer: str | None  # the price layer the unit price came from
+    amount: Decimal  # rounded once, half-up, to the line precision
+    currency: str
+    source: str  # the subscription change (or price version) that opened the line
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionFacts:
+    """One subscription, as the preview reads it."""
+
+    id: str
+    currency: str
+    start_date: date
+    billing_anchor: date
+    trial_end: date | None
+    commitment_end: date | None
+    changes: tuple[Change, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodTotal:
+    currency: str
+    period: BillingPeriod
+    amount: Money
+
+
+def charge_instant(day: date, zone: tzinfo) -> datetime:
+    """The first instant of local `day` in `zone`: when a period starting then is charged."""
+    return datetime.combine(day, time(), tzinfo=zone)
+
+
+def _due(period: BillingPeriod, timing: str, until: date) -> bool:
+    return period.start <= until if timing == "advance" else period.end <= until + ONE_DAY
+
+
+def _line(
+    facts: SubscriptionFacts,
+    stream: Stream,
+    period: BillingPeriod,
+    line: ProratedLine,
+    states: Sequence[PricedState],
+) -> PreviewLine:
+    """`line` as a preview line; its layer is that of the state in force where it starts."""
+    opened = [s for s in states if s.state.effective <= line.start]
+    priced = opened[-1] if opened else states[0]
+    return PreviewLine(
+        subscription_id=facts.id,
+        kind=LineKind.CREDIT if line.quantity < 0 else LineKind.RECURRING,
+        charge=stream.code,
+        description=priced.charge.name if priced.charge else stream.code,
+        timing=stream.timing,
+        period=period,
+        start=line.start,
+        end=line.end,
+        days=line.days,
+        period_days=line.period_days,
+        quantity=line.quantity,
+        fraction=line.fraction,
+        unit_price=line.unit_price,
+        layer=priced.layer,
+        amount=line.amount,
+        currency=facts.currency,
+        source=line.source,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Timeline:
+    phases: list[Phase]
+    states: dict[Stream, list[PricedState]]
+
+
+def _timeline(
+    facts: SubscriptionFacts, changes: Sequence[Change], book: PriceBook, until: date
+) -> _Timeline:
+    phases = replay(changes, trial_end=facts.trial_end)
+    states = {
+        stream: stream_states(phases, stream, book, anchor=facts.billing_anchor, until=until)
+        for stream in streams(phases, book)
+    }
+    return _Timeline(phases, states)
+
+
+def _prorated(
+    states: Sequence[PricedState], period: BillingPeriod, places: int
+) -> list[ProratedLine]:
+    return prorate([s.state for s in states], period, places=places) if states else []
+
+
+def recurring_lines(
+    facts: SubscriptionFacts, book: PriceBook, *, until: date, places: int, zone: tzinfo
+) -> list[PreviewLine]:
+    """The prorated lines of every charge and period of one subscription up to `until`."""
+    full = _timeline(facts, facts.changes, book, until)
+    known_then: dict[int, _Timeline] = {}
+    out: list[PreviewLine] = []
+    for stream, states in full.states.items():
+        periods = periods_between(
+            facts.start_date, until, anchor=facts.billing_anchor, cadence=stream.cadence
+        )
+        for period in (p for p in periods if _due(p, stream.timing, until)):
+            recomputed = _prorated(states, period, places)
+            charged_on = period.start if stream.timing == "advance" else period.end
+            instant = charge_instant(charged_on, zone)
+            known = [c for c in facts.changes if c.recorded_at <= instant]
+            if len(known) == len(facts.changes):
+                out += [_line(facts, stream, period, line, states) for line in recomputed]
+                continue
+            if len(known) not in known_then:
+                known_then[len(known)] = _timeline(facts, known, book, until)
+            before = known_then[len(known)].states.get(stream, [])
+            charged = _prorated(before, period, places)
+            out += [_line(facts, stream, period, line, before) for line in charged]
+            for line in adjustments(charged, recomputed):
+                priced_by = before if line.quantity < 0 else states
+                out.append(_line(facts, stream, period, line, priced_by))
+    return out
+
+
+def _single(
+    facts: SubscriptionFacts,
+    *,
+    kind: LineKind,
+    charge: str,
+    description: str,
+    day: date,
+    cadence: Cadence,
+    quantity: Decimal,
+    unit_price: Decimal,
+    amount: Decimal,
+    layer: str | None,
+    source: str,
+    places: int,
+) -> PreviewLine:
+    period = period_containing(day, anchor=facts.billing_anchor, cadence=cadence)
+    return PreviewLine(
+        subscription_id=facts.id,
+        kind=kind,
+        charge=charge,
+        description=description,
+        timing="advance",
+        period=period,
+        start=day,
+        end=day + ONE_DAY,
+        days=1,
+        period_days=1,
+        quantity=quantity,
+        fraction=Fraction(1),
+        unit_price=unit_price,
+        layer=layer,
+        amount=quantize(amount, places),
+        currency=facts.currency,
+        source=source,
+    )
+
+
+def one_time_lines(
+    facts: SubscriptionFacts, book: PriceBook, *, until: date, places: int
+) -> list[PreviewLine]:
+    """The plan's one-time products and setup fee on the start date; an early-termination
+    fee when the subscription is cancelled before its commitment ends."""
+    phases = replay(facts.changes, trial_end=facts.trial_end)
+    if not phases or facts.start_date > until:
+        return []
+    first = phases[0]
+    plan = book.plan(first.plan_id)
+    prices = book.prices(plan.id, facts.start_date)
+    out = [
+        _one_time(facts, charge, prices[charge.code], first, plan.main_cadence, places)
+        for charge in plan.charges
+        if charge.product_kind in ONE_TIME_KINDS and charge.code in prices
+    ]
+    if plan.setup_fee:
+        out.append(
+            _fee(
+                facts,
+                LineKind.SETUP_FEE,
+                "setup fee",
+                facts.start_date,
+                plan.setup_fee,
+                cadence=plan.main_cadence,
+                places=places,
+                source=first.source,
+            )
+        )
+    return out + _termination_fee(facts, phases, book, until=until, places=places)
+
+
+def _one_time(
+    facts: SubscriptionFacts,
+    charge: ChargeTerms,
+    price: ResolvedPrice,
+    first: Phase,
+    cadence: Cadence,
+    places: int,
+) -> PreviewLine:
+    units, unit_price = charged_units(price, first.quantity)
+    return _single(
+        facts,
+        kind=LineKind.ONE_TIME,
+        charge=charge.code,
+        description=charge.name,
+        day=facts.start_date,
+        cadence=cadence,
+        quantity=units,
+        unit_price=unit_price,
+        amount=units * unit_price,
+        layer=str(price.layer),
+        source=first.source,
+        places=places,
+    )
+
+
+def _fee(
+    facts: SubscriptionFacts,
+    kind: LineKind,
+    description: str,
+    day: date,
+    fee: Decimal,
+    *,
+    cadence: Cadence,
+    places: int,
+    source: str,
+) -> PreviewLine:
+    return _single(
+        facts,
+        kind=kind,
+        charge=str(kind),
+        description=description,
+        day=day,
+        cadence=cadence,
+        quantity=Decimal(1),
+        unit_price=fee,
+        amount=fee,
+        layer="plan",
+        source=source,
+        places=places,
+    )
+
+
+def _termination_fee(
+    facts: SubscriptionFacts,
+    phases: Sequence[Phase],
+    book: PriceBook,
+    *,
+    until: date,
+    places: int,
+) -> list[PreviewLine]:
+    ended = [p for p in phases if p.status == SubscriptionStatus.CANCELLED]
+    if not ended or facts.commitment_end is None:
+        return []
+    cancel = ended[0]
+    plan = book.plan(cancel.plan_id)
+    fee = plan.early_termination_fee
+    if not fee or cancel.effective >= facts.commitment_end or cancel.effective > until:
+        return []
+    return [
+        _fee(
+            facts,
+            LineKind.EARLY_TERMINATION_FEE,
+            f"early termination before {facts.commitment_end.isoformat()}",
+            cancel.effective,
+            fee,
+            cadence=plan.main_cadence,
+            places=places,
+            source=cancel.source,
+        )
+    ]
+
+
+def subscription_lines(
+    facts: SubscriptionFacts, book: PriceBook, *, until: date, places: int, zone: tzinfo
+) -> list[PreviewLine]:
+    """Every line of one subscription up to `until`, by period, one-time lines first."""
+    lines = [
+        *one_time_lines(facts, book, until=until, places=places),
+        *recurring_lines(facts, book, until=until, places=places, zone=zone),
+    ]
+    return sorted(lines, key=lambda line: line.period.start)
+
+
+def period_totals(lines: Sequence[PreviewLine]) -> list[PeriodTotal]:
+    """The sum of the rounded lines of each (currency, billing period), in period order."""
+    sums: dict[tuple[str, date, date], Money] = {}
+    for line in lines:
+        key = (line.currency, line.period.start, line.period.end)
+        sums[key] = sums.get(key, Money.zero(line.currency)) + Money(line.amount, line.currency)
+    return [
+        PeriodTotal(currency, BillingPeriod(start, end), amount)
+        for (currency, start, end), amount in sorted(sums.items(), key=lambda kv: (kv[0][1], kv[0]))
+    ]
+
+
+def currency_totals(lines: Sequence[PreviewLine]) -> list[Money]:
+    """The sum of the rounded lines per currency."""
+    currencies = sorted({line.currency for line in lines})
+    return [
+        Money.total((Money(x.amount, c) for x in lines if x.currency == c), c) for c in currencies
+    ]

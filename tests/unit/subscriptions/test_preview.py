@@ -1,0 +1,148 @@
+"""Preview assembly: SPEC's table from a timeline, and credits for an in-advance period."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from billstream.core.money import Money
+from billstream.core.periods import Cadence
+from billstream.subscriptions.lifecycle import ChangeKind
+from billstream.subscriptions.preview import (
+    LineKind,
+    SubscriptionFacts,
+    currency_totals,
+    period_totals,
+    subscription_lines,
+)
+from billstream.subscriptions.timeline import Change
+from tests.unit.subscriptions.fakes import FakeBook, charge, flat, per_unit, plan
+
+JAN_1 = date(2026, 1, 1)
+BEFORE = datetime(2025, 12, 1, tzinfo=UTC)
+LATER = datetime(2026, 1, 15, 12, tzinfo=UTC)
+
+
+def change(
+    seq: int,
+    kind: ChangeKind,
+    day: date,
+    *,
+    at: datetime = BEFORE,
+    quantity: str | None = None,
+    plan_id: str | None = None,
+) -> Change:
+    amount = Decimal(quantity) if quantity is not None else None
+    return Change(f"sch_{seq}", seq, kind, day, at, amount, plan_id)
+
+
+def facts(*changes: Change, **terms: object) -> SubscriptionFacts:
+    values: dict[str, object] = {"trial_end": None, "commitment_end": None}
+    values.update(terms)
+    return SubscriptionFacts(
+        id="sub_1",
+        currency="USD",
+        start_date=changes[0].effective,
+        billing_anchor=JAN_1,
+        changes=changes,
+        **values,  # type: ignore[arg-type]
+    )
+
+
+def spec_book() -> FakeBook:
+    return FakeBook({"numbers": plan("numbers")}).price("numbers", "numbers", per_unit("5"))
+
+
+SPEC = facts(
+    change(1, ChangeKind.CREATE, JAN_1, quantity="50", plan_id="numbers"),
+    change(2, ChangeKind.QUANTITY, date(2026, 1, 16), quantity="60"),
+    change(3, ChangeKind.QUANTITY, date(2026, 2, 25), quantity="55"),
+)
+
+
+def test_the_spec_table_at_cents_and_at_four_places() -> None:
+    # when SPEC's orders are previewed to Feb 28 at 2 and at 4 places
+    cents = subscription_lines(SPEC, spec_book(), until=date(2026, 2, 28), places=2, zone=UTC)
+    four = subscription_lines(SPEC, spec_book(), until=date(2026, 2, 28), places=4, zone=UTC)
+    # then the lines and totals are SPEC's
+    assert [(x.start, x.quantity, x.days, x.period_days, x.amount) for x in cents] == [
+        (JAN_1, Decimal(50), 31, 31, Decimal("250.00")),
+        (date(2026, 1, 16), Decimal(10), 16, 31, Decimal("25.81")),
+        (date(2026, 2, 1), Decimal(60), 24, 28, Decimal("257.14")),
+        (date(2026, 2, 25), Decimal(55), 4, 28, Decimal("39.29")),
+    ]
+    assert [x.amount for x in four] == [
+        Decimal("250.0000"),
+        Decimal("25.8065"),
+        Decimal("257.1429"),
+        Decimal("39.2857"),
+    ]
+    assert [t.amount.amount for t in period_totals(cents)] == [Decimal("275.81"), Decimal("296.43")]
+    assert currency_totals(cents) == [Money.of("572.24", "USD")]
+    assert [x.source for x in cents] == ["sch_1", "sch_2", "sch_2", "sch_3"]
+
+
+def test_arrears_charges_only_periods_that_ended_by_until() -> None:
+    # given a quarterly charge in arrears at 90.00 a quarter from Jan 1
+    quarterly = charge("support", timing="arrears", cadence=Cadence.QUARTERLY)
+    book = FakeBook({"care": plan("care", quarterly)}).price("care", "support", flat("90.00"))
+    sub = facts(change(1, ChangeKind.CREATE, JAN_1, quantity="1", plan_id="care"))
+    # when previewed to Mar 30, then to Mar 31
+    early = subscription_lines(sub, book, until=date(2026, 3, 30), places=2, zone=UTC)
+    due = subscription_lines(sub, book, until=date(2026, 3, 31), places=2, zone=UTC)
+    # then the first quarter appears once it has ended
+    assert early == []
+    assert [(x.period.start, x.period.end, x.amount) for x in due] == [
+        (JAN_1, date(2026, 4, 1), Decimal("90.00"))
+    ]
+
+
+def test_a_change_recorded_after_the_period_was_charged_credits_and_recharges() -> None:
+    # given 10 numbers charged for January on Jan 1, then on Jan 15 cut to 4 from Jan 16
+    sub = facts(
+        change(1, ChangeKind.CREATE, JAN_1, quantity="10", plan_id="numbers"),
+        change(2, ChangeKind.QUANTITY, date(2026, 1, 16), at=LATER, quantity="4"),
+    )
+    # when previewed
+    lines = subscription_lines(sub, spec_book(), until=date(2026, 1, 31), places=2, zone=UTC)
+    # then the charged line is credited, and the new shape charged
+    assert [(x.kind, x.start, x.end, x.quantity, x.amount) for x in lines] == [
+        (LineKind.RECURRING, JAN_1, date(2026, 2, 1), Decimal(10), Decimal("50.00")),
+        (LineKind.CREDIT, JAN_1, date(2026, 2, 1), Decimal(-10), Decimal("-50.00")),
+        (LineKind.RECURRING, JAN_1, date(2026, 1, 16), Decimal(10), Decimal("24.19")),
+        (LineKind.RECURRING, date(2026, 1, 16), date(2026, 2, 1), Decimal(4), Decimal("10.32")),
+    ]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 30), st.integers(0, 40), st.booleans()), min_size=1, max_size=5
+    )
+)
+def test_credits_never_exceed_what_was_charged_for_the_period(
+    moves: list[tuple[int, int, bool]],
+) -> None:
+    # given January charged in advance, then changes recorded later (quantities or a cancel)
+    changes = [change(1, ChangeKind.CREATE, JAN_1, quantity="20", plan_id="numbers")]
+    cancelled = False
+    for seq, (day, quantity, cancel) in enumerate(sorted(moves), start=2):
+        effective = JAN_1 + timedelta(days=day)
+        if cancelled or any(c.effective > effective for c in changes):
+            continue
+        kind = ChangeKind.CANCEL if cancel else ChangeKind.QUANTITY
+        changes.append(
+            change(seq, kind, effective, at=LATER, quantity=None if cancel else str(quantity))
+        )
+        cancelled = cancel
+    lines = subscription_lines(
+        facts(*changes), spec_book(), until=date(2026, 1, 31), places=2, zone=UTC
+    )
+    credits = sum((-x.amount for x in lines if x.kind == LineKind.CREDIT), Decimal(0))
+    # then January's first line is the 100.00 charged on Jan 1, the credits never exceed
+    # it, and the period never nets below zero
+    assert (lines[0].kind, lines[0].amount) == (LineKind.RECURRING, Decimal("100.00"))
+    assert credits <= Decimal("100.00")
+    assert sum((x.amount for x in lines), Decimal(0)) >= 0
