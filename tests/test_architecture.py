@@ -25,8 +25,9 @@ SRC = Path(billstream.__file__).resolve().parent
 # --- the rules' data -----------------------------------------------------------------------
 
 PURE_MODULES = re.compile(
-    r"^(core/(money|errors|ids)|tenants/settings|accounts/(hierarchy|number_lookup|phone)"
-    r"|access/keys|(.+/)?(proration|price_models|rater|allocation|assembly))\.py$"
+    r"^(core/(money|errors|ids|periods)|tenants/settings|accounts/(hierarchy|number_lookup|phone)"
+    r"|access/keys|catalog/(layers|adjustments)|subscriptions/(timeline|preview|cycles|lifecycle)"
+    r"|(.+/)?(proration|price_models|rater|allocation|assembly))\.py$"
 )
 FORBIDDEN_IN_PURE = (
     "sqlalchemy",
@@ -233,6 +234,15 @@ def test_the_pure_modules_exist_where_the_rule_expects_them() -> None:
         "accounts/number_lookup.py",
         "accounts/phone.py",
         "access/keys.py",
+        "core/periods.py",
+        "core/proration.py",
+        "catalog/price_models.py",
+        "catalog/adjustments.py",
+        "catalog/layers.py",
+        "subscriptions/timeline.py",
+        "subscriptions/preview.py",
+        "subscriptions/cycles.py",
+        "subscriptions/lifecycle.py",
     } <= pure
 
 

@@ -215,6 +215,9 @@ def tenant_create(
     invoice_prefix: Annotated[str | None, typer.Option(help="e.g. INV-.")] = None,
     invoice_format: Annotated[str | None, typer.Option(help="{prefix}, {year}, {seq}.")] = None,
     line_precision: Annotated[int | None, typer.Option(help="Places per line.")] = None,
+    proration_basis: Annotated[
+        str | None, typer.Option(help="actual_days (default) or thirty_day_month.")
+    ] = None,
     brand_name: Annotated[str | None, typer.Option()] = None,
     brand_address: Annotated[str | None, typer.Option()] = None,
     brand_logo_url: Annotated[str | None, typer.Option()] = None,
@@ -230,6 +233,7 @@ def tenant_create(
         "invoice_prefix": invoice_prefix,
         "invoice_format": invoice_format,
         "line_precision": line_precision,
+        "proration_basis": proration_basis,
         "brand_name": brand_name,
         "brand_address": brand_address,
         "brand_logo_url": brand_logo_url,

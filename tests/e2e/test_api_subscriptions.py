@@ -117,6 +117,23 @@ def test_a_tenant_on_four_places_gets_spec_four_place_figures(api: Api) -> None:
     assert [t["amount"] for t in body["period_totals"]] == ["275.8065", "296.4286"]
 
 
+def test_a_tenant_on_the_fixed_30_day_month_divides_by_30(api: Api) -> None:
+    # given the same orders in a tenant that prorates by a fixed 30-day month
+    caller, account_id, _ = spec_account(api, proration_basis="thirty_day_month")
+
+    # when previewed
+    body = upcoming(api, caller, account_id, "2026-02-28")
+
+    # then Jan 16-31 is 15 of 30 days, Feb 25 to the month end 6 of 30 (30E/360)
+    assert line_tuples(body) == [
+        ("2026-01-01", "2026-02-01", "50", "30/30", "250.00"),
+        ("2026-01-16", "2026-02-01", "10", "15/30", "25.00"),
+        ("2026-02-01", "2026-02-25", "60", "24/30", "240.00"),
+        ("2026-02-25", "2026-03-01", "55", "6/30", "55.00"),
+    ]
+    assert [t["amount"] for t in body["period_totals"]] == ["275.00", "295.00"]
+
+
 # --- the plan terms and the lifecycle --------------------------------------------------------
 
 TERMS_CATALOG = """\

@@ -48,6 +48,7 @@ def test_create_brand_inherits_what_it_does_not_set(api: Api) -> None:
         "invoice_prefix": None,
         "invoice_format": None,
         "line_precision": None,
+        "proration_basis": None,
         "brand_name": None,
         "brand_address": None,
         "brand_logo_url": None,
@@ -62,6 +63,7 @@ def test_create_brand_inherits_what_it_does_not_set(api: Api) -> None:
         "invoice_prefix": "INV-",
         "invoice_format": "{prefix}{year}-{seq:06d}",
         "line_precision": None,
+        "proration_basis": "actual_days",
         "branding": {
             "name": None,
             "address": None,
@@ -77,6 +79,7 @@ def test_create_brand_inherits_what_it_does_not_set(api: Api) -> None:
             "invoice_prefix": "default",
             "invoice_format": "default",
             "line_precision": "default",
+            "proration_basis": "default",
             "branding.primary_color": brand["id"],
         },
     }

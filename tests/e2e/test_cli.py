@@ -19,6 +19,7 @@ from billstream.accounts.models import Account
 from billstream.accounts.service import paying_account_of
 from billstream.bootstrap import Runtime, bootstrap
 from billstream.cli import app
+from billstream.db.migrate import head_revision
 
 runner = CliRunner()
 
@@ -34,6 +35,8 @@ C1-SALES,Sales,department,C1,billed_to_parent,,,
 C3,Initech,customer,,,,Austin,XX
 C4,Hooli Support,department,NOPE,billed_to_parent,,,
 """
+
+HEAD = head_revision()
 
 
 @pytest.fixture(autouse=True)
@@ -115,10 +118,10 @@ def test_db_upgrade_then_current_reports_the_head_revision(data_dir: Path) -> No
     current = billstream("db", "current")
 
     # then
-    assert before.stdout == f"database {database} at revision none (head is 0003)\n"
+    assert before.stdout == f"database {database} at revision none (head is {HEAD})\n"
     assert upgraded.exit_code == 0
-    assert upgraded.stdout == f"database {database} at revision 0003 (head)\n"
-    assert current.stdout == f"database {database} at revision 0003 (head)\n"
+    assert upgraded.stdout == f"database {database} at revision {HEAD} (head)\n"
+    assert current.stdout == f"database {database} at revision {HEAD} (head)\n"
 
 
 def test_db_downgrade_to_base_empties_the_database(migrated: None, data_dir: Path) -> None:
@@ -127,7 +130,7 @@ def test_db_downgrade_to_base_empties_the_database(migrated: None, data_dir: Pat
 
     # then
     assert result.exit_code == 0
-    assert result.stdout.endswith("at revision none (head is 0003)\n")
+    assert result.stdout.endswith(f"at revision none (head is {HEAD})\n")
 
 
 def test_a_command_on_an_unmigrated_database_says_what_to_run() -> None:
@@ -151,7 +154,7 @@ def test_serve_refuses_a_database_that_is_not_migrated() -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (
-        "error: database: at revision none, not 0003; run `billstream db upgrade` first\n"
+        f"error: database: at revision none, not {HEAD}; run `billstream db upgrade` first\n"
     )
 
 

@@ -33,6 +33,7 @@ Pure: no clock, no database; dates are local dates.
 
 from __future__ import annotations
 
+import calendar
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -69,8 +70,8 @@ class ChargeState:
 class ProratedLine:
     """One charge line: `quantity` units at `unit_price` for the days `start` to `end`.
 
-    The span is half-open (`end` is not billed). `fraction` is `days / period_days`, or 1
-    for the whole period. `amount` is rounded once; `exact_amount` is the unrounded value.
+    The span is half-open (`end` is not billed). `fraction` is `days / period_days` (1 for
+    the whole period). `amount` is rounded once; `exact_amount` is the unrounded value.
     A credit (from `adjustments`) has a negative quantity and amount.
     """
 
@@ -109,12 +110,14 @@ class _Divisor:
     period_days: int
     places: int
 
+    fixed_30_day: bool
+
     def line(self, tranche: _Tranche, end: date, unit_price: Decimal) -> ProratedLine:
-        days = (end - tranche.start).days
-        if days == self.period.days:
-            fraction = Fraction(1)
+        if self.fixed_30_day:
+            days = _day_360(end) - _day_360(tranche.start)
         else:
-            fraction = Fraction(min(days, self.period_days), self.period_days)
+            days = (end - tranche.start).days
+        fraction = Fraction(days, self.period_days)
         exact = Fraction(unit_price) * Fraction(tranche.quantity) * fraction
         return ProratedLine(
             start=tranche.start,
@@ -147,8 +150,10 @@ def prorate(
     period : the billing period.
     places : decimal places of each line's one half-up rounding (2 for USD, or 4).
     fixed_30_day : the tenant option dividing by a fixed month of 30 days instead of the real
-        period length. A span covering the whole period has fraction 1; a partial span has
-        fraction min(days, 30) / 30 (a quarter counts 90 days, a year 360: 30 per month).
+        period length. Days are counted on a calendar of 30-day months (30E/360: the 31st and
+        the last day of February count as the 30th), so a month is 30 days, a quarter 90, a
+        year 360, a span from Jan 16 to the end of January 15, and the spans of a period
+        always add up to exactly the whole period.
 
     Returns
     -------
@@ -166,7 +171,9 @@ def prorate(
      ('2026-01-16', Decimal('10'), Fraction(16, 31), Decimal('25.81'))]
     """
     _check_timeline(states)
-    divisor = _Divisor(period, _period_days(period, fixed_30_day=fixed_30_day), places)
+    divisor = _Divisor(
+        period, _period_days(period, fixed_30_day=fixed_30_day), places, fixed_30_day
+    )
     in_force = [s for s in states if s.effective <= period.start]
     open_tranches: list[_Tranche] = []
     price = Decimal(0)
@@ -201,8 +208,16 @@ def _check_timeline(states: Sequence[ChargeState]) -> None:
 def _period_days(period: BillingPeriod, *, fixed_30_day: bool) -> int:
     if not fixed_30_day:
         return period.days
-    months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month
-    return FIXED_MONTH_DAYS * max(months, 1)
+    return _day_360(period.end) - _day_360(period.start)
+
+
+def _day_360(day: date) -> int:
+    """`day` on a calendar of 30-day months (30E/360): the 31st, and the last day of
+    February, count as the 30th. Differences of it count days under the fixed 30-day month,
+    so the spans of a period always add up to the whole period."""
+    last = calendar.monthrange(day.year, day.month)[1]
+    day_of_month = FIXED_MONTH_DAYS if day.day == last or day.day > FIXED_MONTH_DAYS else day.day
+    return day.year * 360 + (day.month - 1) * FIXED_MONTH_DAYS + day_of_month - 1
 
 
 def _apply(

@@ -80,6 +80,7 @@ class SubscriptionFacts:
     trial_end: date | None
     commitment_end: date | None
     changes: tuple[Change, ...]
+    fixed_30_day: bool = False  # the tenant's proration basis: a 30-day month
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +148,11 @@ def _timeline(
 
 
 def _prorated(
-    states: Sequence[PricedState], period: BillingPeriod, places: int
+    states: Sequence[PricedState], period: BillingPeriod, places: int, fixed_30_day: bool
 ) -> list[ProratedLine]:
-    return prorate([s.state for s in states], period, places=places) if states else []
+    if not states:
+        return []
+    return prorate([s.state for s in states], period, places=places, fixed_30_day=fixed_30_day)
 
 
 def recurring_lines(
@@ -164,7 +167,7 @@ def recurring_lines(
             facts.start_date, until, anchor=facts.billing_anchor, cadence=stream.cadence
         )
         for period in (p for p in periods if _due(p, stream.timing, until)):
-            recomputed = _prorated(states, period, places)
+            recomputed = _prorated(states, period, places, facts.fixed_30_day)
             charged_on = period.start if stream.timing == "advance" else period.end
             instant = charge_instant(charged_on, zone)
             known = [c for c in facts.changes if c.recorded_at <= instant]
@@ -174,7 +177,7 @@ def recurring_lines(
             if len(known) not in known_then:
                 known_then[len(known)] = _timeline(facts, known, book, until)
             before = known_then[len(known)].states.get(stream, [])
-            charged = _prorated(before, period, places)
+            charged = _prorated(before, period, places, facts.fixed_30_day)
             out += [_line(facts, stream, period, line, before) for line in charged]
             for line in adjustments(charged, recomputed):
                 priced_by = before if line.quantity < 0 else states

@@ -25,6 +25,7 @@ class Tenant(TimestampMixin, Base):
     invoice_prefix: Mapped[str | None] = mapped_column(String(32))
     invoice_format: Mapped[str | None] = mapped_column(String(100))
     line_precision: Mapped[int | None]
+    proration_basis: Mapped[str | None] = mapped_column(String(16))
 
     brand_name: Mapped[str | None] = mapped_column(String(200))
     brand_address: Mapped[str | None] = mapped_column(String(1000))
@@ -41,6 +42,7 @@ class Tenant(TimestampMixin, Base):
             invoice_prefix=self.invoice_prefix,
             invoice_format=self.invoice_format,
             line_precision=self.line_precision,
+            proration_basis=self.proration_basis,
             branding=Branding(
                 name=self.brand_name,
                 address=self.brand_address,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +22,10 @@ class TenantSettingsIn(BaseModel):
     )
     line_precision: int | None = Field(
         default=None, description="Places each line is rounded to; null: the currency's minor unit"
+    )
+    proration_basis: Literal["actual_days", "thirty_day_month"] | None = Field(
+        default=None,
+        description="Divide a partial period by its real length in days, or by a 30-day month",
     )
     brand_name: str | None = Field(default=None, max_length=200)
     brand_address: str | None = Field(default=None, max_length=1000)
@@ -56,6 +61,7 @@ class ResolvedSettingsOut(BaseModel):
     invoice_prefix: str
     invoice_format: str
     line_precision: int | None
+    proration_basis: str
     branding: BrandingOut
     sources: dict[str, str] = Field(description="Which tenant set each value (or default)")
 

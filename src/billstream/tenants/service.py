@@ -31,6 +31,7 @@ SETTING_FIELDS = (
     "invoice_prefix",
     "invoice_format",
     "line_precision",
+    "proration_basis",
     "brand_name",
     "brand_address",
     "brand_logo_url",

@@ -32,6 +32,7 @@ class TenantOverrides:
     invoice_prefix: str | None = None
     invoice_format: str | None = None
     line_precision: int | None = None
+    proration_basis: str | None = None
     branding: Branding = Branding()
 
 
@@ -45,6 +46,7 @@ class ResolvedSettings:
     invoice_prefix: str
     invoice_format: str
     line_precision: int | None  # None: the currency's minor unit
+    proration_basis: str  # "actual_days" (the real period length) or "thirty_day_month"
     branding: Branding
     sources: dict[str, str]
 
@@ -55,9 +57,18 @@ ROOT_DEFAULTS: dict[str, object] = {
     "invoice_prefix": "INV-",
     "invoice_format": DEFAULT_INVOICE_FORMAT,
     "line_precision": None,
+    "proration_basis": "actual_days",
 }
 
-_SCALARS = ("currency", "timezone", "locale", "invoice_prefix", "invoice_format", "line_precision")
+_SCALARS = (
+    "currency",
+    "timezone",
+    "locale",
+    "invoice_prefix",
+    "invoice_format",
+    "line_precision",
+    "proration_basis",
+)
 
 
 def resolve_settings(chain: Sequence[tuple[str, TenantOverrides]]) -> ResolvedSettings:
@@ -99,6 +110,7 @@ def resolve_settings(chain: Sequence[tuple[str, TenantOverrides]]) -> ResolvedSe
         line_precision=values["line_precision"]
         if isinstance(values["line_precision"], int)
         else None,
+        proration_basis=str(values["proration_basis"]),
         branding=Branding(**brand_values),
         sources=sources,
     )

@@ -65,10 +65,24 @@ def check_line_precision(value: int) -> int:
     return value
 
 
+PRORATION_BASES = ("actual_days", "thirty_day_month")
+
+
+def check_proration_basis(value: str) -> str:
+    if value not in PRORATION_BASES:
+        raise InvalidInputError(
+            "proration divides by the real period length (actual_days) or by a fixed "
+            "30-day month (thirty_day_month)",
+            field="proration_basis",
+        )
+    return value
+
+
 CHECKS: dict[str, Callable[[Any], Any]] = {
     "currency": validate_currency,
     "timezone": check_timezone,
     "locale": check_locale,
     "invoice_format": check_invoice_format,
     "line_precision": check_line_precision,
+    "proration_basis": check_proration_basis,
 }

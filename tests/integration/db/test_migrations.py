@@ -34,7 +34,7 @@ def test_upgrade_downgrade_and_upgrade_again(fresh_engine: Engine) -> None:
     # when migrated to head
     upgrade(fresh_engine)
     # then every table exists at the head revision
-    assert current_revision(fresh_engine) == head_revision() == "0003"
+    assert current_revision(fresh_engine) == head_revision() is not None
     assert tables(fresh_engine) == set(metadata.tables)
     assert tables(fresh_engine) >= TABLES
     # when migrated down to base, no billstream table remains

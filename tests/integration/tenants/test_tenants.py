@@ -48,6 +48,7 @@ def test_a_grandchild_resolves_settings_through_the_tree(
         "invoice_prefix": "default",
         "invoice_format": "default",
         "line_precision": "default",
+        "proration_basis": "default",
         "branding.name": t["uk-north"].id,
         "branding.primary_color": t["group"].id,
     }

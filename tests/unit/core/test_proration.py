@@ -347,22 +347,23 @@ def test_states_of_the_same_day_apply_in_order_so_the_last_wins() -> None:
 # --- the fixed 30-day option ----------------------------------------------------------------
 
 
-def test_fixed_30_day_divides_a_partial_span_by_30() -> None:
+def test_fixed_30_day_counts_january_16_to_31_as_15_of_30_days() -> None:
     lines = prorate(SPEC_TIMELINE, JANUARY, places=2, fixed_30_day=True)
-    # the whole month is 1; Jan 16-31 is 16/30: 10 x 5 x 16/30 = 26.666...
+    # the whole month is 1; Jan 16-31 is 15 days of a 30-day month: 10 x 5 x 15/30 = 25.00
     assert summary(lines) == [
         (date(2026, 1, 1), date(2026, 1, 31), 50, 1, Decimal("250.00")),
-        (date(2026, 1, 16), date(2026, 1, 31), 10, Fraction(16, 30), Decimal("26.67")),
+        (date(2026, 1, 16), date(2026, 1, 31), 10, Fraction(15, 30), Decimal("25.00")),
     ]
     assert [ln.period_days for ln in lines] == [30, 30]
 
 
-def test_fixed_30_day_in_february_counts_real_days_over_30() -> None:
+def test_fixed_30_day_in_february_counts_its_last_day_as_the_30th() -> None:
     lines = prorate(SPEC_TIMELINE, FEBRUARY, places=2, fixed_30_day=True)
-    # 60 x 5 x 24/30 = 240.00; 55 x 5 x 4/30 = 36.666...
+    # Feb 1-24 is 24/30: 60 x 5 x 24/30 = 240.00; Feb 25 to the month end is 6/30:
+    # 55 x 5 x 6/30 = 55.00; together 295.00 = 300.00 less 5 numbers for 6 of 30 days
     assert summary(lines) == [
         (date(2026, 2, 1), date(2026, 2, 24), 60, Fraction(24, 30), Decimal("240.00")),
-        (date(2026, 2, 25), date(2026, 2, 28), 55, Fraction(4, 30), Decimal("36.67")),
+        (date(2026, 2, 25), date(2026, 2, 28), 55, Fraction(6, 30), Decimal("55.00")),
     ]
 
 
@@ -371,11 +372,36 @@ def test_fixed_30_day_whole_february_is_one_whole_period() -> None:
     assert summary(lines) == [(date(2026, 2, 1), date(2026, 2, 28), 2, 1, Decimal("10.00"))]
 
 
-def test_fixed_30_day_caps_a_partial_span_at_30_days() -> None:
-    # a 31-day period whose line starts on day 1 is whole; one starting on day 2 is 30/30
+def test_fixed_30_day_a_span_from_day_2_of_a_31_day_month_is_29_of_30() -> None:
     lines = prorate([state(date(2026, 1, 2), 1)], JANUARY, places=2, fixed_30_day=True)
-    assert lines[0].days == 30
-    assert lines[0].fraction == 1
+    assert (lines[0].days, lines[0].fraction, lines[0].amount) == (
+        29,
+        Fraction(29, 30),
+        Decimal("4.83"),
+    )
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        JANUARY,
+        FEBRUARY,
+        BillingPeriod(date(2028, 2, 1), date(2028, 3, 1)),  # leap February
+        BillingPeriod(date(2026, 1, 31), date(2026, 2, 28)),  # anniversary on the 31st
+        BillingPeriod(date(2026, 2, 28), date(2026, 3, 31)),
+        BillingPeriod(date(2026, 1, 1), date(2026, 4, 1)),  # a quarter
+    ],
+)
+def test_fixed_30_day_spans_split_anywhere_add_up_to_the_whole_period(
+    period: BillingPeriod,
+) -> None:
+    day = period.start
+    while day < period.end:
+        # a price change on `day` splits the period into two lines
+        timeline = [state(period.start, 1, Decimal(5)), state(day, 1, Decimal(7))]
+        lines = prorate(timeline, period, places=2, fixed_30_day=True)
+        assert sum(ln.fraction for ln in lines) == 1
+        day += timedelta(days=1)
 
 
 def test_fixed_30_day_counts_30_days_per_month_of_a_quarter() -> None:
@@ -383,9 +409,10 @@ def test_fixed_30_day_counts_30_days_per_month_of_a_quarter() -> None:
     lines = prorate(
         [state(date(2026, 2, 15), 1, Decimal("90"))], quarter, places=2, fixed_30_day=True
     )
+    # Feb 15 to Mar 31: 16 days of a 30-day February, then 30 of March
     assert lines[0].period_days == 90
-    assert lines[0].fraction == Fraction(45, 90)
-    assert lines[0].amount == Decimal("45.00")
+    assert lines[0].fraction == Fraction(46, 90)
+    assert lines[0].amount == Decimal("46.00")
 
 
 # --- bad timelines ---------------------------------------------------------------------------

@@ -17,7 +17,15 @@ from billstream.tenants.settings import (
     resolve_settings,
 )
 
-SCALARS = ("currency", "timezone", "locale", "invoice_prefix", "invoice_format", "line_precision")
+SCALARS = (
+    "currency",
+    "timezone",
+    "locale",
+    "invoice_prefix",
+    "invoice_format",
+    "line_precision",
+    "proration_basis",
+)
 
 
 def test_a_root_with_only_a_currency_gets_the_defaults() -> None:
@@ -29,6 +37,7 @@ def test_a_root_with_only_a_currency_gets_the_defaults() -> None:
         invoice_prefix="INV-",
         invoice_format=DEFAULT_INVOICE_FORMAT,
         line_precision=None,
+        proration_basis="actual_days",
         branding=Branding(),
         sources={
             "currency": "t_root",
@@ -37,6 +46,7 @@ def test_a_root_with_only_a_currency_gets_the_defaults() -> None:
             "invoice_prefix": "default",
             "invoice_format": "default",
             "line_precision": "default",
+            "proration_basis": "default",
         },
     )
 
@@ -49,12 +59,18 @@ def test_a_child_override_wins_and_what_it_leaves_unset_is_inherited() -> None:
         line_precision=4,
         branding=Branding(name="Acme", primary_color="#112233"),
     )
-    brand = TenantOverrides(currency="GBP", locale="en_GB", branding=Branding(name="Acme UK"))
+    brand = TenantOverrides(
+        currency="GBP",
+        locale="en_GB",
+        proration_basis="thirty_day_month",
+        branding=Branding(name="Acme UK"),
+    )
     # when the brand's settings are resolved
     resolved = resolve_settings([("t_root", root), ("t_uk", brand)])
     # then the brand's values win, the rest comes from the root, and sources say who set what
     assert (resolved.currency, resolved.locale) == ("GBP", "en_GB")
     assert (resolved.timezone, resolved.line_precision) == ("America/New_York", 4)
+    assert resolved.proration_basis == "thirty_day_month"
     assert resolved.branding == Branding(name="Acme UK", primary_color="#112233")
     assert resolved.sources == {
         "currency": "t_uk",
@@ -63,6 +79,7 @@ def test_a_child_override_wins_and_what_it_leaves_unset_is_inherited() -> None:
         "invoice_prefix": "default",
         "invoice_format": "default",
         "line_precision": "t_root",
+        "proration_basis": "t_uk",
         "branding.name": "t_uk",
         "branding.primary_color": "t_root",
     }
@@ -129,6 +146,7 @@ overrides = st.builds(
     invoice_prefix=texts,
     invoice_format=st.none() | st.sampled_from(["{prefix}{seq}", "{year}/{seq:04d}"]),
     line_precision=st.none() | st.integers(min_value=0, max_value=6),
+    proration_basis=st.none() | st.sampled_from(["actual_days", "thirty_day_month"]),
     branding=brandings,
 )
 
@@ -143,6 +161,7 @@ def apply_one_by_one(
         "invoice_prefix": "INV-",
         "invoice_format": DEFAULT_INVOICE_FORMAT,
         "line_precision": None,
+        "proration_basis": "actual_days",
     }
     sources = {name: "default" for name in values}
     for tenant_id, tenant in chain:

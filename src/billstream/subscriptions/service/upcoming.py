@@ -74,6 +74,7 @@ def upcoming_charges(
             trial_end=subscription.trial_end,
             commitment_end=subscription.commitment_end,
             changes=tuple(changes[subscription.id]),
+            fixed_30_day=settings.proration_basis == "thirty_day_month",
         )
         lines += subscription_lines(facts, book, until=until, places=places, zone=zone)
     lines.sort(key=lambda line: line.period.start)
