@@ -134,6 +134,51 @@ def test_a_tenant_on_the_fixed_30_day_month_divides_by_30(api: Api) -> None:
     assert [t["amount"] for t in body["period_totals"]] == ["275.00", "295.00"]
 
 
+ADJUSTED_CATALOG = """\
+effective_from: 2025-01-01
+products:
+  - {code: support, name: Support desk, kind: recurring}
+plans:
+  - code: discounted
+    name: Support, two discounts
+    currencies: [USD]
+    charges:
+      - code: support
+        product: support
+        prices:
+          - currency: USD
+            model: {type: flat, amount: 100.00}
+            adjustments: [{kind: discount, percent: 10}, {kind: discount, percent: 5}]
+  - code: with-fees
+    name: Support, two fees
+    currencies: [USD]
+    charges:
+      - code: support
+        product: support
+        prices:
+          - currency: USD
+            model: {type: flat, amount: 85.50}
+            adjustments: [{kind: fee, percent: 3}, {kind: fee, percent: 2}]
+"""
+
+
+@pytest.mark.parametrize(("plan", "amount"), [("discounted", "85.50"), ("with-fees", "89.83")])
+def test_sequential_discounts_and_fees_each_apply_to_what_the_last_left(
+    api: Api, plan: str, amount: str
+) -> None:
+    # given $100 with 10% then 5% off, and $85.50 with a 3% then a 2% fee (SPEC C3)
+    caller = api.tenant()
+    apply_catalog(api, caller, ADJUSTED_CATALOG)
+    account = api.created(caller, "/v1/accounts", {"name": "Desk Co"})
+    order(api, caller, account_id=account["id"], plan=plan, quantity=1, start_date="2026-03-01")
+
+    # when March is previewed
+    body = upcoming(api, caller, account["id"], "2026-03-31")
+
+    # then 100 x 0.90 x 0.95 = 85.50, and 85.50 x 1.03 x 1.02 = 89.8263 -> 89.83
+    assert [x["amount"] for x in body["lines"]] == [amount]
+
+
 # --- the plan terms and the lifecycle --------------------------------------------------------
 
 TERMS_CATALOG = """\
