@@ -149,7 +149,7 @@ def _row(
 def org_abc_rows(rng: random.Random) -> list[Row]:
     """SPEC C2's example, exactly: ABC → Sales, Support, HR; Support → Tier1, Tier2."""
     org = _new_org(rng, US, "Org ABC")
-    return [
+    rows = [
         _row(
             rng,
             org,
@@ -161,6 +161,8 @@ def org_abc_rows(rng: random.Random) -> list[Row]:
         )
         for ext, name, parent, kind, mode in ORG_ABC
     ]
+    # SPEC C4's case study bills Org ABC by calendar month
+    return [{**row, "billing_cycle": "calendar", "billing_day": ""} for row in rows]
 
 
 def _department_name(rng: random.Random, org: _Org, parent: str, depth: int) -> str:

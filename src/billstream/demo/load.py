@@ -12,7 +12,8 @@ from billstream.accounts import service as accounts
 from billstream.accounts.models import Account
 from billstream.core.clock import Clock
 from billstream.demo.generate import BrandData, NumberEvent, account_budgets, brand_data
-from billstream.demo.provider import BRANDS, PARENT, TenantSpec
+from billstream.demo.provider import BRANDS, PARENT, US, TenantSpec
+from billstream.demo.subscriptions import load_orders
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import create_tenant, operator_scope
@@ -48,9 +49,11 @@ def load_demo(session: Session, *, clock: Clock, accounts_total: int, seed: int)
     rng = random.Random(seed)
     parent = create_demo_tenant(session, clock, PARENT, None)
     budgets = account_budgets(accounts_total)
+    tenants = {}
     for brand in BRANDS:
-        tenant = create_demo_tenant(session, clock, brand.tenant, parent)
-        load_brand(session, clock, tenant, brand_data(rng, brand, budgets[brand.code]))
+        tenants[brand.code] = create_demo_tenant(session, clock, brand.tenant, parent)
+        load_brand(session, clock, tenants[brand.code], brand_data(rng, brand, budgets[brand.code]))
+    load_orders(session, clock, parent, tenants[US.code])
     return parent
 
 

@@ -19,6 +19,7 @@ from billstream.accounts.models import Account, AccountType, NumberAssignment, P
 from billstream.accounts.schemas import AccountTreeNode
 from billstream.demo.generate import ORG_ABC_ROOT
 from billstream.demo.provider import US
+from billstream.demo.subscriptions import upcoming_table
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import operator_scope, resolved_settings
@@ -270,11 +271,12 @@ def demo_tables(
     session: Session, *, root: Tenant, now: datetime, seed: int, lookups: int
 ) -> list[RenderableType]:
     brand = session.scalar(select(Tenant).where(Tenant.slug == US.tenant.slug))
-    org_abc = org_abc_table(session, brand) if brand else None
+    tree = org_abc_table(session, brand) if brand else None
+    org_abc: list[RenderableType] = [tree, upcoming_table(session, brand)] if brand and tree else []
     return [
         tenant_table(session, root, year=now.year),
         accounts_table(session, root),
-        *([org_abc] if org_abc is not None else []),
+        *org_abc,
         numbers_table(session, root, now=now),
         lookup_table(session, root, count=lookups, seed=seed, now=now),
     ]

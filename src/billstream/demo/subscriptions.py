@@ -1,0 +1,132 @@
+"""The demo's catalogue and orders: SPEC C4's case study, previewed line by line.
+
+The parent company sells per-number plans in each brand's currency. Org ABC orders 50
+numbers from Jan 1, goes to 60 from Jan 16 and to 55 from Feb 25; its upcoming charges to the
+end of February are SPEC's table: 250.00 and 25.81 in January, 257.14 and 39.29 in February.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billstream.accounts.models import Account
+from billstream.catalog.service import apply_catalog, load_catalog_yaml
+from billstream.core.clock import Clock
+from billstream.subscriptions.schemas import ChangeCreate, SubscriptionCreate
+from billstream.subscriptions.service import (
+    CLI_ACTOR,
+    change_subscription,
+    create_subscription,
+    upcoming_charges,
+)
+from billstream.tenants.models import Tenant
+from billstream.tenants.service import operator_scope
+
+CATALOG = """\
+effective_from: 2025-01-01
+products:
+  - {code: number, name: Business number, kind: recurring}
+  - {code: router, name: Desk router, kind: hardware}
+plans:
+  - code: numbers
+    name: Business numbers, monthly
+    currencies: [USD, GBP, SGD]
+    charges:
+      - code: number
+        product: number
+        timing: advance
+        cadence: monthly
+        prices:
+          - {currency: USD, model: {type: per_unit, unit_price: 5.00}}
+          - {currency: GBP, model: {type: per_unit, unit_price: 4.00}}
+          - {currency: SGD, model: {type: per_unit, unit_price: 6.50}}
+"""
+
+# (account external id, quantity from Jan 1, later changes as (date, new total quantity))
+ORDERS = (
+    ("ABC", Decimal(50), ((date(2026, 1, 16), Decimal(60)), (date(2026, 2, 25), Decimal(55)))),
+    ("ABC-SUPPORT", Decimal(20), ((date(2026, 2, 10), Decimal(25)),)),
+)
+START = date(2026, 1, 1)
+PREVIEW_UNTIL = date(2026, 2, 28)
+
+
+def load_orders(session: Session, clock: Clock, root: Tenant, brand: Tenant) -> None:
+    """Apply the catalogue at the parent company and place the case study's orders."""
+    apply_catalog(
+        session,
+        clock=clock,
+        scope=operator_scope(session, root.id),
+        tenant_id=root.id,
+        document=load_catalog_yaml(CATALOG),
+    )
+    scope = operator_scope(session, brand.id)
+    for external_id, quantity, changes in ORDERS:
+        account = _account(session, brand, external_id)
+        order = SubscriptionCreate(
+            account_id=account.id, plan="numbers", quantity=quantity, start_date=START
+        )
+        sub = create_subscription(session, clock=clock, scope=scope, data=order, actor=CLI_ACTOR)
+        for day, new_total in changes:
+            change = ChangeCreate.model_validate(
+                {
+                    "kind": "quantity",
+                    "quantity": new_total,
+                    "effective": "date",
+                    "date": day,
+                    "reason": "numbers bought or returned",
+                }
+            )
+            change_subscription(
+                session,
+                clock=clock,
+                scope=scope,
+                subscription_id=sub.subscription.id,
+                data=change,
+                actor=CLI_ACTOR,
+            )
+
+
+def _account(session: Session, brand: Tenant, external_id: str) -> Account:
+    account = session.scalar(
+        select(Account).where(Account.tenant_id == brand.id, Account.external_id == external_id)
+    )
+    if account is None:
+        raise RuntimeError(f"demo account {external_id} is missing")
+    return account
+
+
+def upcoming_table(session: Session, brand: Tenant, external_id: str = "ABC") -> Table:
+    """The upcoming charges of one account, as `billstream subscription preview` shows them."""
+    account = _account(session, brand, external_id)
+    scope = operator_scope(session, brand.id)
+    upcoming = upcoming_charges(session, scope=scope, account_id=account.id, until=PREVIEW_UNTIL)
+    table = Table(
+        "period",
+        "span",
+        "quantity",
+        "fraction",
+        "unit price",
+        "layer",
+        "amount",
+        title=f"{account.name}: upcoming charges to {PREVIEW_UNTIL} (SPEC C4)",
+    )
+    for line in upcoming.lines:
+        last = line.end.toordinal() - 1
+        table.add_row(
+            f"{line.period.start:%b %Y}",
+            f"{line.start:%b %d} - {date.fromordinal(last):%b %d}",
+            str(line.quantity),
+            f"{line.days}/{line.period_days}",
+            str(line.unit_price),
+            line.layer or "",
+            f"{line.amount} {line.currency}",
+        )
+    for total in upcoming.period_totals:
+        table.add_row(f"{total.period.start:%b %Y}", "total", "", "", "", "", str(total.amount))
+    return table
