@@ -27,6 +27,8 @@ SRC = Path(billstream.__file__).resolve().parent
 PURE_MODULES = re.compile(
     r"^(core/(money|errors|ids|periods)|tenants/settings|accounts/(hierarchy|number_lookup|phone)"
     r"|access/keys|catalog/(layers|adjustments)|subscriptions/(timeline|preview|cycles|lifecycle)"
+    r"|mediation/(definition|parsing|normalise)"
+    r"|rating/(reference|allowances|prefixes|card_file)"
     r"|(.+/)?(proration|price_models|rater|allocation|assembly))\.py$"
 )
 FORBIDDEN_IN_PURE = (
@@ -243,6 +245,14 @@ def test_the_pure_modules_exist_where_the_rule_expects_them() -> None:
         "subscriptions/preview.py",
         "subscriptions/cycles.py",
         "subscriptions/lifecycle.py",
+        "mediation/definition.py",
+        "mediation/parsing.py",
+        "mediation/normalise.py",
+        "rating/rater.py",
+        "rating/reference.py",
+        "rating/allowances.py",
+        "rating/prefixes.py",
+        "rating/card_file.py",
     } <= pure
 
 

@@ -13,7 +13,8 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -21,6 +22,7 @@ import typer
 from alembic.util.exc import CommandError
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -35,6 +37,16 @@ from billstream.catalog.service import ApplyReport, Outcome, apply_catalog, load
 from billstream.core.clock import Clock, FakeClock
 from billstream.core.errors import BillstreamError, InvalidInputError, NotFoundError
 from billstream.db import migrate
+from billstream.mediation.models import UsageFile
+from billstream.mediation.service import (
+    FileReport,
+    find_format,
+    ingest_cdr_file,
+    list_rejects,
+    reprocess_rejects,
+)
+from billstream.rating.models import CardKind
+from billstream.rating.service import RatingRequest, import_rate_card, rate_period
 from billstream.subscriptions.schemas import SubscriptionCreate
 from billstream.subscriptions.service import CLI_ACTOR, create_subscription, upcoming_charges
 from billstream.tenants.models import Tenant
@@ -70,6 +82,10 @@ app.add_typer(account_app, name="account")
 app.add_typer(catalog_app, name="catalog")
 subscription_app = typer.Typer(help="Subscriptions and charges to come.", no_args_is_help=True)
 app.add_typer(subscription_app, name="subscription")
+usage_app = typer.Typer(help="Usage: CDR files, rejects, reprocessing.", no_args_is_help=True)
+app.add_typer(usage_app, name="usage")
+ratecard_app = typer.Typer(help="Rate cards for rating usage.", no_args_is_help=True)
+app.add_typer(ratecard_app, name="ratecard")
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -530,6 +546,219 @@ def subscription_preview(
     out = console()
     out.print(lines)
     out.print(totals)
+
+
+# --- usage ---------------------------------------------------------------------------------
+
+
+def show_file_reports(reports: list[FileReport]) -> None:
+    table = Table(
+        "file", "format", "in", "accepted", "rejected", "duplicates", title="Usage import"
+    )
+    for r in reports:
+        name = r.name if r.duplicate_of is None else f"{r.name} (already received)"
+        counts = (r.records_in, r.accepted, r.rejected, r.duplicates)
+        table.add_row(name, r.format, *(str(n) for n in counts))
+    console().print(table)
+
+
+@usage_app.command("import")
+@fails_cleanly
+def usage_import(
+    files: Annotated[list[Path], typer.Argument(help="CDR files.")],
+    format: Annotated[str, typer.Option(help="Format name, e.g. asterisk-cdr-csv.")],
+    tenant: Annotated[str, typer.Option(help="The importing tenant (slug or id); brands too.")],
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA zone of the files' local times; default: format's.")
+    ] = None,
+) -> None:
+    """Import CDR files: each is recorded with its checksum and counts, and committed on its
+    own, so a file already received (same content) reports all its records as duplicates."""
+    reports: list[FileReport] = []
+    with unit_of_work() as (runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        scope = operator_scope(session, target.id)
+        folder = runtime.settings.resolved_formats_dir()
+        fmt = find_format(format, folder).with_timezone(timezone)
+        sizes = [path.stat().st_size for path in files]
+        with Progress(console=console(stderr=True), transient=True) as progress:
+            task = progress.add_task("importing", total=sum(sizes) or 1)
+            for path, size in zip(files, sizes, strict=True):
+                progress.update(task, description=path.name)
+                reports.append(
+                    ingest_cdr_file(
+                        session,
+                        clock=runtime.clock,
+                        scope=scope,
+                        tenant_id=target.id,
+                        fmt=fmt,
+                        name=path.name,
+                        data=path.read_bytes(),
+                    )
+                )
+                session.commit()
+                progress.advance(task, size)
+    show_file_reports(reports)
+
+
+@usage_app.command("rejects")
+@fails_cleanly
+def usage_rejects(
+    tenant: Annotated[str, typer.Option(help="The tenant (slug or id); brands too.")],
+    reason: Annotated[str | None, typer.Option(help="Only this reason code.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 100,
+) -> None:
+    """List open rejected records: file, line, reason, detail and the raw line."""
+    table = Table("file", "line", "reason", title="Open rejects")
+    for name in ("detail", "raw"):  # one line per reject: long ones end in an ellipsis
+        table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=70)
+    with unit_of_work() as (_runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        page = list_rejects(
+            session, scope=operator_scope(session, target.id), reason=reason, limit=limit
+        )
+        names = {
+            f.id: f.name
+            for f in session.scalars(
+                select(UsageFile).where(UsageFile.id.in_({r.file_id for r in page.items}))
+            )
+        }
+        for r in page.items:
+            table.add_row(names[r.file_id], str(r.line_no), r.reason, r.detail, r.raw)
+    console().print(table)
+    if page.next_cursor:
+        console().print(f"(more than {limit}; raise --limit)", markup=False)
+
+
+@usage_app.command("reprocess")
+@fails_cleanly
+def usage_reprocess(
+    tenant: Annotated[str, typer.Option(help="The tenant (slug or id); brands too.")],
+    reason: Annotated[str | None, typer.Option(help="Only rejects of this reason code.")] = None,
+) -> None:
+    """Re-run the open rejects (after a fix: a number assigned, a format corrected)."""
+    with unit_of_work() as (runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        report = reprocess_rejects(
+            session,
+            clock=runtime.clock,
+            scope=operator_scope(session, target.id),
+            formats_dir=runtime.settings.resolved_formats_dir(),
+            reason=reason,
+        )
+    table = Table("reprocessed", "accepted", "duplicates", "still rejected", title="Reprocess")
+    counts = (report.reprocessed, report.accepted, report.duplicates, report.still_rejected)
+    table.add_row(*(str(n) for n in counts))
+    console().print(table)
+
+
+# --- rating ------------------------------------------------------------------------------
+
+
+@ratecard_app.command("import")
+@fails_cleanly
+def ratecard_import(
+    file: Annotated[Path, typer.Argument(help="CSV rate card (see docs/rating.md).")],
+    tenant: Annotated[str, typer.Option(help="The card's tenant (slug or id).")],
+    name: Annotated[str, typer.Option(help="The card's name; the same name is a new version.")],
+    kind: Annotated[CardKind, typer.Option(help="retail (customers) or cost (a carrier).")],
+    effective_from: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Local date; default today.")
+    ] = None,
+    currency: Annotated[str | None, typer.Option(help="Default: the tenant's.")] = None,
+    account: Annotated[
+        str | None, typer.Option(help="Retail: the customer of special rates. Cost: the vendor.")
+    ] = None,
+    carrier: Annotated[str | None, typer.Option(help="Cost: the usage's carrier name.")] = None,
+) -> None:
+    """Import a rate card CSV as a new version; bad rows are listed by line and column and
+    the rest are imported. Exit 1 only when no row could be imported."""
+    with csv_rows(file) as rows, unit_of_work() as (runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        report = import_rate_card(
+            session,
+            clock=runtime.clock,
+            scope=operator_scope(session, target.id),
+            tenant_id=target.id,
+            name=name,
+            kind=kind,
+            rows=rows,
+            source=file.name,
+            effective_from=effective_from.date() if effective_from else None,
+            currency=currency,
+            account_id=account_ref(session, account).id if account else None,
+            carrier=carrier,
+        )
+    out = console()
+    summary = Table("card", "version", "rows", "imported", "rejected", title="Rate card import")
+    version = str(report.version) if report.version else "-"
+    counts = (report.rows, report.imported, len(report.errors))
+    summary.add_row(name, version, *(str(n) for n in counts))
+    out.print(summary)
+    if report.errors:
+        rejects = Table("line", "column", "reason", title="Rejected rows")
+        for error in report.errors:
+            rejects.add_row(str(error.line), error.column, error.reason)
+        out.print(rejects)
+    if not report.imported:
+        raise InvalidInputError("no row could be imported", field=str(file))
+
+
+def _rate_usage(
+    tenant: str, start: datetime, end: datetime, account: str | None, *, rerate: bool
+) -> None:
+    with unit_of_work() as (runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        request = RatingRequest(
+            tenant_id=target.id,
+            start=start.date(),
+            end=end.date(),
+            account_id=account_ref(session, account).id if account else None,
+            rerate=rerate,
+        )
+        run = rate_period(
+            session,
+            clock=runtime.clock,
+            scope=operator_scope(session, target.id),
+            request=request,
+            data_dir=runtime.settings.data_dir,
+        )
+    table = Table(
+        "run", "version", "rated", "rejected", "retail", "cost", "replaced", title="Rating"
+    )
+    amounts = (run.retail_micros, run.cost_micros, run.superseded_micros)
+    table.add_row(
+        run.id,
+        str(run.version),
+        str(run.rated),
+        str(run.rejected),
+        *(f"{Decimal(a).scaleb(-6):f} {run.currency}" for a in amounts),
+    )
+    console().print(table)
+
+
+@usage_app.command("rate")
+@fails_cleanly
+def usage_rate(
+    tenant: Annotated[str, typer.Option(help="The tenant (slug or id).")],
+    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")],
+    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Day after.")],
+    account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+) -> None:
+    """Rate the period's accepted usage at retail and cost (refused if already rated)."""
+    _rate_usage(tenant, start, end, account, rerate=False)
+
+
+@usage_app.command("rerate")
+@fails_cleanly
+def usage_rerate(
+    tenant: Annotated[str, typer.Option(help="The tenant (slug or id).")],
+    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")],
+    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Day after.")],
+    account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+) -> None:
+    """Re-rate a period as a new version: the earlier rows are superseded, never charged twice."""
+    _rate_usage(tenant, start, end, account, rerate=True)
 
 
 # --- server and demo ---------------------------------------------------------------------

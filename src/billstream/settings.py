@@ -26,6 +26,14 @@ class Settings(BaseSettings):
         description="Pepper for API-key hashes. Unset: generated once into data_dir/secret.key.",
     )
 
+    formats_dir: Path | None = Field(
+        default=None,
+        description="Tenant CDR formats, one YAML file per format; default: data_dir/formats.",
+    )
+
+    def resolved_formats_dir(self) -> Path:
+        return self.formats_dir if self.formats_dir is not None else self.data_dir / "formats"
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

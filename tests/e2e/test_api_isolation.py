@@ -36,12 +36,25 @@ REFERENCES = frozenset(
         "subscription_id",
         "plan_id",
         "product_id",
+        "file_id",
+        "run_id",
     }
 )
 NUMBER_FIELDS = frozenset({"number", "numbers", "e164"})
 # Columns whose values identify a tenant's data; B's responses must show none of A's.
 IDENTIFYING = frozenset(
-    {"id", "name", "slug", "e164", "email", "contact_name", "brand_name", "secret_hash", "key"}
+    {
+        "id",
+        "name",
+        "slug",
+        "e164",
+        "email",
+        "contact_name",
+        "brand_name",
+        "secret_hash",
+        "key",
+        "record_key",
+    }
 )
 REFUSED = frozenset({403, 404, 409, 422})
 # Pointing at A's row from B's own data must not find it: a 409 would mean it did.
@@ -129,6 +142,23 @@ def _subscription(api: Api, caller: Caller, account_id: str, external_id: str) -
     return str(subscription["id"])
 
 
+def _usage(api: Api, caller: Caller, prefix: str, number: str) -> str:
+    """Usage events: one routed to `number`'s holder, one rejected; the arrival's id."""
+    events = [
+        {"record_key": f"{prefix}-ev-1", "started_at": INSIDE_A_PERIOD, "called": number},
+        {"record_key": f"{prefix}-ev-2", "started_at": INSIDE_A_PERIOD, "called": "+441632960999"},
+    ]
+    arrival = api.created(caller, "/v1/usage/events", {"events": events})
+    assert (arrival["accepted"], arrival["rejected"]) == (1, 1), arrival
+    return str(arrival["id"])
+
+
+def _rating_run(api: Api, caller: Caller) -> str:
+    """January rated (no card: every record a "no rate" reject, but a run all the same)."""
+    body = {"period_start": "2026-01-01", "period_end": "2026-02-01"}
+    return str(api.created(caller, "/v1/rating/runs", body)["id"])
+
+
 def _company_a(api: Api) -> Tenant:
     """Group A with a brand, an account tree, numbers held over time, keys, idempotency."""
     a = api.tenant(slug="alpha", name="Alpha Holdings", currency="GBP", locale="en_GB")
@@ -174,6 +204,7 @@ def _company_a(api: Api) -> Tenant:
     key = api.created(a, "/v1/api-keys", {"name": "Alpha CRM sync"})
     product_id, plan_id = _catalog(api, a, "Alpha", "alpha-crm-1")
     subscription = _subscription(api, a, abc["id"], "alpha-sub-1")
+    usage_file = _usage(api, a, "alpha", numbers[0]["e164"])
     refs = {
         "tenant_id": a.tenant_id,
         "parent_id": abc["id"],
@@ -184,6 +215,8 @@ def _company_a(api: Api) -> Tenant:
         "external_id": "alpha-crm-1",
         "product_id": product_id,
         "plan_id": plan_id,
+        "file_id": usage_file,
+        "run_id": _rating_run(api, a),
     }
     all_numbers = [n["e164"] for n in numbers] + [brand_number["e164"]]
     return Tenant(a, [a.tenant_id, brand["id"]], refs, all_numbers)
@@ -202,6 +235,7 @@ def _company_b(api: Api) -> Tenant:
     key = api.created(b, "/v1/api-keys", {"name": "Bravo spare"})
     product_id, plan_id = _catalog(api, b, "Bravo", "b-1")
     subscription = _subscription(api, b, account["id"], "b-sub-1")
+    usage_file = _usage(api, b, "bravo", number["e164"])
     refs = {
         "tenant_id": b.tenant_id,
         "parent_id": account["id"],
@@ -212,6 +246,8 @@ def _company_b(api: Api) -> Tenant:
         "external_id": "b-1",
         "product_id": product_id,
         "plan_id": plan_id,
+        "file_id": usage_file,
+        "run_id": _rating_run(api, b),
     }
     return Tenant(b, [b.tenant_id], refs, [number["e164"]])
 
@@ -264,6 +300,16 @@ def operations(document: dict[str, Any]) -> list[Operation]:
     ]
 
 
+class Form(dict[str, Any]):
+    """A multipart form body: its fields, of which `uploads` are sent as files."""
+
+    uploads: frozenset[str] = frozenset()
+
+
+def _is_upload(schema: dict[str, Any]) -> bool:
+    return schema.get("format") == "binary" or "contentMediaType" in schema
+
+
 class Requests:
     """Builds the request of an operation aimed at `target` (its ids, its numbers)."""
 
@@ -304,6 +350,12 @@ class Requests:
 
     def body(self, op: Operation, *, omit: frozenset[str] = frozenset()) -> Any:
         content = op.spec.get("requestBody", {}).get("content", {})
+        if "multipart/form-data" in content:
+            schema = self.resolve(content["multipart/form-data"]["schema"])
+            form = Form(self.value("body", schema, str(op), omit=omit))
+            properties = schema.get("properties", {})
+            form.uploads = frozenset(n for n in form if _is_upload(self.resolve(properties[n])))
+            return form
         if "application/json" not in content:
             return None
         return self.value("body", content["application/json"]["schema"], str(op), omit=omit)
@@ -367,11 +419,18 @@ class Requests:
         }
 
     def string(self, name: str, schema: dict[str, Any]) -> str:
+        if _is_upload(schema):  # an uploaded file: what it holds is the route's own business
+            return "walked\n"
         if schema.get("format") == "date-time":
             return LATER if name.endswith("_to") else INSIDE_A_PERIOD
         if schema.get("format") == "date":
             return INSIDE_A_PERIOD[:10]
-        hints = {"slug": f"walk-{next(self.slugs)}", "currency": "GBP", "country": "GB"}
+        hints = {
+            "slug": f"walk-{next(self.slugs)}",
+            "currency": "GBP",
+            "country": "GB",
+            "format": "asterisk-cdr-csv",
+        }
         if name in hints:
             return hints[name]
         if schema.get("maxLength") == 2:
@@ -400,6 +459,17 @@ def _queries(query: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _call(api: Api, caller: Caller, op: Operation, path: str, query: Any, body: Any) -> Response:
+    if isinstance(body, Form):
+        files = {name: (f"{name}.csv", str(body[name]).encode()) for name in body.uploads}
+        fields = {name: value for name, value in body.items() if name not in body.uploads}
+        return api.client.request(
+            op.method.upper(),
+            path,
+            params=query or None,
+            headers=caller.headers,
+            data=fields,
+            files=files,
+        )
     return api.call(caller, op.method.upper(), path, params=query or None, json=body)
 
 
@@ -494,6 +564,8 @@ def test_b_on_its_own_paths_cannot_point_at_a_from_the_body(
     assert statuses["GET /v1/products/{product_id}"] == 200
     assert statuses["POST /v1/accounts/{account_id}/move"] == 404
     assert statuses["POST /v1/numbers/{number_id}/assign"] == 404
+    assert statuses["GET /v1/usage/files/{file_id}"] == 200
+    assert statuses["POST /v1/usage/files"] == 201  # the multipart upload, in B's own tenant
     assert len(statuses) == len(ops)
 
 

@@ -13,6 +13,9 @@ from billstream.bootstrap import Runtime
 from billstream.catalog.api import catalog as catalog_router
 from billstream.catalog.api import plans as plans_router
 from billstream.catalog.api import products as products_router
+from billstream.mediation.api import router as usage_router
+from billstream.rating.api import rated_usage as rated_usage_router
+from billstream.rating.api import runs as rating_runs_router
 from billstream.subscriptions.api import router as subscriptions_router
 from billstream.subscriptions.api import upcoming as upcoming_router
 from billstream.tenants.api import router as tenants_router
@@ -41,6 +44,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         plans_router,
         subscriptions_router,
         upcoming_router,
+        usage_router,
+        rating_runs_router,
+        rated_usage_router,
     ):
         v1.include_router(router)
     app.include_router(v1)

@@ -5,6 +5,8 @@ from billstream.accounts.models import Account, NumberAssignment, PhoneNumber
 from billstream.api.models import IdempotencyRecord
 from billstream.catalog.models import Plan, PlanCharge, Price, Product
 from billstream.db import Base
+from billstream.mediation.models import UsageFile, UsageRecord, UsageReject
+from billstream.rating.models import Rate, RateCard, RateCardVersion, RatedUsage, RatingRun
 from billstream.subscriptions.models import Subscription, SubscriptionChange
 from billstream.tenants.models import Tenant
 
@@ -20,8 +22,16 @@ __all__ = [
     "PlanCharge",
     "Price",
     "Product",
+    "Rate",
+    "RateCard",
+    "RateCardVersion",
+    "RatedUsage",
+    "RatingRun",
     "Subscription",
     "SubscriptionChange",
     "Tenant",
+    "UsageFile",
+    "UsageRecord",
+    "UsageReject",
     "metadata",
 ]

@@ -1,0 +1,1 @@
+"""Mediation: CDR formats, ingestion, dedupe, normalisation, routing, rejects (SPEC C5)."""

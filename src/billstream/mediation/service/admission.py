@@ -1,0 +1,224 @@
+"""Admit parsed records: dedupe, normalise, route, store; set-based from end to end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import Connection, String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from billstream.accounts.service import number_holders
+from billstream.accounts.validation import region_of_locale
+from billstream.mediation.definition import CdrFormat, RoutedNumber
+from billstream.mediation.errors import RejectReason
+from billstream.mediation.models import UsageRecord
+from billstream.mediation.normalise import with_e164
+from billstream.mediation.parsing import REJECT_SCHEMA, rejects_of
+from billstream.tenants.scope import TenantScope
+from billstream.tenants.service import resolved_settings
+
+KEY_CHUNK = 5_000  # keys per look-up of stored keys on SQLite (bound parameters)
+PG_KEY_CHUNK = 100_000  # keys per look-up on PostgreSQL (one array parameter)
+COPY_CHUNK = 100_000  # rows per CSV chunk written to COPY, or per SQLite executemany
+USAGE_COLUMNS = [
+    "root_tenant_id",
+    "record_key",
+    "tenant_id",
+    "account_id",
+    "subscription_id",
+    "usage_type",
+    "started_at",
+    "duration_s",
+    "quantity",
+    "calling",
+    "called",
+    "carrier",
+    "file_id",
+    "line_no",
+]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where records go: the importing tenant, its root (dedupe), the routing scope."""
+
+    tenant_id: str
+    root_tenant_id: str
+    scope: TenantScope
+
+
+@dataclass(frozen=True)
+class Admitted:
+    accepted: pl.DataFrame  # the stored rows (USAGE_COLUMNS)
+    duplicate_lines: pl.Series  # line numbers counted as duplicates
+    rejects: pl.DataFrame  # REJECT_SCHEMA
+
+
+def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def stored_keys(session: Session, root_tenant_id: str, keys: pl.Series) -> pl.Series:
+    """Which of `keys` the root tenant already holds: one query per chunk of keys (on
+    PostgreSQL one array parameter per 100,000 keys; on SQLite an IN list of 5,000)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    found: list[str] = []
+    for chunk in _chunks(keys.unique().to_list(), PG_KEY_CHUNK if postgres else KEY_CHUNK):
+        matches = (
+            UsageRecord.record_key == any_(bindparam("keys", chunk, type_=ARRAY(String)))
+            if postgres
+            else UsageRecord.record_key.in_(chunk)
+        )
+        found += session.scalars(
+            select(UsageRecord.record_key).where(
+                UsageRecord.root_tenant_id == root_tenant_id, matches
+            )
+        )
+    return pl.Series("record_key", found, dtype=pl.String)
+
+
+def _route(
+    session: Session, scope: TenantScope, frame: pl.DataFrame, route_by: list[RoutedNumber]
+) -> pl.DataFrame:
+    """Add tenant_id, account_id, subscription_id: the first candidate number held then."""
+    routed = frame.with_columns(
+        pl.lit(None, pl.String).alias(c) for c in ("tenant_id", "account_id", "subscription_id")
+    ).with_row_index("_i")
+    for candidate in route_by:
+        number = f"{candidate}_e164"
+        todo = routed.filter(pl.col("account_id").is_null() & pl.col(number).is_not_null())
+        if todo.is_empty():
+            continue
+        queries = todo.select(
+            "_i", pl.col(number).alias("number"), pl.col("started_at").alias("at")
+        )
+        held = number_holders(session, scope=scope, queries=queries).filter(
+            pl.col("account_id").is_not_null()
+        )
+        routed = routed.update(
+            held.select("_i", "tenant_id", "account_id", "subscription_id"), on="_i", how="left"
+        )
+    return routed.drop("_i")
+
+
+def _unrouted_rejects(unrouted: pl.DataFrame, route_by: list[RoutedNumber]) -> pl.DataFrame:
+    valid = pl.any_horizontal(pl.col(f"{c}_e164").is_not_null() for c in route_by)
+    names = " or ".join(str(c) for c in route_by)
+    raws = pl.concat_str([pl.col(str(c)).fill_null("(empty)") for c in route_by], separator=" / ")
+    found = pl.concat_str([pl.col(f"{c}_e164").fill_null("-") for c in route_by], separator=" / ")
+    reason = (
+        pl.when(valid)
+        .then(pl.lit(RejectReason.UNKNOWN_NUMBER))
+        .otherwise(pl.lit(RejectReason.BAD_NUMBER))
+    )
+    detail = (
+        pl.when(valid)
+        .then(
+            pl.format(
+                "no account held the {} number {} at {}",
+                pl.lit(names),
+                found,
+                pl.col("started_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        )
+        .otherwise(pl.format("the {} number {} is not a phone number", pl.lit(names), raws))
+    )
+    return rejects_of(unrouted, reason, detail)
+
+
+def admit(
+    session: Session,
+    *,
+    target: Target,
+    fmt: CdrFormat,
+    records: pl.DataFrame,
+    file_ids: pl.Expr,
+) -> Admitted:
+    """Dedupe `records` (in themselves and against stored keys), route, and store the rest.
+
+    National numbers are read in the format's default region, else the tenant's (its locale).
+
+    `file_ids` gives each record's file (a literal for one file; a column when reprocessing
+    rejects of several).
+    """
+    ordered = records.sort("line_no")
+    first = ordered.filter(pl.col("record_key").is_first_distinct())
+    known = stored_keys(session, target.root_tenant_id, first["record_key"])
+    fresh = first.join(known.to_frame(), on="record_key", how="anti", maintain_order="left")
+    duplicate_lines = ordered.join(
+        fresh.select("line_no", "record_key"), on=["line_no", "record_key"], how="anti"
+    )["line_no"]
+    region = fmt.default_region or region_of_locale(
+        resolved_settings(session, target.tenant_id).locale
+    )
+    numbered = with_e164(fresh, ["calling", "called", "toll_free"], region)
+    routed = _route(session, target.scope, numbered, fmt.route_by)
+    unrouted = routed.filter(pl.col("account_id").is_null())
+    accepted = routed.filter(pl.col("account_id").is_not_null()).select(
+        pl.lit(target.root_tenant_id).alias("root_tenant_id"),
+        "record_key",
+        "tenant_id",
+        "account_id",
+        "subscription_id",
+        pl.col("usage_type").str.slice(0, 32),
+        "started_at",
+        "duration_s",
+        "quantity",
+        # a number that is not one is kept as it came, cut to the column's width
+        pl.coalesce("calling_e164", "calling").str.slice(0, 64).alias("calling"),
+        pl.coalesce("called_e164", "called").str.slice(0, 64).alias("called"),
+        pl.col("carrier").str.slice(0, 100),
+        file_ids.cast(pl.String).alias("file_id"),
+        "line_no",
+    )
+    store_records(session, accepted)
+    rejects = _unrouted_rejects(unrouted, fmt.route_by) if unrouted.height else None
+    return Admitted(
+        accepted=accepted,
+        duplicate_lines=duplicate_lines,
+        rejects=rejects if rejects is not None else pl.DataFrame(schema=REJECT_SCHEMA),
+    )
+
+
+def store_records(session: Session, rows: pl.DataFrame) -> None:
+    """Bulk insert into usage_records: COPY on PostgreSQL, one executemany on SQLite."""
+    if rows.is_empty():
+        return
+    session.flush()  # the file row first: the records point at it
+    rows = rows.sort("record_key")  # in primary-key order: the index grows at its end
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy(connection.connection.driver_connection, rows)
+    else:
+        _executemany(connection, rows)
+
+
+def _executemany(connection: Connection, rows: pl.DataFrame) -> None:
+    """SQLite: executemany of plain tuples at the driver (per 100,000 rows), instants as the text
+    `UTCDateTime` stores there (naive UTC), so no per-value Python type processing."""
+    tuples = rows.select(
+        pl.col(USAGE_COLUMNS).exclude("started_at"),
+        pl.col("started_at").dt.strftime("%Y-%m-%d %H:%M:%S%.6f"),
+    ).select(USAGE_COLUMNS)
+    marks = ", ".join("?" for _ in USAGE_COLUMNS)
+    sql = f"INSERT INTO usage_records ({', '.join(USAGE_COLUMNS)}) VALUES ({marks})"
+    for chunk in tuples.iter_slices(COPY_CHUNK):  # a chunk's tuples at a time: bounded memory
+        connection.exec_driver_sql(sql, chunk.rows())
+
+
+def _copy(driver_connection: object, rows: pl.DataFrame) -> None:
+    columns = ", ".join(USAGE_COLUMNS)
+    cursor = driver_connection.cursor()  # type: ignore[attr-defined]
+    with cursor, cursor.copy(f"COPY usage_records ({columns}) FROM STDIN (FORMAT csv)") as copy:
+        for chunk in rows.select(USAGE_COLUMNS).iter_slices(COPY_CHUNK):
+            copy.write(
+                chunk.write_csv(
+                    include_header=False,
+                    datetime_format="%Y-%m-%dT%H:%M:%S%.6f+00:00",
+                    null_value="",
+                )
+            )

@@ -1,0 +1,150 @@
+"""A rate card CSV file, read row by row into validated rates and per-row errors.
+
+Pure: rows (dicts keyed by the header) in, `CardFile` out. Columns (header names):
+
+==================  ========  ==================================================
+column              required  meaning
+==================  ========  ==================================================
+prefix              yes       destination digits (a leading ``+`` is allowed)
+description         no        e.g. ``United Kingdom - Mobile``
+rate                yes       per minute (time usage) or per unit, up to 6 places
+connect_fee         no        per call, default 0
+minimum_duration    no        seconds, default 0
+first_increment     no        seconds, default 60
+next_increment      no        seconds, default 60
+band                no        all (default) | peak | offpeak | weekend
+usage_type          no        voice (default) | sms | data | …
+==================  ========  ==================================================
+
+A bad row is an error naming its line and column; the other rows still load. The same
+(prefix, usage type, band) twice is an error on the later line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from billstream.rating.rater import Band
+
+__all__ = ["CardFile", "RowError", "read_card_rows"]
+
+MICROS = Decimal(1_000_000)
+MAX_SECONDS = 86_400
+REQUIRED = ("prefix", "rate")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    column: str
+    reason: str
+
+
+@dataclass
+class CardFile:
+    rates: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rows: int = 0
+
+
+class _Bad(Exception):
+    def __init__(self, column: str, reason: str) -> None:
+        super().__init__(reason)
+        self.column, self.reason = column, reason
+
+
+def _text(row: Mapping[str, Any], column: str) -> str:
+    value = row.get(column)
+    return "" if value is None else str(value).strip()
+
+
+def _micros(row: Mapping[str, Any], column: str, *, default: str | None = None) -> int:
+    raw = _text(row, column) or default
+    if raw is None:
+        raise _Bad(column, "is required")
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation:
+        raise _Bad(column, f"{raw!r} is not a decimal number") from None
+    if not amount.is_finite() or amount < 0:
+        raise _Bad(column, f"{raw!r} must be a number >= 0")
+    micros = amount * MICROS
+    if micros != micros.to_integral_value():
+        raise _Bad(column, f"{raw!r} has more than 6 decimal places")
+    return int(micros)
+
+
+def _seconds(row: Mapping[str, Any], column: str, *, default: int, least: int) -> int:
+    raw = _text(row, column)
+    if not raw:
+        return default
+    if not raw.isdigit() or not least <= int(raw) <= MAX_SECONDS:
+        raise _Bad(column, f"{raw!r} must be whole seconds from {least} to {MAX_SECONDS}")
+    return int(raw)
+
+
+def _prefix(row: Mapping[str, Any]) -> str:
+    raw = _text(row, "prefix")
+    digits = raw.removeprefix("+")
+    if not (digits.isascii() and digits.isdigit() and 1 <= len(digits) <= 15) or digits[0] == "0":
+        raise _Bad("prefix", f"{raw!r} is not 1-15 digits of an E.164 number")
+    return digits
+
+
+def _rate(row: Mapping[str, Any]) -> dict[str, Any]:
+    band = _text(row, "band").lower() or Band.ALL.value
+    if band not in {b.value for b in Band}:
+        raise _Bad("band", f"{band!r} is not one of all, peak, offpeak, weekend")
+    usage_type = _text(row, "usage_type").lower() or "voice"
+    if not usage_type.isidentifier() or len(usage_type) > 32:
+        raise _Bad("usage_type", f"{usage_type!r} is not a usage type")
+    description = _text(row, "description")
+    if len(description) > 200:
+        raise _Bad("description", "is longer than 200 characters")
+    return {
+        "prefix": _prefix(row),
+        "description": description,
+        "usage_type": usage_type,
+        "band": band,
+        "rate_micros": _micros(row, "rate"),
+        "connect_fee_micros": _micros(row, "connect_fee", default="0"),
+        "min_duration_s": _seconds(row, "minimum_duration", default=0, least=0),
+        "first_increment_s": _seconds(row, "first_increment", default=60, least=0),
+        "next_increment_s": _seconds(row, "next_increment", default=60, least=1),
+    }
+
+
+def read_card_rows(rows: Iterable[Mapping[str, Any]], *, first_line: int = 2) -> CardFile:
+    """Validate each row; the header is line 1, so the first row is line 2.
+
+    >>> card = read_card_rows([{"prefix": "+44", "rate": "0.012"},
+    ...                        {"prefix": "44", "rate": "x"}, {"prefix": "0", "rate": "1"}])
+    >>> card.rates[0]["prefix"], card.rates[0]["rate_micros"], card.rates[0]["first_increment_s"]
+    ('44', 12000, 60)
+    >>> [(e.line, e.column) for e in card.errors]
+    [(3, 'rate'), (4, 'prefix')]
+    """
+    out = CardFile()
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, row in enumerate(rows, start=first_line):
+        out.rows += 1
+        if None in row:  # csv.DictReader puts surplus fields under the key None
+            out.errors.append(RowError(line, "*", "more fields than the header has columns"))
+            continue
+        try:
+            rate = _rate(row)
+        except _Bad as bad:
+            out.errors.append(RowError(line, bad.column, bad.reason))
+            continue
+        key = (rate["prefix"], rate["usage_type"], rate["band"])
+        if key in seen:
+            out.errors.append(
+                RowError(line, "prefix", f"{key[0]} {key[1]} {key[2]} repeats line {seen[key]}")
+            )
+            continue
+        seen[key] = line
+        out.rates.append(rate)
+    return out

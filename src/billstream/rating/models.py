@@ -1,0 +1,164 @@
+"""Tables of rating: rate cards and their versions, rates, rating runs and rated usage.
+
+Rates are never updated: a new import of a card is a new version, in force from its date
+(the previous version ends there). Rated rows are never updated either, except to mark them
+superseded by a later rating run of the same records (re-rating), so an invoice can always
+show what was charged, what replaced it, and the difference.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from billstream.db import Base, TimestampMixin
+from billstream.db.types import UTCDateTime
+
+
+class CardKind(StrEnum):
+    RETAIL = "retail"  # what customers pay
+    COST = "cost"  # what a carrier charges us
+
+
+class RateCard(TimestampMixin, Base):
+    """A named card of a tenant. A retail card with an `account_id` holds that customer's
+    special rates; a cost card names its carrier (the usage's `carrier`) and may point at the
+    carrier's vendor account."""
+
+    __tablename__ = "rate_cards"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="RESTRICT"), index=True
+    )
+    carrier: Mapped[str | None] = mapped_column(String(100))
+
+
+class RateCardVersion(Base):
+    """One import of a card, in force over ``[effective_from, effective_to)``."""
+
+    __tablename__ = "rate_card_versions"
+    __table_args__ = (UniqueConstraint("card_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="RESTRICT"), index=True
+    )
+    card_id: Mapped[str] = mapped_column(ForeignKey("rate_cards.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    effective_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(255))
+    rates: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Rate(Base):
+    """One destination of a card version. Money in micro-units (1e-6) of the card's currency:
+    per minute for time usage, per unit otherwise. Written in bulk, never one by one."""
+
+    __tablename__ = "rates"
+    __table_args__ = (UniqueConstraint("version_id", "prefix", "usage_type", "band"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="RESTRICT"), index=True
+    )
+    version_id: Mapped[str] = mapped_column(
+        ForeignKey("rate_card_versions.id", ondelete="RESTRICT")
+    )
+    prefix: Mapped[str] = mapped_column(String(15))
+    description: Mapped[str] = mapped_column(String(200))
+    usage_type: Mapped[str] = mapped_column(String(32))
+    band: Mapped[str] = mapped_column(String(16))
+    rate_micros: Mapped[int] = mapped_column(BigInteger)
+    connect_fee_micros: Mapped[int] = mapped_column(BigInteger)
+    min_duration_s: Mapped[int] = mapped_column(Integer)
+    first_increment_s: Mapped[int] = mapped_column(Integer)
+    next_increment_s: Mapped[int] = mapped_column(Integer)
+
+
+class RatingRun(Base):
+    """One rating of a period for a tenant (one account or all): a rating version.
+
+    `superseded_micros` is what the rows it replaced had charged, so the re-rating's
+    difference is ``retail_micros - superseded_micros``.
+    """
+
+    __tablename__ = "rating_runs"
+    __table_args__ = (Index(None, "tenant_id", "period_start"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="RESTRICT"), index=True
+    )
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    rated: Mapped[int] = mapped_column(BigInteger)
+    rejected: Mapped[int] = mapped_column(BigInteger)
+    superseded: Mapped[int] = mapped_column(BigInteger)
+    retail_micros: Mapped[int] = mapped_column(BigInteger)
+    cost_micros: Mapped[int] = mapped_column(BigInteger)
+    superseded_micros: Mapped[int] = mapped_column(BigInteger)
+    parquet_path: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RatedUsage(Base):
+    """One rated record of one rating run, with its lineage: the rate and card version,
+    matched prefix, band, increments, billed quantity, allowance consumed, and both the retail
+    and the cost amount. Written in bulk (COPY on PostgreSQL), millions per run.
+
+    Deliberately without foreign keys and with few indexes: on PostgreSQL each foreign key is a
+    trigger run per copied row and each index a random insert per row, which together made
+    storing 4-5x slower. The only writer is `rate_period`, which inserts the rows in the same
+    transaction as their run, for a tenant and run it has just checked. Rows are found by run
+    (re-rating, run listings) and by account and time (invoices).
+    """
+
+    __tablename__ = "rated_usage"
+    __table_args__ = (Index(None, "account_id", "started_at"), Index(None, "run_id"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(36))
+    superseded_by: Mapped[str | None] = mapped_column(String(36))
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    account_id: Mapped[str] = mapped_column(String(36))
+    record_key: Mapped[str] = mapped_column(String(160))
+    usage_type: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_s: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    called: Mapped[str | None] = mapped_column(String(64))
+    carrier: Mapped[str | None] = mapped_column(String(100))
+    band: Mapped[str] = mapped_column(String(16))
+    rate_id: Mapped[str | None] = mapped_column(String(36))
+    card_version_id: Mapped[str | None] = mapped_column(String(36))
+    matched_prefix: Mapped[str | None] = mapped_column(String(15))
+    first_increment_s: Mapped[int | None] = mapped_column(Integer)
+    next_increment_s: Mapped[int | None] = mapped_column(Integer)
+    billed_s: Mapped[int] = mapped_column(BigInteger)
+    billed_units: Mapped[int] = mapped_column(BigInteger)
+    allowance_s: Mapped[int] = mapped_column(BigInteger)
+    allowance_units: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_micros: Mapped[int] = mapped_column(BigInteger)
+    cost_rate_id: Mapped[str | None] = mapped_column(String(36))
+    cost_card_version_id: Mapped[str | None] = mapped_column(String(36))
+    cost_prefix: Mapped[str | None] = mapped_column(String(15))
+    cost_micros: Mapped[int | None] = mapped_column(BigInteger)
+    margin_micros: Mapped[int | None] = mapped_column(BigInteger)
+    reject_reason: Mapped[str | None] = mapped_column(String(32))

@@ -1,0 +1,520 @@
+"""The vectorised rater: accepted usage in, rated usage out, as Polars LazyFrames.
+
+Pure (no I/O, no clock): every step is a frame operation, so a month of CDRs is rated without
+a Python loop per record, and the plan streams (joins against small build sides, row-wise
+expressions), so a file larger than memory rates in bounded memory.
+
+Money is int64 micro-units (1e-6 of the currency). Polars rounds half-to-even, so the one
+rounding a call gets (rate x billed seconds / 60) is done in integers, half-up:
+``(2 x rate x seconds + 60) // 120``.
+
+How a record is rated
+---------------------
+1. **Band**: the record's start instant in the tenant's time zone (Polars' tz database, so a
+   DST change moves the local hour) gives ``weekend`` on the weekend days, else ``peak``
+   inside the peak hours, else ``offpeak``.
+2. **Card version**: the version in force at ``started_at`` (``valid_from <= started_at <
+   valid_to``), for the customer's special-rate layer (rates with an ``account_id``) and for
+   the card (rates without one).
+3. **Longest prefix**: the longest prefix of the called number with a rate for the record's
+   band (or for band ``all``), in the version in force. The card is matched with one sorted
+   search per record over the card's prefixes flattened into disjoint segments (see
+   `prefixes`), not with a join per prefix length. The customer's special-rate layer is tried
+   first (a join per prefix length: special cards are small): a customer's special rate
+   overrides the card whatever its length.
+4. **Billed quantity**: a minimum duration lifts a non-zero duration first, then the
+   increments round it: ``first`` when ``d <= first``, else ``first + ceil((d - first) /
+   next) x next``. A brand's `RoundingRules` replace the card's increments when given.
+   Non-time usage (sms, data…) bills its ``quantity`` through the same increments.
+5. **Amount**: ``connect fee + rate x billed / 60`` (per unit: ``rate x units``), rounded
+   half-up per call. A call billed 0 s costs nothing; an unanswered call (0 s) pays the
+   connect fee only when the rules say attempts are charged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import time
+from enum import StrEnum
+
+import polars as pl
+
+from billstream.rating.prefixes import (
+    MAX_LANES,
+    SPAN,
+    gather,
+    lookup,
+    number_code,
+    prefix_codes,
+    segments,
+)
+
+__all__ = [
+    "RATED_COLUMNS",
+    "RATE_SCHEMA",
+    "TIME_USAGE",
+    "Band",
+    "RejectReason",
+    "RoundingMode",
+    "RoundingRules",
+    "TimeBands",
+    "amount_expr",
+    "bands_of",
+    "billed_expr",
+    "rate",
+]
+
+UTC_INSTANT = pl.Datetime("us", "UTC")
+TIME_USAGE = frozenset({"voice", "chat", "ivr", "video"})  # billed by duration; others by units
+MAX_DIGITS = 15  # E.164
+
+RATE_SCHEMA: dict[str, pl.DataType] = {
+    "rate_id": pl.String(),
+    "card_version_id": pl.String(),
+    "account_id": pl.String(),  # null: the card; set: that customer's special rate
+    "prefix": pl.String(),  # digits of the E.164 destination, no "+"
+    "usage_type": pl.String(),
+    "band": pl.String(),  # all | peak | offpeak | weekend
+    "valid_from": UTC_INSTANT,
+    "valid_to": UTC_INSTANT,  # null: open-ended
+    "rate_micros": pl.Int64(),  # per minute for time usage, per unit otherwise
+    "connect_fee_micros": pl.Int64(),
+    "min_duration_s": pl.Int64(),
+    "first_increment_s": pl.Int64(),
+    "next_increment_s": pl.Int64(),
+}
+RATED_COLUMNS = (
+    "band",
+    "rate_id",
+    "card_version_id",
+    "matched_prefix",
+    "rate_micros",
+    "connect_fee_micros",
+    "first_increment_s",
+    "next_increment_s",
+    "billed_s",
+    "billed_units",
+    "amount_micros",
+    "reject_reason",
+)
+
+
+class Band(StrEnum):
+    ALL = "all"
+    PEAK = "peak"
+    OFFPEAK = "offpeak"
+    WEEKEND = "weekend"
+
+
+class RejectReason(StrEnum):
+    NO_RATE = "no_rate"
+    INVALID_NUMBER = "invalid_number"
+
+
+class RoundingMode(StrEnum):
+    UP = "up"  # up to the next increment
+    NEAREST = "nearest"  # to the nearest increment, a tie up
+
+
+@dataclass(frozen=True, slots=True)
+class TimeBands:
+    """Peak hours on weekdays, everything else off-peak, the weekend days their own band.
+
+    >>> TimeBands().peak_from, TimeBands().weekend_days
+    (datetime.time(8, 0), (6, 7))
+    """
+
+    peak_from: time = time(8)
+    peak_to: time = time(20)
+    weekend_days: tuple[int, ...] = (6, 7)  # ISO weekdays: Saturday, Sunday
+
+
+@dataclass(frozen=True, slots=True)
+class RoundingRules:
+    """A brand's rounding of call durations, as data; it replaces the card's increments.
+
+    Below `free_below_s` a call is free; up to `first_s` it bills `first_s`; beyond, the rest
+    rounds to `next_s` (up, or to the nearest). SPEC C6's brand rule is
+    ``RoundingRules(free_below_s=30, first_s=60, next_s=30)``: 25 s → 0, 45 s → 60,
+    61 s → 90, 95 s → 120. `charge_attempts` makes an unanswered call (0 s) pay the connect fee.
+    """
+
+    first_s: int
+    next_s: int
+    free_below_s: int = 0
+    mode: RoundingMode = RoundingMode.UP
+    charge_attempts: bool = False
+
+    def __post_init__(self) -> None:
+        if self.first_s < 0 or self.next_s < 1 or self.free_below_s < 0:
+            raise ValueError("rounding needs first >= 0, next >= 1 and free_below >= 0 seconds")
+
+
+def bands_of(started_at: pl.Expr, *, timezone: str, bands: TimeBands) -> pl.Expr:
+    """The time band of each start instant, in the tenant's local time.
+
+    >>> from datetime import datetime, UTC
+    >>> frame = pl.DataFrame({"at": [
+    ...     datetime(2026, 3, 27, 7, 30, tzinfo=UTC),   # Fri 07:30 UTC = 07:30 GMT
+    ...     datetime(2026, 3, 30, 7, 30, tzinfo=UTC),   # Mon 07:30 UTC = 08:30 BST (DST)
+    ...     datetime(2026, 3, 28, 12, 0, tzinfo=UTC),   # Saturday
+    ... ]})
+    >>> frame.select(bands_of(pl.col("at"), timezone="Europe/London", bands=TimeBands()))
+    shape: (3, 1)
+    ┌─────────┐
+    │ band    │
+    │ ---     │
+    │ str     │
+    ╞═════════╡
+    │ offpeak │
+    │ peak    │
+    │ weekend │
+    └─────────┘
+    """
+    local = started_at.dt.convert_time_zone(timezone)
+    minute = local.dt.hour().cast(pl.Int32) * 60 + local.dt.minute().cast(pl.Int32)
+    peak_from = bands.peak_from.hour * 60 + bands.peak_from.minute
+    peak_to = bands.peak_to.hour * 60 + bands.peak_to.minute
+    return (
+        pl.when(local.dt.weekday().is_in(list(bands.weekend_days)))
+        .then(pl.lit(Band.WEEKEND.value))
+        .when((minute >= peak_from) & (minute < peak_to))
+        .then(pl.lit(Band.PEAK.value))
+        .otherwise(pl.lit(Band.OFFPEAK.value))
+        .alias("band")
+    )
+
+
+def _ceil_div(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    return (a + b - 1) // b
+
+
+def billed_expr(
+    used: pl.Expr,
+    *,
+    first: pl.Expr,
+    next_: pl.Expr,
+    minimum: pl.Expr,
+    free_below: pl.Expr,
+    nearest: bool = False,
+) -> pl.Expr:
+    """Billed seconds (or units) of `used`: minimum first, then the increments.
+
+    >>> frame = pl.DataFrame({"d": [0, 25, 30, 45, 60, 61, 95]})
+    >>> spec = billed_expr(pl.col("d"), first=pl.lit(60), next_=pl.lit(30),
+    ...                    minimum=pl.lit(0), free_below=pl.lit(30))
+    >>> frame.select(spec).to_series().to_list()
+    [0, 0, 60, 60, 60, 90, 120]
+    """
+    lifted = pl.when(used > 0).then(pl.max_horizontal(used, minimum)).otherwise(used)
+    beyond = lifted - first
+    steps = (beyond * 2 + next_) // (next_ * 2) if nearest else _ceil_div(beyond, next_)
+    return (
+        pl.when((used <= 0) | (used < free_below))
+        .then(pl.lit(0, pl.Int64))
+        .when(lifted <= first)
+        .then(first)
+        .otherwise(first + steps * next_)
+    )
+
+
+def amount_expr(
+    billed: pl.Expr, *, rate: pl.Expr, fee: pl.Expr, per_minute: pl.Expr, fee_due: pl.Expr
+) -> pl.Expr:
+    """Micro-units due: the connect fee (when due) plus the rate, rounded half-up per call.
+
+    >>> frame = pl.DataFrame({"s": [1, 61, 0], "rate": [10_000, 10_000, 10_000]})
+    >>> frame.select(amount_expr(pl.col("s"), rate=pl.col("rate"), fee=pl.lit(0),
+    ...              per_minute=pl.lit(True), fee_due=pl.lit(False))).to_series().to_list()
+    [167, 10167, 0]
+    """
+    minute_part = (billed * rate * 2 + 60) // 120  # half-up: rate x s / 60, s >= 0
+    variable = pl.when(per_minute).then(minute_part).otherwise(billed * rate)
+    charged = pl.when(billed > 0).then(variable + fee).otherwise(0)
+    return pl.when(fee_due & (billed == 0)).then(fee).otherwise(charged).cast(pl.Int64)
+
+
+def rate(
+    usage: pl.LazyFrame,
+    rates: pl.LazyFrame,
+    *,
+    timezone: str = "UTC",
+    bands: TimeBands | None = None,
+    rules: RoundingRules | None = None,
+) -> pl.LazyFrame:
+    """Rate accepted usage against a card (and the customers' special rates).
+
+    Parameters
+    ----------
+    usage
+        The accepted-usage frame (``record_key``, ``account_id``, ``usage_type``,
+        ``started_at`` UTC, ``duration_s``, ``quantity``, ``called`` E.164, …).
+    rates
+        Rows of `RATE_SCHEMA`: the card's rates (``account_id`` null) and special rates.
+    timezone
+        The tenant's time zone, for the time bands.
+    rules
+        The brand's rounding rules; None: each rate's own increments.
+
+    Returns
+    -------
+    The usage with `RATED_COLUMNS` added (``rate_id``, ``card_version_id`` and
+    ``matched_prefix`` as `pl.Enum` of the card's values). A record without a rate keeps
+    nulls in the rate columns, ``amount_micros`` 0 and ``reject_reason`` ``no_rate`` (or
+    ``invalid_number``).
+
+    Examples
+    --------
+    >>> from datetime import datetime, UTC
+    >>> at = datetime(2026, 1, 5, 10, tzinfo=UTC)
+    >>> card = pl.LazyFrame({"rate_id": ["r44", "r447"], "card_version_id": ["v1", "v1"],
+    ...     "account_id": [None, None], "prefix": ["44", "447"], "usage_type": ["voice"] * 2,
+    ...     "band": ["all", "all"], "valid_from": [datetime(2026, 1, 1, tzinfo=UTC)] * 2,
+    ...     "valid_to": [None, None], "rate_micros": [10_000, 150_000],
+    ...     "connect_fee_micros": [0, 5_000], "min_duration_s": [0, 0],
+    ...     "first_increment_s": [60, 30], "next_increment_s": [60, 6]}, schema=RATE_SCHEMA)
+    >>> calls = pl.LazyFrame({"record_key": ["a", "b"], "account_id": ["acc", "acc"],
+    ...     "usage_type": ["voice", "voice"], "started_at": [at, at], "duration_s": [61, 61],
+    ...     "quantity": [0, 0], "called": ["+442071234567", "+447700900123"]})
+    >>> rate(calls, card).select("record_key", "matched_prefix", "billed_s",
+    ...                          "amount_micros").collect()
+    shape: (2, 4)
+    ┌────────────┬────────────────┬──────────┬───────────────┐
+    │ record_key ┆ matched_prefix ┆ billed_s ┆ amount_micros │
+    │ ---        ┆ ---            ┆ ---      ┆ ---           │
+    │ str        ┆ enum           ┆ i64      ┆ i64           │
+    ╞════════════╪════════════════╪══════════╪═══════════════╡
+    │ a          ┆ 44             ┆ 120      ┆ 20000         │
+    │ b          ┆ 447            ┆ 66       ┆ 170000        │
+    └────────────┴────────────────┴──────────┴───────────────┘
+    """
+    card = rates.collect().cast(RATE_SCHEMA)  # type: ignore[arg-type]
+    card = card.with_row_index("_rid").with_columns(pl.col("_rid").cast(pl.Int64))
+    frame = _prepared(usage, timezone=timezone, bands=bands or TimeBands())
+    frame = _versions(frame, card)
+    frame = frame.with_columns(pl.lit(None, pl.Int64).alias("_rid"))
+    special = card.filter(pl.col("account_id").is_not_null())
+    for length in sorted(set(special["prefix"].str.len_chars().to_list()), reverse=True):
+        frame = _match_length(frame, special, layer="_special_v", length=length)
+    frame = _match_card(frame, card.filter(pl.col("account_id").is_null()))
+    frame = frame.with_columns(_attributes(card))
+    return _priced(frame, rules).drop(
+        "_digits",
+        "_num",
+        "_n",
+        "_special_v",
+        "_card_v",
+        "_rid",
+        "_type_ix",
+        "_min",
+        strict=False,
+    )
+
+
+def _prepared(usage: pl.LazyFrame, *, timezone: str, bands: TimeBands) -> pl.LazyFrame:
+    digits = pl.col("called").str.strip_prefix("+")
+    length = digits.str.len_bytes().cast(pl.Int64)
+    number = digits.cast(pl.Int64, strict=False)
+    # 1-15 plain digits, no leading zero: then (and only then) the integer has exactly
+    # `length` digits; a sign, a space or a leading zero makes it shorter (no regex per row)
+    lowest = pl.lit(10, pl.Int64).pow((length - 1).clip(0, MAX_DIGITS - 1))
+    valid = (length <= MAX_DIGITS) & (number >= lowest)
+    return usage.with_columns(
+        bands_of(pl.col("started_at"), timezone=timezone, bands=bands),
+        pl.when(valid).then(number).alias("_num"),
+        pl.when(valid).then(length).alias("_n"),
+    )
+
+
+def _versions(frame: pl.LazyFrame, card: pl.DataFrame) -> pl.LazyFrame:
+    """Each record's card version and special-rate version in force, as small integers."""
+    versions = (
+        card.group_by("card_version_id", "account_id", maintain_order=True)
+        .agg(pl.col("valid_from").first(), pl.col("valid_to").first(), pl.col("_rid").min())
+        .with_columns(pl.col("_rid").alias("_v"))
+    )
+    at = pl.col("started_at")
+    card_v: pl.Expr = pl.lit(None, pl.Int64)
+    for row in versions.filter(pl.col("account_id").is_null()).iter_rows(named=True):
+        in_force = at >= row["valid_from"]
+        if row["valid_to"] is not None:
+            in_force &= at < row["valid_to"]
+        card_v = pl.when(in_force).then(pl.lit(row["_v"], pl.Int64)).otherwise(card_v)
+    frame = frame.with_columns(card_v.alias("_card_v"))
+    special = versions.filter(pl.col("account_id").is_not_null())
+    if special.is_empty():
+        return frame.with_columns(pl.lit(None, pl.Int64).alias("_special_v"))
+    # Few versions per customer: join them all, keep the one in force, at most one per record.
+    keyed = frame.with_row_index("_row")
+    in_force = (
+        keyed.select("_row", "account_id", "started_at")
+        .join(special.lazy().select("account_id", "_v", "valid_from", "valid_to"), on="account_id")
+        .filter(
+            (at >= pl.col("valid_from"))
+            & (pl.col("valid_to").is_null() | (at < pl.col("valid_to")))
+        )
+        .group_by("_row")
+        .agg(pl.col("_v").max().alias("_special_v"))
+    )
+    return keyed.join(in_force, on="_row", how="left", maintain_order="left").drop("_row")
+
+
+def _match_length(
+    frame: pl.LazyFrame, layer_rates: pl.DataFrame, *, layer: str, length: int
+) -> pl.LazyFrame:
+    """Fill `_rid` for records still unrated whose first `length` digits are a prefix here."""
+    table = (
+        layer_rates.filter(pl.col("prefix").str.len_chars() == length)
+        .join(
+            layer_rates.group_by("card_version_id", "account_id").agg(
+                pl.col("_rid").min().alias("_v")
+            ),
+            on=["card_version_id", "account_id"],
+            how="left",
+            nulls_equal=True,
+        )
+        .select(
+            pl.col("_v").alias(layer),
+            pl.col("prefix").cast(pl.Int64).alias("_p"),
+            "usage_type",
+            "band",
+            "_rid",
+        )
+        .pivot("band", index=[layer, "_p", "usage_type"], values="_rid", aggregate_function="min")
+    )
+    for band in Band:
+        if band.value not in table.columns:
+            table = table.with_columns(pl.lit(None, pl.Int64).alias(band.value))
+    table = table.rename({b.value: f"_r_{b.value}" for b in Band})
+    scale = pl.lit(10, pl.Int64).pow(pl.col("_n") - length)
+    key = pl.when(pl.col("_rid").is_null() & (pl.col("_n") >= length)).then(pl.col("_num") // scale)
+    by_band = pl.coalesce(
+        pl.when(pl.col("band") == b.value).then(pl.col(f"_r_{b.value}"))
+        for b in (Band.PEAK, Band.OFFPEAK, Band.WEEKEND)
+    )
+    return (
+        frame.with_columns(key.alias("_p"))
+        .join(table.lazy(), on=[layer, "_p", "usage_type"], how="left", maintain_order="left")
+        .with_columns(pl.coalesce("_rid", by_band, "_r_all").alias("_rid"))
+        .drop("_p", *(f"_r_{b.value}" for b in Band))
+    )
+
+
+LANE_BANDS = (Band.PEAK, Band.OFFPEAK, Band.WEEKEND)
+
+
+def _match_card(frame: pl.LazyFrame, card: pl.DataFrame) -> pl.LazyFrame:
+    """Fill `_rid` from the card for records still unrated: one sorted search per record over
+    every lane (card version, usage type, band) of the card; see `prefixes`."""
+    if card.is_empty():
+        return frame
+    by_version = card.group_by("card_version_id").agg(pl.col("_rid").min().alias("_v")).sort("_v")
+    versions = by_version["_v"].to_list()
+    types = sorted(set(card["usage_type"].to_list()))
+    if len(versions) * len(types) * len(LANE_BANDS) > MAX_LANES:  # too many: join per length
+        for length in sorted(set(card["prefix"].str.len_chars().to_list()), reverse=True):
+            frame = _match_length(frame, card, layer="_card_v", length=length)
+        return frame
+    keyed = card.join(by_version, on="card_version_id")
+    codes = prefix_codes(card["prefix"])
+    starts: list[int] = []
+    rids: list[int] = []
+    lane = 0
+    for version in versions:
+        for usage_type in types:
+            rows = keyed.filter((pl.col("_v") == version) & (pl.col("usage_type") == usage_type))
+            for band in LANE_BANDS:
+                for start, rid in segments(_lane_rates(rows, band), lane=lane, codes=codes):
+                    starts.append(start)
+                    rids.append(rid)
+                lane += 1
+    lane_of = (
+        _position(pl.col("_card_v"), versions) * len(types) + _position(pl.col("usage_type"), types)
+    ) * len(LANE_BANDS) + _position(pl.col("band"), [b.value for b in LANE_BANDS])
+    key = lane_of.cast(pl.Int64) * SPAN + number_code(pl.col("_num"), pl.col("_n"))
+    found = lookup(key, pl.Series(starts, dtype=pl.Int64), pl.Series(rids, dtype=pl.Int64))
+    return frame.with_columns(pl.coalesce("_rid", found).alias("_rid"))
+
+
+def _position(value: pl.Expr, among: Sequence[object]) -> pl.Expr:
+    """The index of `value` in `among` (null when absent), as a when/then chain: the few
+    versions, usage types and bands of a card (`replace_strict` would stop the plan from
+    streaming)."""
+    position: pl.Expr = pl.lit(None, pl.Int64)
+    for index, candidate in reversed(list(enumerate(among))):
+        position = pl.when(value == candidate).then(pl.lit(index, pl.Int64)).otherwise(position)
+    return position
+
+
+def _lane_rates(rows: pl.DataFrame, band: Band) -> list[tuple[str, int]]:
+    """Each prefix's rate for `band`: its own band's rate, else its all-band rate."""
+    ranked = rows.filter(pl.col("band").is_in([band.value, Band.ALL.value])).sort(
+        pl.col("band") == Band.ALL.value, "_rid"
+    )
+    first = ranked.group_by("prefix", maintain_order=True).agg(pl.col("_rid").first())
+    return list(first.iter_rows())
+
+
+def _attributes(card: pl.DataFrame) -> pl.Expr:
+    """The matched rate's columns, gathered by its row number in the card (no join). The
+    card's strings come out as `pl.Enum` of the card's values: a gather of small integers,
+    not a copy of three strings per record, and dictionary-encoded in Parquet."""
+    table = card.select(
+        *(
+            pl.col(column).cast(pl.Enum(card[column].unique(maintain_order=True))).alias(alias)
+            for column, alias in (
+                ("rate_id", "rate_id"),
+                ("card_version_id", "card_version_id"),
+                ("prefix", "matched_prefix"),
+            )
+        ),
+        "rate_micros",
+        "connect_fee_micros",
+        pl.col("min_duration_s").alias("_min"),
+        "first_increment_s",
+        "next_increment_s",
+    )
+    return gather(pl.col("_rid"), table).struct.unnest()
+
+
+def _priced(frame: pl.LazyFrame, rules: RoundingRules | None) -> pl.LazyFrame:
+    is_time = pl.col("usage_type").is_in(sorted(TIME_USAGE))
+    used = pl.when(is_time).then(pl.col("duration_s")).otherwise(pl.col("quantity"))
+    if rules is None:
+        first, next_ = pl.col("first_increment_s"), pl.col("next_increment_s")
+        free_below, nearest, attempts = pl.lit(0, pl.Int64), False, False
+    else:
+        first = pl.lit(rules.first_s, pl.Int64)
+        next_ = pl.lit(rules.next_s, pl.Int64)
+        free_below = pl.lit(rules.free_below_s, pl.Int64)
+        nearest, attempts = rules.mode is RoundingMode.NEAREST, rules.charge_attempts
+    minimum = pl.when(is_time).then(pl.col("_min")).otherwise(0)
+    billed = billed_expr(
+        used, first=first, next_=next_, minimum=minimum, free_below=free_below, nearest=nearest
+    )
+    rated = pl.col("_rid").is_not_null()
+    frame = frame.with_columns(
+        pl.when(rated & is_time).then(billed).otherwise(0).cast(pl.Int64).alias("billed_s"),
+        pl.when(rated & ~is_time).then(billed).otherwise(0).cast(pl.Int64).alias("billed_units"),
+    )
+    amount = amount_expr(
+        pl.col("billed_s") + pl.col("billed_units"),
+        rate=pl.col("rate_micros"),
+        fee=pl.col("connect_fee_micros"),
+        per_minute=is_time,
+        fee_due=pl.lit(attempts) & is_time & (pl.col("duration_s") == 0),
+    )
+    return frame.with_columns(
+        pl.when(rated).then(amount).otherwise(0).cast(pl.Int64).alias("amount_micros"),
+        pl.when(pl.col("_num").is_null())
+        .then(pl.lit(RejectReason.INVALID_NUMBER.value))
+        .when(~rated)
+        .then(pl.lit(RejectReason.NO_RATE.value))
+        .alias("reject_reason"),
+    )
+
+
+def rates_frame(rows: Sequence[dict[str, object]]) -> pl.LazyFrame:
+    """A rates frame from plain rows (tests, small cards), with the schema's types."""
+    return pl.LazyFrame(list(rows), schema=RATE_SCHEMA)

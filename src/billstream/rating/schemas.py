@@ -1,0 +1,79 @@
+"""API shapes of rating: rating runs and rated usage (money in micro-units and as decimals)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RatingRunCreate(Input):
+    """Rate a period (local days ``[period_start, period_end)``) for one account or all."""
+
+    tenant_id: str | None = Field(default=None, description="Default: the caller's tenant")
+    period_start: date
+    period_end: date = Field(description="The first local day not rated")
+    account_id: str | None = None
+    rerate: bool = Field(
+        default=False,
+        description="Replace the period's current rated rows with a new version",
+    )
+
+
+class RatingRunOut(BaseModel):
+    id: str
+    tenant_id: str
+    account_id: str | None
+    period_start: datetime
+    period_end: datetime
+    version: int
+    currency: str
+    rated: int
+    rejected: int
+    superseded: int
+    retail_micros: int
+    cost_micros: int
+    superseded_micros: int
+    difference_micros: int = Field(description="retail_micros - superseded_micros")
+    created_at: datetime
+
+
+class RatedUsageOut(BaseModel):
+    """One rated record and its lineage."""
+
+    id: str
+    run_id: str
+    superseded_by: str | None
+    tenant_id: str
+    account_id: str
+    record_key: str
+    usage_type: str
+    started_at: datetime
+    duration_s: int
+    quantity: int
+    called: str | None
+    carrier: str | None
+    band: str
+    rate_id: str | None
+    card_version_id: str | None
+    matched_prefix: str | None
+    first_increment_s: int | None
+    next_increment_s: int | None
+    billed_s: int
+    billed_units: int
+    allowance_s: int
+    allowance_units: int
+    currency: str
+    amount_micros: int
+    cost_rate_id: str | None
+    cost_card_version_id: str | None
+    cost_prefix: str | None
+    cost_micros: int | None
+    margin_micros: int | None
+    reject_reason: str | None
+
+    model_config = ConfigDict(from_attributes=True)

@@ -1,0 +1,18 @@
+"""Rating use cases: rate card import, rating a period (and re-rating), reading rated usage."""
+
+from billstream.rating.service.cards import CardImport, import_rate_card, rates_frame
+from billstream.rating.service.reading import get_run, list_rated_usage
+from billstream.rating.service.runs import RatingRequest, rate_period
+from billstream.rating.service.storage import store_rated_rows, write_parquet_copy
+
+__all__ = [
+    "CardImport",
+    "RatingRequest",
+    "get_run",
+    "import_rate_card",
+    "list_rated_usage",
+    "rate_period",
+    "rates_frame",
+    "store_rated_rows",
+    "write_parquet_copy",
+]

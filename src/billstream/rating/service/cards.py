@@ -1,0 +1,225 @@
+"""Rate cards: import a CSV as a new version of a named card; load cards as rates frames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session
+
+from billstream.accounts.service import get_account
+from billstream.core.clock import Clock
+from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
+from billstream.core.ids import new_id
+from billstream.core.money import validate_currency
+from billstream.rating.card_file import RowError, read_card_rows
+from billstream.rating.models import CardKind, Rate, RateCard, RateCardVersion
+from billstream.rating.rater import RATE_SCHEMA
+from billstream.tenants.scope import TenantScope
+from billstream.tenants.service import resolved_settings
+
+__all__ = ["CardImport", "import_rate_card", "local_midnight", "rates_frame"]
+
+
+@dataclass(frozen=True)
+class CardImport:
+    card_id: str
+    version_id: str | None
+    version: int | None
+    rows: int
+    imported: int
+    errors: list[RowError]
+
+
+def local_midnight(day: date, timezone: str) -> datetime:
+    """The instant a local day starts in `timezone`."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
+
+
+def _card(
+    session: Session,
+    *,
+    tenant_id: str,
+    name: str,
+    kind: CardKind,
+    currency: str,
+    account_id: str | None,
+    carrier: str | None,
+    now: datetime,
+) -> RateCard:
+    card = session.scalar(
+        select(RateCard).where(RateCard.tenant_id == tenant_id, RateCard.name == name)
+    )
+    if card is None:
+        card = RateCard(
+            id=new_id("rc"),
+            tenant_id=tenant_id,
+            name=name,
+            kind=kind.value,
+            currency=currency,
+            account_id=account_id,
+            carrier=carrier,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(card)
+        session.flush()
+    elif card.kind != kind.value or card.currency != currency:
+        raise ConflictError(
+            f"card {name!r} is a {card.kind} card in {card.currency}; a new version keeps both",
+            field="kind" if card.kind != kind.value else "currency",
+        )
+    return card
+
+
+def import_rate_card(
+    session: Session,
+    *,
+    clock: Clock,
+    scope: TenantScope,
+    tenant_id: str,
+    name: str,
+    kind: CardKind,
+    rows: Iterable[Mapping[str, Any]],
+    source: str,
+    effective_from: date | None = None,
+    currency: str | None = None,
+    account_id: str | None = None,
+    carrier: str | None = None,
+) -> CardImport:
+    """Import rows as the next version of card `name`, in force from `effective_from` (the
+    tenant's local midnight; default today); the version before ends there. Bad rows are
+    reported with their line and column and the rest are imported. No valid row: nothing."""
+    scope.require(tenant_id)
+    if not name.strip() or len(name) > 100:
+        raise InvalidInputError("a card name is 1-100 characters", field="name")
+    if (
+        account_id is not None
+        and get_account(session, scope=scope, account_id=account_id).tenant_id != tenant_id
+    ):
+        raise NotFoundError(f"account {account_id} not found", field="account_id")
+    settings = resolved_settings(session, tenant_id)
+    currency = validate_currency(currency or settings.currency)
+    starts = local_midnight(
+        effective_from or clock.now().astimezone(ZoneInfo(settings.timezone)).date(),
+        settings.timezone,
+    )
+    parsed = read_card_rows(rows)
+    card = _card(
+        session,
+        tenant_id=tenant_id,
+        name=name,
+        kind=kind,
+        currency=currency,
+        account_id=account_id,
+        carrier=carrier,
+        now=clock.now(),
+    )
+    if not parsed.rates:
+        return CardImport(card.id, None, None, parsed.rows, 0, parsed.errors)
+    version = _new_version(session, card, starts=starts, clock=clock, source=source)
+    version.rates = len(parsed.rates)
+    session.execute(
+        insert(Rate),
+        [
+            rate | {"id": new_id("rt"), "tenant_id": tenant_id, "version_id": version.id}
+            for rate in parsed.rates
+        ],
+    )
+    session.flush()
+    return CardImport(
+        card.id, version.id, version.version, parsed.rows, len(parsed.rates), parsed.errors
+    )
+
+
+def _new_version(
+    session: Session, card: RateCard, *, starts: datetime, clock: Clock, source: str
+) -> RateCardVersion:
+    latest = session.scalar(
+        select(RateCardVersion)
+        .where(RateCardVersion.card_id == card.id)
+        .order_by(RateCardVersion.version.desc())
+        .limit(1)
+    )
+    if latest is not None:
+        if starts <= latest.effective_from:
+            raise ConflictError(
+                f"version {latest.version} of {card.name!r} is in force from "
+                f"{latest.effective_from:%Y-%m-%d}; a new version must start after it",
+                field="effective_from",
+            )
+        latest.effective_to = starts
+    version = RateCardVersion(
+        id=new_id("rcv"),
+        tenant_id=card.tenant_id,
+        card_id=card.id,
+        version=(latest.version + 1) if latest else 1,
+        effective_from=starts,
+        effective_to=None,
+        source=source[:255],
+        rates=0,
+        imported_at=clock.now(),
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def rates_frame(
+    session: Session,
+    *,
+    tenant_id: str,
+    kind: CardKind,
+    start: datetime,
+    end: datetime,
+    carrier: str | None = None,
+) -> tuple[pl.LazyFrame, str | None]:
+    """The rates of the tenant's `kind` cards in force in ``[start, end)``, as a rates frame
+    (`rater.RATE_SCHEMA`) and their currency. Retail: the tenant's card plus customers'
+    special cards; cost: the card of `carrier`."""
+    where = [
+        RateCard.tenant_id == tenant_id,
+        RateCard.kind == kind.value,
+        RateCardVersion.effective_from < end,
+        or_(RateCardVersion.effective_to.is_(None), RateCardVersion.effective_to > start),
+    ]
+    if kind is CardKind.COST:
+        where.append(RateCard.carrier == carrier)
+    stmt = (
+        select(
+            Rate.id.label("rate_id"),
+            Rate.version_id.label("card_version_id"),
+            RateCard.account_id,
+            Rate.prefix,
+            Rate.usage_type,
+            Rate.band,
+            RateCardVersion.effective_from.label("valid_from"),
+            RateCardVersion.effective_to.label("valid_to"),
+            Rate.rate_micros,
+            Rate.connect_fee_micros,
+            Rate.min_duration_s,
+            Rate.first_increment_s,
+            Rate.next_increment_s,
+            RateCard.currency,
+            RateCard.id.label("card_id"),
+        )
+        .join(RateCardVersion, RateCardVersion.id == Rate.version_id)
+        .join(RateCard, RateCard.id == RateCardVersion.card_id)
+        .where(*where)
+        .order_by(RateCard.name, RateCardVersion.version, Rate.prefix)
+    )
+    rows = session.execute(stmt).all()
+    base_cards = {r.card_id for r in rows if r.account_id is None}
+    if len(base_cards) > 1:
+        raise ConflictError(
+            f"the tenant has {len(base_cards)} {kind.value} cards for everyone; keep one",
+            field="card",
+        )
+    currencies = {r.currency for r in rows}
+    frame = pl.DataFrame([tuple(r)[:13] for r in rows], schema=RATE_SCHEMA, orient="row")
+    return frame.lazy(), (currencies.pop() if len(currencies) == 1 else None)

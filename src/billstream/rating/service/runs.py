@@ -1,0 +1,262 @@
+"""Rating a billing period: dual (retail and cost) rating, allowances, re-rating versions.
+
+`rate_period` fetches what the pure core needs (accepted usage from mediation, the rates in
+force, the plans' included quantities), computes with `rater.rate` and
+`allowances.consume_allowances`, and persists one `RatingRun` and its rated rows. Rating a
+period that already has current rated rows is refused unless it is a re-rating: then the
+earlier rows of the same records are marked superseded by the new run, so nothing is charged
+twice, and the run records what the replaced rows had charged, so the difference shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Session
+
+from billstream.catalog.service import included_quantities
+from billstream.core.clock import Clock
+from billstream.core.errors import ConflictError, InvalidInputError
+from billstream.core.ids import new_id
+from billstream.mediation.service import accepted_usage
+from billstream.rating.allowances import ALLOWANCE_SCHEMA, consume_allowances
+from billstream.rating.models import CardKind, RatedUsage, RatingRun
+from billstream.rating.rater import TIME_USAGE, RoundingRules, rate
+from billstream.rating.service.cards import local_midnight, rates_frame
+from billstream.rating.service.storage import (
+    rated_usage_rows,
+    store_rated_rows,
+    write_parquet_copy,
+)
+from billstream.subscriptions.models import Subscription
+from billstream.tenants.scope import TenantScope
+from billstream.tenants.service import resolved_settings
+
+__all__ = ["RatingRequest", "rate_period"]
+
+COST_COLUMNS = {
+    "rate_id": "cost_rate_id",
+    "card_version_id": "cost_card_version_id",
+    "matched_prefix": "cost_prefix",
+    "amount_micros": "cost_micros",
+}
+
+
+@dataclass(frozen=True)
+class RatingRequest:
+    tenant_id: str
+    start: date  # first local day rated
+    end: date  # first local day not rated
+    account_id: str | None = None
+    rerate: bool = False
+    rules: RoundingRules | None = None
+
+
+def rate_period(
+    session: Session,
+    *,
+    clock: Clock,
+    scope: TenantScope,
+    request: RatingRequest,
+    data_dir: Path | None = None,
+) -> RatingRun:
+    """Rate the tenant's accepted usage of ``[start, end)`` (local days), for one account or
+    all, as a new rating version. See the module docstring for re-rating."""
+    tenant_id = scope.require(request.tenant_id)
+    if request.end <= request.start:
+        raise InvalidInputError("the period must end after it starts", field="to")
+    timezone = resolved_settings(session, tenant_id).timezone
+    start = local_midnight(request.start, timezone)
+    end = local_midnight(request.end, timezone)
+    current = _current_rows(session, tenant_id, start, end, request.account_id)
+    if current[0] and not request.rerate:
+        raise ConflictError(
+            f"{current[0]} records of this period are already rated; re-rate to replace them",
+            field="from",
+        )
+    usage = accepted_usage(
+        session, scope=scope, start=start, end=end, account_id=request.account_id
+    ).filter(pl.col("tenant_id") == tenant_id)
+    retail, currency = rates_frame(
+        session, tenant_id=tenant_id, kind=CardKind.RETAIL, start=start, end=end
+    )
+    if currency is None:
+        currency = resolved_settings(session, tenant_id).currency
+    rated = rate(usage, retail, timezone=timezone, rules=request.rules)
+    rated = consume_allowances(rated, _allowances(session, tenant_id, request.start, request.end))
+    rated = _with_cost(
+        session,
+        usage,
+        rated,
+        tenant_id=tenant_id,
+        currency=currency,
+        start=start,
+        end=end,
+        timezone=timezone,
+    )
+    run = RatingRun(
+        id=new_id("rr"),
+        tenant_id=tenant_id,
+        account_id=request.account_id,
+        period_start=start,
+        period_end=end,
+        version=_next_version(session, tenant_id, start, end),
+        currency=currency,
+        rated=0,
+        rejected=0,
+        superseded=current[0],
+        retail_micros=0,
+        cost_micros=0,
+        superseded_micros=current[1],
+        parquet_path=None,
+        created_at=clock.now(),
+    )
+    session.add(run)
+    session.flush()
+    if current[0]:
+        _supersede(session, tenant_id, start, end, request.account_id, run.id)
+    rows = rated_usage_rows(rated.collect(), run_id=run.id, currency=run.currency)
+    store_rated_rows(session, rows)
+    accepted = rows.filter(pl.col("reject_reason").is_null())
+    run.rated = accepted.height
+    run.rejected = rows.height - accepted.height
+    run.retail_micros = int(accepted["amount_micros"].sum())
+    run.cost_micros = int(accepted["cost_micros"].fill_null(0).sum())
+    if data_dir is not None:
+        run.parquet_path = str(
+            write_parquet_copy(rows, data_dir, tenant_id=tenant_id, run_id=run.id)
+        )
+    session.flush()
+    return run
+
+
+def _current_rows(
+    session: Session, tenant_id: str, start: datetime, end: datetime, account_id: str | None
+) -> tuple[int, int]:
+    """How many current (not superseded) rated rows the period has, and what they charged."""
+    stmt = select(func.count(), func.coalesce(func.sum(RatedUsage.amount_micros), 0)).where(
+        *_period(tenant_id, start, end, account_id)
+    )
+    count, amount = session.execute(stmt).one()
+    return int(count), int(amount)
+
+
+def _period(
+    tenant_id: str, start: datetime, end: datetime, account_id: str | None
+) -> list[ColumnElement[bool]]:
+    # through the tenant's runs that overlap the period: rated_usage is indexed by run
+    runs = select(RatingRun.id).where(
+        RatingRun.tenant_id == tenant_id,
+        RatingRun.period_start < end,
+        RatingRun.period_end > start,
+    )
+    where = [
+        RatedUsage.run_id.in_(runs),
+        RatedUsage.tenant_id == tenant_id,
+        RatedUsage.started_at >= start,
+        RatedUsage.started_at < end,
+        RatedUsage.superseded_by.is_(None),
+    ]
+    if account_id is not None:
+        where.append(RatedUsage.account_id == account_id)
+    return where
+
+
+def _supersede(
+    session: Session,
+    tenant_id: str,
+    start: datetime,
+    end: datetime,
+    account_id: str | None,
+    run_id: str,
+) -> None:
+    session.execute(
+        update(RatedUsage)
+        .where(*_period(tenant_id, start, end, account_id))
+        .values(superseded_by=run_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _next_version(session: Session, tenant_id: str, start: datetime, end: datetime) -> int:
+    latest = session.scalar(
+        select(func.max(RatingRun.version)).where(
+            RatingRun.tenant_id == tenant_id,
+            RatingRun.period_start == start,
+            RatingRun.period_end == end,
+        )
+    )
+    return int(latest or 0) + 1
+
+
+def _allowances(session: Session, tenant_id: str, start: date, end: date) -> pl.LazyFrame:
+    """Each account's included quantities for the period, from its subscriptions' plans:
+    ``voice_minutes: 500`` → 30,000 voice seconds; ``sms: 100`` → 100 sms units."""
+    subscriptions = session.execute(
+        select(Subscription.account_id, Subscription.plan_id).where(
+            Subscription.tenant_id == tenant_id,
+            Subscription.start_date < end,
+            (Subscription.cancelled_at.is_(None)) | (Subscription.cancelled_at > start),
+        )
+    ).all()
+    rows: list[tuple[str, str, int]] = []
+    plans: dict[str, dict[str, Decimal]] = {}
+    for account_id, plan_id in subscriptions:
+        if plan_id not in plans:
+            plans[plan_id] = included_quantities(session, plan_id=plan_id)
+        for key, quantity in plans[plan_id].items():
+            usage_type, _, unit = key.rpartition("_")
+            if unit == "minutes" and usage_type in TIME_USAGE:
+                rows.append((account_id, usage_type, int(quantity * 60)))
+            elif unit == "seconds" and usage_type in TIME_USAGE:
+                rows.append((account_id, usage_type, int(quantity)))
+            else:
+                rows.append((account_id, key.removesuffix("_units"), int(quantity)))
+    frame = pl.DataFrame(rows, schema=ALLOWANCE_SCHEMA, orient="row")
+    return frame.group_by("account_id", "usage_type").agg(pl.col("included").sum()).lazy()
+
+
+def _with_cost(
+    session: Session,
+    usage: pl.LazyFrame,
+    rated: pl.LazyFrame,
+    *,
+    tenant_id: str,
+    currency: str,
+    start: datetime,
+    end: datetime,
+    timezone: str,
+) -> pl.LazyFrame:
+    """Add each record's cost, rated with its carrier's cost card (null: no card, or a card in
+    another currency, where no margin can be taken)."""
+    carriers = usage.select(pl.col("carrier").unique()).collect()["carrier"].drop_nulls().to_list()
+    costs: list[pl.LazyFrame] = []
+    for carrier in sorted(carriers):
+        card, card_currency = rates_frame(
+            session, tenant_id=tenant_id, kind=CardKind.COST, start=start, end=end, carrier=carrier
+        )
+        if card_currency != currency:
+            continue
+        costed = rate(usage.filter(pl.col("carrier") == carrier), card, timezone=timezone)
+        costs.append(
+            costed.filter(pl.col("reject_reason").is_null())
+            .select("record_key", *COST_COLUMNS)
+            .rename(COST_COLUMNS)
+            .cast(
+                {
+                    "cost_rate_id": pl.String,
+                    "cost_card_version_id": pl.String,
+                    "cost_prefix": pl.String,
+                }
+            )
+        )
+    if not costs:
+        return rated.with_columns(
+            pl.lit(None, pl.String).alias(c) for c in COST_COLUMNS.values()
+        ).with_columns(pl.col("cost_micros").cast(pl.Int64))
+    return rated.join(pl.concat(costs), on="record_key", how="left", maintain_order="left")

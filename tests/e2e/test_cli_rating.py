@@ -1,0 +1,64 @@
+"""`billstream ratecard import`, `usage rate` and `usage rerate` at the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.test_cli import billstream, tables
+from tests.e2e.test_cli import data_dir as data_dir  # autouse: a fresh data directory per test
+from tests.e2e.test_cli_usage import acme as acme  # a tenant holding the New York number
+from tests.e2e.test_cli_usage import cdrs as cdrs  # two overlapping Asterisk files
+
+CARD = """\
+prefix,description,rate,connect_fee,first_increment,next_increment
+1,North America,0.06,,60,60
+1212,New York,0.012,0.01,30,6
+0,bad,1,,,
+"""
+IMPORT_HEADER = ["card", "version", "rows", "imported", "rejected"]
+
+
+def _card(tmp_path: Path, text: str = CARD) -> Path:
+    path = tmp_path / "retail.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_card_imports_with_its_bad_rows_listed_by_line_and_column(
+    acme: None, tmp_path: Path
+) -> None:
+    args = ("ratecard", "import", str(_card(tmp_path)), "--tenant", "acme", "--name", "retail")
+    result = billstream(*args, "--kind", "retail", "--effective-from", "2026-01-01")
+    assert result.exit_code == 0, result.output
+    found = tables(result.stdout)
+    assert found["Rate card import"] == [IMPORT_HEADER, ["retail", "1", "3", "2", "1"]]
+    assert found["Rejected rows"][1][:2] == ["4", "prefix"]
+    again = billstream(*args, "--kind", "retail", "--effective-from", "2026-01-15")
+    assert tables(again.stdout)["Rate card import"][1][:2] == ["retail", "2"]
+
+
+def test_usage_is_rated_once_and_rerated_as_a_new_version(
+    acme: None, cdrs: list[Path], tmp_path: Path
+) -> None:
+    imported = billstream(
+        "usage", "import", *map(str, cdrs), "--format", "asterisk-cdr-csv", "--tenant", "acme"
+    )
+    assert imported.exit_code == 0, imported.output
+    card = ("ratecard", "import", str(_card(tmp_path)), "--tenant", "acme", "--name", "retail")
+    assert billstream(*card, "--kind", "retail", "--effective-from", "2026-01-01").exit_code == 0
+    period = ("--tenant", "acme", "--from", "2026-01-01", "--to", "2026-02-01")
+
+    rated = billstream("usage", "rate", *period)
+    assert rated.exit_code == 0, rated.output
+    [_header, row] = tables(rated.stdout)["Rating"]
+    # 65 s to New York: 0.01 + 66 s (30 + 6 x 6) x 0.012/min = 0.0232; 5 s: 0.01 + 30 s = 0.016
+    assert row[1:] == ["1", "2", "0", "0.039200 USD", "0.000000 USD", "0.000000 USD"]
+
+    twice = billstream("usage", "rate", *period)
+    assert twice.exit_code == 1
+    assert "already rated" in twice.stderr
+
+    rerated = billstream("usage", "rerate", *period)
+    assert rerated.exit_code == 0, rerated.output
+    [_header, row] = tables(rerated.stdout)["Rating"]
+    assert row[1:] == ["2", "2", "0", "0.039200 USD", "0.000000 USD", "0.039200 USD"]

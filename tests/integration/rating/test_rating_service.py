@@ -1,0 +1,236 @@
+"""Rate cards, dual rating, allowances, re-rating versions and lineage, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from billstream.accounts.models import Account
+from billstream.core.clock import FakeClock
+from billstream.core.errors import ConflictError
+from billstream.mediation.models import UsageRecord
+from billstream.rating.models import CardKind, RateCardVersion, RatedUsage
+from billstream.rating.service import (
+    RatingRequest,
+    import_rate_card,
+    list_rated_usage,
+    rate_period,
+)
+from billstream.tenants.models import Tenant
+from tests.factories import (
+    apply_catalog_yaml,
+    make_account,
+    make_subscription,
+    make_tenant,
+    scope_of,
+)
+
+JAN = date(2026, 1, 1)
+FEB = date(2026, 2, 1)
+RETAIL = [
+    {"prefix": "44", "description": "UK", "rate": "0.06"},
+    {"prefix": "447", "description": "UK mobile", "rate": "0.12", "connect_fee": "0.01"},
+]
+COST = [{"prefix": "44", "rate": "0.02"}, {"prefix": "447", "rate": "0.05"}]
+
+
+def import_card(
+    session: Session, clock: FakeClock, tenant: Tenant, rows: list[dict[str, Any]], **options: Any
+) -> Any:
+    options.setdefault("name", "retail")
+    options.setdefault("kind", CardKind.RETAIL)
+    options.setdefault("effective_from", JAN)
+    return import_rate_card(
+        session,
+        clock=clock,
+        scope=scope_of(session, tenant),
+        tenant_id=tenant.id,
+        rows=rows,
+        source="test.csv",
+        **options,
+    )
+
+
+def add_calls(session: Session, tenant: Tenant, account: Account, *calls: tuple[Any, ...]) -> None:
+    session.execute(
+        insert(UsageRecord),
+        [
+            {
+                "root_tenant_id": tenant.id,
+                "record_key": key,
+                "tenant_id": tenant.id,
+                "account_id": account.id,
+                "subscription_id": None,
+                "usage_type": "voice",
+                "started_at": at,
+                "duration_s": seconds,
+                "quantity": 0,
+                "calling": "+12125550100",
+                "called": called,
+                "carrier": "acme",
+                "file_id": None,
+                "line_no": None,
+            }
+            for key, at, seconds, called in calls
+        ],
+    )
+
+
+@pytest.fixture
+def setup(session: Session, clock: FakeClock) -> tuple[Tenant, Account]:
+    tenant = make_tenant(session, clock)
+    account = make_account(session, clock, tenant)
+    day = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    add_calls(
+        session,
+        tenant,
+        account,
+        ("a", day, 61, "+442071234567"),  # 120 s x 0.06/min = 0.12
+        ("b", day + timedelta(hours=1), 30, "+447700900123"),  # 0.01 + 60 s x 0.12 = 0.13
+        ("c", day + timedelta(hours=2), 30, "+33123456789"),  # no rate
+    )
+    return tenant, account
+
+
+def rows_of(session: Session, run_id: str) -> dict[str, RatedUsage]:
+    rows = session.scalars(select(RatedUsage).where(RatedUsage.run_id == run_id))
+    return {r.record_key: r for r in rows}
+
+
+def test_a_card_import_reports_bad_rows_and_makes_versions(
+    session: Session, clock: FakeClock
+) -> None:
+    tenant = make_tenant(session, clock)
+    rows = [*RETAIL, {"prefix": "0x", "rate": "1"}, {"prefix": "49", "rate": "-1"}]
+    first = import_card(session, clock, tenant, rows)
+    assert (first.version, first.rows, first.imported) == (1, 4, 2)
+    assert [(e.line, e.column) for e in first.errors] == [(4, "prefix"), (5, "rate")]
+    second = import_card(session, clock, tenant, RETAIL, effective_from=date(2026, 1, 15))
+    assert second.version == 2
+    versions = session.scalars(
+        select(RateCardVersion)
+        .where(RateCardVersion.card_id == first.card_id)
+        .order_by(RateCardVersion.version)
+    ).all()
+    assert (
+        versions[0].effective_to == versions[1].effective_from == datetime(2026, 1, 15, tzinfo=UTC)
+    )
+    with pytest.raises(ConflictError):
+        import_card(session, clock, tenant, RETAIL, effective_from=date(2026, 1, 15))
+
+
+def test_a_period_is_rated_at_retail_and_cost_with_lineage_and_a_parquet_copy(
+    session: Session, clock: FakeClock, setup: tuple[Tenant, Account], tmp_path: Path
+) -> None:
+    tenant, _account = setup
+    import_card(session, clock, tenant, RETAIL)
+    import_card(session, clock, tenant, COST, name="acme cost", kind=CardKind.COST, carrier="acme")
+    run = rate_period(
+        session,
+        clock=clock,
+        scope=scope_of(session, tenant),
+        request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
+        data_dir=tmp_path,
+    )
+    assert (run.version, run.rated, run.rejected) == (1, 2, 1)
+    assert (run.retail_micros, run.cost_micros) == (250_000, 90_000)
+    rows = rows_of(session, run.id)
+    b = rows["b"]
+    assert (b.matched_prefix, b.band, b.billed_s, b.first_increment_s) == ("447", "weekend", 60, 60)
+    assert (b.amount_micros, b.cost_prefix, b.cost_micros, b.margin_micros) == (
+        130_000,
+        "447",
+        50_000,
+        80_000,
+    )
+    assert rows["c"].reject_reason == "no_rate"
+    copy = pl.read_parquet(run.parquet_path or "")
+    assert copy.height == 3
+    assert copy["amount_micros"].sum() == 250_000
+
+
+def test_rerating_supersedes_the_earlier_rows_and_shows_the_difference(
+    session: Session, clock: FakeClock, setup: tuple[Tenant, Account]
+) -> None:
+    tenant, _account = setup
+    scope = scope_of(session, tenant)
+    import_card(session, clock, tenant, RETAIL)
+    request = RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB)
+    first = rate_period(session, clock=clock, scope=scope, request=request)
+    with pytest.raises(ConflictError):
+        rate_period(session, clock=clock, scope=scope, request=request)
+    # the UK rate halves from Jan 5 (a new version), and the period is re-rated
+    cheaper = [{"prefix": "44", "rate": "0.03"}, RETAIL[1]]
+    import_card(session, clock, tenant, cheaper, effective_from=date(2026, 1, 5))
+    again = RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB, rerate=True)
+    second = rate_period(session, clock=clock, scope=scope, request=again)
+    assert (second.version, second.superseded, second.superseded_micros) == (2, 3, 250_000)
+    assert second.retail_micros - second.superseded_micros == -60_000
+    current = list_rated_usage(session, scope=scope, limit=10).items
+    assert {r.run_id for r in current} == {second.id}
+    assert sum(r.amount_micros for r in current) == 190_000
+    assert all(r.superseded_by == second.id for r in rows_of(session, first.id).values())
+    # re-rating twice changes nothing but the version
+    third = rate_period(session, clock=clock, scope=scope, request=again)
+    assert (third.retail_micros, third.superseded_micros) == (190_000, 190_000)
+
+
+PLAN = """\
+effective_from: 2026-01-01
+products:
+  - {code: line, name: Line, kind: recurring}
+price_list:
+  - {product: line, currency: USD, model: {type: per_unit, unit_price: 10.00}}
+plans:
+  - code: talk
+    name: Talk
+    currencies: [USD]
+    included: {voice_minutes: 1}
+    charges:
+      - {code: line, product: line}
+"""
+
+
+def test_included_minutes_are_consumed_first_in_time_order(
+    session: Session, clock: FakeClock, setup: tuple[Tenant, Account]
+) -> None:
+    tenant, account = setup
+    apply_catalog_yaml(session, clock, tenant, PLAN)
+    make_subscription(session, clock, account, "talk", start_date=JAN)
+    import_card(session, clock, tenant, RETAIL)
+    run = rate_period(
+        session,
+        clock=clock,
+        scope=scope_of(session, tenant),
+        request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
+    )
+    rows = rows_of(session, run.id)
+    # 1 included minute: call a (120 s) gets 60 s free, 60 s charged; call b pays in full
+    assert (rows["a"].allowance_s, rows["a"].billed_s, rows["a"].amount_micros) == (60, 60, 60_000)
+    assert (rows["b"].allowance_s, rows["b"].amount_micros) == (0, 130_000)
+
+
+def test_a_customer_special_card_overrides_the_tenant_card(
+    session: Session, clock: FakeClock, setup: tuple[Tenant, Account]
+) -> None:
+    tenant, account = setup
+    import_card(session, clock, tenant, RETAIL)
+    special = [{"prefix": "4", "rate": "0.01"}]  # shorter than the card's prefixes, still wins
+    import_card(session, clock, tenant, special, name="vip", account_id=account.id)
+    run = rate_period(
+        session,
+        clock=clock,
+        scope=scope_of(session, tenant),
+        request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
+    )
+    rows = rows_of(session, run.id)
+    assert [(rows[k].matched_prefix, rows[k].amount_micros) for k in "ab"] == [
+        ("4", 20_000),
+        ("4", 10_000),
+    ]
