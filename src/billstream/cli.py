@@ -46,7 +46,14 @@ from billstream.mediation.service import (
     reprocess_rejects,
 )
 from billstream.rating.models import CardKind
-from billstream.rating.service import RatingRequest, import_rate_card, rate_period
+from billstream.rating.rater import RoundingMode, RoundingRules
+from billstream.rating.service import (
+    RatingRequest,
+    import_rate_card,
+    list_rounding_rules,
+    rate_period,
+    set_rounding_rule,
+)
 from billstream.subscriptions.schemas import SubscriptionCreate
 from billstream.subscriptions.service import CLI_ACTOR, create_subscription, upcoming_charges
 from billstream.tenants.models import Tenant
@@ -704,6 +711,63 @@ def ratecard_import(
         raise InvalidInputError("no row could be imported", field=str(file))
 
 
+@ratecard_app.command("rules")
+@fails_cleanly
+def ratecard_rules(
+    tenant: Annotated[str, typer.Option(help="The tenant (slug or id); its brands inherit.")],
+    first: Annotated[int, typer.Option(min=0, help="Calls up to this many seconds bill it.")],
+    next_: Annotated[int, typer.Option("--next", min=1, help="Then steps of this many seconds.")],
+    free_below: Annotated[int, typer.Option(min=0, help="Shorter calls are free.")] = 0,
+    usage_type: Annotated[str | None, typer.Option(help="Default: every usage type.")] = None,
+    mode: Annotated[RoundingMode, typer.Option(help="up, or to the nearest step.")] = (
+        RoundingMode.UP
+    ),
+    charge_attempts: Annotated[bool, typer.Option(help="0 s calls pay the connect fee.")] = False,
+    effective_from: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Local date; default today.")
+    ] = None,
+) -> None:
+    """Set a tenant's rounding rules (they replace the card's increments), then list its own."""
+    with unit_of_work() as (runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        scope = operator_scope(session, target.id)
+        set_rounding_rule(
+            session,
+            clock=runtime.clock,
+            scope=scope,
+            tenant_id=target.id,
+            rules=RoundingRules(
+                first_s=first,
+                next_s=next_,
+                free_below_s=free_below,
+                mode=mode,
+                charge_attempts=charge_attempts,
+            ),
+            usage_type=usage_type,
+            effective_from=effective_from.date() if effective_from else None,
+        )
+        rules = list_rounding_rules(session, scope=scope, tenant_id=target.id)
+        table = Table(
+            "usage",
+            "from",
+            "free below",
+            "first",
+            "next",
+            "mode",
+            "attempts",
+            title=f"Rounding rules of {target.slug}",
+        )
+        for rule in rules:
+            table.add_row(
+                rule.usage_type or "all",
+                f"{rule.effective_from:%Y-%m-%d %H:%M %Z}",
+                *(str(n) for n in (rule.free_below_s, rule.first_s, rule.next_s)),
+                rule.mode,
+                "charged" if rule.charge_attempts else "free",
+            )
+    console().print(table)
+
+
 def _rate_usage(
     tenant: str, start: datetime, end: datetime, account: str | None, *, rerate: bool
 ) -> None:
@@ -759,6 +823,56 @@ def usage_rerate(
 ) -> None:
     """Re-rate a period as a new version: the earlier rows are superseded, never charged twice."""
     _rate_usage(tenant, start, end, account, rerate=True)
+
+
+@usage_app.command("margin")
+@fails_cleanly
+def usage_margin(
+    tenant: Annotated[str, typer.Option(help="The tenant (slug or id).")],
+    by: Annotated[str, typer.Option(help="carrier, destination or customer.")],
+    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")],
+    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Day after.")],
+    limit: Annotated[int, typer.Option(min=1, help="At most this many groups.")] = 1_000,
+) -> None:
+    """Margin (retail - cost) of the period's current rated records, largest first."""
+    from billstream.rating.service.margin import MarginBy, margin_report
+
+    if by not in {b.value for b in MarginBy}:
+        raise InvalidInputError("--by is carrier, destination or customer", field="by")
+    with unit_of_work() as (_runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        report = margin_report(
+            session,
+            scope=operator_scope(session, target.id),
+            tenant_id=target.id,
+            group_by=MarginBy(by),
+            start=start.date(),
+            end=end.date(),
+            limit=limit,
+        )
+    table = Table(
+        by, "", "records", "minutes", "retail", "cost", "margin", "uncosted", title="Margin"
+    )
+
+    def money(micros: int, currency: str) -> str:
+        return f"{Decimal(micros).scaleb(-6):f} {currency}"
+
+    rows = [(g, False) for g in report.groups] + [(t, True) for t in report.totals]
+    for group, total in rows:
+        table.add_row(
+            "total" if total else (group.key or "-"),
+            group.label or "",
+            str(group.records),
+            f"{group.billed_minutes.normalize():f}",
+            money(group.retail_micros, group.currency),
+            money(group.cost_micros, group.currency),
+            money(group.margin_micros, group.currency),
+            str(group.uncosted),
+            end_section=group is report.groups[-1] if report.groups else False,
+        )
+    console().print(table)
+    if report.truncated:
+        console().print(f"(more than {limit} groups; raise --limit)", markup=False)
 
 
 # --- server and demo ---------------------------------------------------------------------

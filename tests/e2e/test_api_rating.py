@@ -65,3 +65,27 @@ def test_a_period_is_rated_then_rerated_with_the_difference_visible(api: Api, us
     replaced = api.ok(us, "/v1/rated-usage", run_id=run["id"], current=False)["data"]
     assert [r["superseded_by"] for r in replaced] == [rerun["id"]]
     assert api.ok(us, f"/v1/rating/runs/{rerun['id']}")["superseded_micros"] == 120_000
+
+
+def test_rounding_rules_are_set_listed_and_used_by_the_next_rating(api: Api, us: Caller) -> None:
+    # given the 65 s call and a card at 0.06/min (60/60 would bill 120 s)
+    assert _upload(api, us, CDRS, timezone="America/New_York").status_code == 201
+    _card(api, us, "0.06", date(2026, 1, 1))
+
+    # when the tenant sets SPEC C6's rules (65 s → 90 s) and lists them
+    rule = {"free_below_s": 30, "first_s": 60, "next_s": 30, "effective_from": "2026-01-01"}
+    created = api.created(us, "/v1/rating/rules", rule)
+    assert (created["tenant_id"], created["usage_type"], created["mode"]) == (
+        us.tenant_id,
+        None,
+        "up",
+    )
+    listed = api.ok(us, "/v1/rating/rules")["data"]
+    assert [r["id"] for r in listed] == [created["id"]]
+    again = api.post(us, "/v1/rating/rules", rule)
+    assert_problem(again, status=409, code="conflict", field="effective_from")
+
+    # then rating bills 90 s: 0.09
+    run = api.created(us, "/v1/rating/runs", PERIOD)
+    [row] = api.ok(us, "/v1/rated-usage", run_id=run["id"])["data"]
+    assert (row["billed_s"], row["next_increment_s"], row["amount_micros"]) == (90, 30, 90_000)

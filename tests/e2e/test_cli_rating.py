@@ -62,3 +62,29 @@ def test_usage_is_rated_once_and_rerated_as_a_new_version(
     assert rerated.exit_code == 0, rerated.output
     [_header, row] = tables(rerated.stdout)["Rating"]
     assert row[1:] == ["2", "2", "0", "0.039200 USD", "0.000000 USD", "0.039200 USD"]
+
+
+def test_rounding_rules_set_at_the_command_line_replace_the_card_increments(
+    acme: None, cdrs: list[Path], tmp_path: Path
+) -> None:
+    imported = billstream(
+        "usage", "import", *map(str, cdrs), "--format", "asterisk-cdr-csv", "--tenant", "acme"
+    )
+    assert imported.exit_code == 0, imported.output
+    card = ("ratecard", "import", str(_card(tmp_path)), "--tenant", "acme", "--name", "retail")
+    assert billstream(*card, "--kind", "retail", "--effective-from", "2026-01-01").exit_code == 0
+    rules = billstream(
+        *("ratecard", "rules", "--tenant", "acme", "--usage-type", "voice"),
+        *("--free-below", "30", "--first", "60", "--next", "30", "--effective-from", "2026-01-01"),
+    )
+    assert rules.exit_code == 0, rules.output
+    [header, row] = tables(rules.stdout)["Rounding rules of acme"]
+    assert header[:5] == ["usage", "from", "free below", "first", "next"]
+    assert [row[0], *row[2:]] == ["voice", "30", "60", "30", "up", "free"]
+
+    rated = billstream(
+        "usage", "rate", "--tenant", "acme", "--from", "2026-01-01", "--to", "2026-02-01"
+    )
+    assert rated.exit_code == 0, rated.output
+    # 65 s → 90 s: 0.01 + 90 s x 0.012/min = 0.028; 5 s is under 30 s: free, no connect fee
+    assert tables(rated.stdout)["Rating"][1][4] == "0.028000 USD"

@@ -14,7 +14,9 @@ from billstream.catalog.api import catalog as catalog_router
 from billstream.catalog.api import plans as plans_router
 from billstream.catalog.api import products as products_router
 from billstream.mediation.api import router as usage_router
+from billstream.rating.api import margin as rating_margin_router
 from billstream.rating.api import rated_usage as rated_usage_router
+from billstream.rating.api import rules as rating_rules_router
 from billstream.rating.api import runs as rating_runs_router
 from billstream.subscriptions.api import router as subscriptions_router
 from billstream.subscriptions.api import upcoming as upcoming_router
@@ -46,6 +48,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         upcoming_router,
         usage_router,
         rating_runs_router,
+        rating_rules_router,
+        rating_margin_router,
         rated_usage_router,
     ):
         v1.include_router(router)

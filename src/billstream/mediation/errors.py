@@ -7,6 +7,7 @@ class MediationErrorCode(StrEnum):
     UNKNOWN_FORMAT = "usage_unknown_format"
     BAD_HEADER = "usage_bad_header"
     TOO_MANY_EVENTS = "usage_too_many_events"
+    IMPORT_CONFLICT = "usage_import_conflict"
 
 
 class RejectReason(StrEnum):

@@ -7,6 +7,7 @@ from billstream.catalog.models import Plan, PlanCharge, Price, Product
 from billstream.db import Base
 from billstream.mediation.models import UsageFile, UsageRecord, UsageReject
 from billstream.rating.models import Rate, RateCard, RateCardVersion, RatedUsage, RatingRun
+from billstream.rating.rule_models import RatingRule, RatingTier
 from billstream.subscriptions.models import Subscription, SubscriptionChange
 from billstream.tenants.models import Tenant
 
@@ -26,7 +27,9 @@ __all__ = [
     "RateCard",
     "RateCardVersion",
     "RatedUsage",
+    "RatingRule",
     "RatingRun",
+    "RatingTier",
     "Subscription",
     "SubscriptionChange",
     "Tenant",

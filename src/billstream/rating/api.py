@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel, Field
 
 from billstream.api.context import Context, Paging
 from billstream.api.pages import PageOut
 from billstream.api.routing import TransactionalRoute
 from billstream.rating import service
 from billstream.rating.models import RatingRun
-from billstream.rating.schemas import RatedUsageOut, RatingRunCreate, RatingRunOut
+from billstream.rating.rater import RoundingMode, RoundingRules
+from billstream.rating.schemas import (
+    RatedUsageOut,
+    RatingRunCreate,
+    RatingRunOut,
+    RoundingRuleCreate,
+    RoundingRuleOut,
+)
+from billstream.rating.service.margin import MAX_GROUPS, MarginBy, MarginGroup, margin_report
 
 runs = APIRouter(prefix="/rating/runs", tags=["rating"], route_class=TransactionalRoute)
 rated_usage = APIRouter(prefix="/rated-usage", tags=["rating"], route_class=TransactionalRoute)
+rules = APIRouter(prefix="/rating/rules", tags=["rating"], route_class=TransactionalRoute)
 
 
 def _out(run: RatingRun) -> RatingRunOut:
@@ -84,4 +95,111 @@ def list_rated_usage(
     return PageOut(
         data=[RatedUsageOut.model_validate(r) for r in result.items],
         next_cursor=result.next_cursor,
+    )
+
+
+@rules.post("", status_code=status.HTTP_201_CREATED, summary="Set a tenant's rounding rules")
+def create_rule(ctx: Context, body: RoundingRuleCreate) -> RoundingRuleOut:
+    rule = service.set_rounding_rule(
+        ctx.session,
+        clock=ctx.clock,
+        scope=ctx.scope,
+        tenant_id=body.tenant_id or ctx.scope.home,
+        rules=RoundingRules(
+            first_s=body.first_s,
+            next_s=body.next_s,
+            free_below_s=body.free_below_s,
+            mode=RoundingMode(body.mode),
+            charge_attempts=body.charge_attempts,
+        ),
+        usage_type=body.usage_type,
+        effective_from=body.effective_from,
+    )
+    return RoundingRuleOut.model_validate(rule)
+
+
+@rules.get("", summary="A tenant's own rounding rules (its brands inherit them)")
+def list_rules(ctx: Context, tenant_id: str | None = None) -> PageOut[RoundingRuleOut]:
+    found = service.list_rounding_rules(
+        ctx.session, scope=ctx.scope, tenant_id=tenant_id or ctx.scope.home
+    )
+    return PageOut(data=[RoundingRuleOut.model_validate(r) for r in found], next_cursor=None)
+
+
+# --- margin of dual rating ----------------------------------------------------------------
+
+margin = APIRouter(prefix="/rating/margin", tags=["rating"], route_class=TransactionalRoute)
+
+
+class MarginGroupOut(BaseModel):
+    """One group of the margin report (the totals: key and label null)."""
+
+    key: str | None = Field(description="carrier, matched prefix or account id")
+    label: str | None = Field(description="the destination's description or the account's name")
+    currency: str
+    records: int
+    uncosted: int = Field(description="records without a cost (no cost card): cost counted 0")
+    billed_s: int
+    billed_minutes: str = Field(description="billed_s / 60, exact, as a decimal string")
+    billed_units: int
+    retail_micros: int
+    cost_micros: int
+    margin_micros: int = Field(description="retail_micros - cost_micros")
+
+
+class MarginReportOut(BaseModel):
+    tenant_id: str
+    group_by: str
+    groups: list[MarginGroupOut] = Field(description="largest margin first, at most `limit`")
+    totals: list[MarginGroupOut] = Field(description="over every group, one per currency")
+    truncated: bool = Field(description="more groups exist than `limit`")
+
+
+def _group_out(group: MarginGroup) -> MarginGroupOut:
+    return MarginGroupOut(
+        key=group.key,
+        label=group.label,
+        currency=group.currency,
+        records=group.records,
+        uncosted=group.uncosted,
+        billed_s=group.billed_s,
+        billed_minutes=f"{group.billed_minutes.normalize():f}",
+        billed_units=group.billed_units,
+        retail_micros=group.retail_micros,
+        cost_micros=group.cost_micros,
+        margin_micros=group.margin_micros,
+    )
+
+
+@margin.get("", summary="Margin (retail - cost) per carrier, destination or customer")
+def get_margin(
+    ctx: Context,
+    group_by: MarginBy = MarginBy.CUSTOMER,
+    start: Annotated[
+        date | None, Query(alias="from", description="First local day; default: all")
+    ] = None,
+    end: Annotated[
+        date | None, Query(alias="to", description="First local day not counted; default: all")
+    ] = None,
+    tenant_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_GROUPS)] = 1_000,
+) -> MarginReportOut:
+    """Current rated records of the period (superseded rows and rejects left out), grouped.
+    Groups come largest margin first, at most `limit` (no cursor: an aggregate);
+    `truncated` says more exist, and `totals` always cover them all."""
+    report = margin_report(
+        ctx.session,
+        scope=ctx.scope,
+        tenant_id=tenant_id or ctx.scope.home,
+        group_by=group_by,
+        start=start,
+        end=end,
+        limit=limit,
+    )
+    return MarginReportOut(
+        tenant_id=report.tenant_id,
+        group_by=report.group_by.value,
+        groups=[_group_out(g) for g in report.groups],
+        totals=[_group_out(g) for g in report.totals],
+        truncated=report.truncated,
     )

@@ -14,7 +14,14 @@ first_increment     no        seconds, default 60
 next_increment      no        seconds, default 60
 band                no        all (default) | peak | offpeak | weekend
 usage_type          no        voice (default) | sms | data | …
+effective_from      no        this rate only from then (see below)
+effective_to        no        this rate only before then (half-open)
 ==================  ========  ==================================================
+
+``effective_from`` / ``effective_to`` narrow one rate inside its card version's window,
+half-open ``[from, to)``: a date ``YYYY-MM-DD`` is the tenant's local midnight (as the card's
+``--effective-from``), an ISO 8601 instant with a UTC offset (``2026-02-01T06:00:00+00:00``)
+is that instant. ``to`` must be after ``from``.
 
 A bad row is an error naming its line and column; the other rows still load. The same
 (prefix, usage type, band) twice is an error on the later line.
@@ -24,8 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from billstream.rating.rater import Band
 
@@ -86,6 +95,29 @@ def _seconds(row: Mapping[str, Any], column: str, *, default: int, least: int) -
     return int(raw)
 
 
+def _instant(row: Mapping[str, Any], column: str, timezone: str) -> datetime | None:
+    raw = _text(row, column)
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), time(0), tzinfo=ZoneInfo(timezone))
+        instant = datetime.fromisoformat(raw)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise _Bad(column, f"{raw!r} is not a date YYYY-MM-DD or an ISO instant with an offset")
+    return instant.astimezone(UTC)
+
+
+def _window(row: Mapping[str, Any], timezone: str) -> tuple[datetime | None, datetime | None]:
+    starts = _instant(row, "effective_from", timezone)
+    ends = _instant(row, "effective_to", timezone)
+    if starts is not None and ends is not None and ends <= starts:
+        raise _Bad("effective_to", f"{_text(row, 'effective_to')!r} is not after effective_from")
+    return starts, ends
+
+
 def _prefix(row: Mapping[str, Any]) -> str:
     raw = _text(row, "prefix")
     digits = raw.removeprefix("+")
@@ -94,7 +126,7 @@ def _prefix(row: Mapping[str, Any]) -> str:
     return digits
 
 
-def _rate(row: Mapping[str, Any]) -> dict[str, Any]:
+def _rate(row: Mapping[str, Any], timezone: str) -> dict[str, Any]:
     band = _text(row, "band").lower() or Band.ALL.value
     if band not in {b.value for b in Band}:
         raise _Bad("band", f"{band!r} is not one of all, peak, offpeak, weekend")
@@ -104,6 +136,7 @@ def _rate(row: Mapping[str, Any]) -> dict[str, Any]:
     description = _text(row, "description")
     if len(description) > 200:
         raise _Bad("description", "is longer than 200 characters")
+    effective_from, effective_to = _window(row, timezone)
     return {
         "prefix": _prefix(row),
         "description": description,
@@ -114,11 +147,16 @@ def _rate(row: Mapping[str, Any]) -> dict[str, Any]:
         "min_duration_s": _seconds(row, "minimum_duration", default=0, least=0),
         "first_increment_s": _seconds(row, "first_increment", default=60, least=0),
         "next_increment_s": _seconds(row, "next_increment", default=60, least=1),
+        "effective_from": effective_from,
+        "effective_to": effective_to,
     }
 
 
-def read_card_rows(rows: Iterable[Mapping[str, Any]], *, first_line: int = 2) -> CardFile:
-    """Validate each row; the header is line 1, so the first row is line 2.
+def read_card_rows(
+    rows: Iterable[Mapping[str, Any]], *, first_line: int = 2, timezone: str = "UTC"
+) -> CardFile:
+    """Validate each row; the header is line 1, so the first row is line 2. Dates of
+    ``effective_from`` / ``effective_to`` are local midnights in `timezone` (the tenant's).
 
     >>> card = read_card_rows([{"prefix": "+44", "rate": "0.012"},
     ...                        {"prefix": "44", "rate": "x"}, {"prefix": "0", "rate": "1"}])
@@ -135,7 +173,7 @@ def read_card_rows(rows: Iterable[Mapping[str, Any]], *, first_line: int = 2) ->
             out.errors.append(RowError(line, "*", "more fields than the header has columns"))
             continue
         try:
-            rate = _rate(row)
+            rate = _rate(row, timezone)
         except _Bad as bad:
             out.errors.append(RowError(line, bad.column, bad.reason))
             continue

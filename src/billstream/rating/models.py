@@ -65,7 +65,10 @@ class RateCardVersion(Base):
 
 class Rate(Base):
     """One destination of a card version. Money in micro-units (1e-6) of the card's currency:
-    per minute for time usage, per unit otherwise. Written in bulk, never one by one."""
+    per minute for time usage, per unit otherwise. Written in bulk, never one by one.
+
+    `effective_from` / `effective_to` (null: the version's own bounds) narrow the rate inside
+    its version's window, half-open; the rater uses it only for records starting inside both."""
 
     __tablename__ = "rates"
     __table_args__ = (UniqueConstraint("version_id", "prefix", "usage_type", "band"),)
@@ -86,6 +89,8 @@ class Rate(Base):
     min_duration_s: Mapped[int] = mapped_column(Integer)
     first_increment_s: Mapped[int] = mapped_column(Integer)
     next_increment_s: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    effective_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class RatingRun(Base):

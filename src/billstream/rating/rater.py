@@ -49,10 +49,12 @@ from billstream.rating.prefixes import (
     prefix_codes,
     segments,
 )
+from billstream.rating.windows import slice_windows
 
 __all__ = [
     "RATED_COLUMNS",
     "RATE_SCHEMA",
+    "RULE_SCHEMA",
     "TIME_USAGE",
     "Band",
     "RejectReason",
@@ -63,6 +65,7 @@ __all__ = [
     "bands_of",
     "billed_expr",
     "rate",
+    "rules_frame",
 ]
 
 UTC_INSTANT = pl.Datetime("us", "UTC")
@@ -83,6 +86,19 @@ RATE_SCHEMA: dict[str, pl.DataType] = {
     "min_duration_s": pl.Int64(),
     "first_increment_s": pl.Int64(),
     "next_increment_s": pl.Int64(),
+}
+# Rounding rules in force, resolved (first matching row wins): see `rules_frame`.
+RULE_SCHEMA: dict[str, pl.DataType] = {
+    "rule_id": pl.String(),
+    "tenant_id": pl.String(),  # null: any tenant
+    "usage_type": pl.String(),  # null: every usage type
+    "valid_from": UTC_INSTANT,  # null: always
+    "valid_to": UTC_INSTANT,  # null: open-ended
+    "free_below_s": pl.Int64(),
+    "first_s": pl.Int64(),
+    "next_s": pl.Int64(),
+    "nearest": pl.Boolean(),
+    "charge_attempts": pl.Boolean(),
 }
 RATED_COLUMNS = (
     "band",
@@ -197,7 +213,7 @@ def billed_expr(
     next_: pl.Expr,
     minimum: pl.Expr,
     free_below: pl.Expr,
-    nearest: bool = False,
+    nearest: bool | pl.Expr = False,
 ) -> pl.Expr:
     """Billed seconds (or units) of `used`: minimum first, then the increments.
 
@@ -209,7 +225,11 @@ def billed_expr(
     """
     lifted = pl.when(used > 0).then(pl.max_horizontal(used, minimum)).otherwise(used)
     beyond = lifted - first
-    steps = (beyond * 2 + next_) // (next_ * 2) if nearest else _ceil_div(beyond, next_)
+    to_nearest = (beyond * 2 + next_) // (next_ * 2)
+    if isinstance(nearest, bool):
+        steps = to_nearest if nearest else _ceil_div(beyond, next_)
+    else:
+        steps = pl.when(nearest).then(to_nearest).otherwise(_ceil_div(beyond, next_))
     return (
         pl.when((used <= 0) | (used < free_below))
         .then(pl.lit(0, pl.Int64))
@@ -241,7 +261,7 @@ def rate(
     *,
     timezone: str = "UTC",
     bands: TimeBands | None = None,
-    rules: RoundingRules | None = None,
+    rules: RoundingRules | pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Rate accepted usage against a card (and the customers' special rates).
 
@@ -255,7 +275,10 @@ def rate(
     timezone
         The tenant's time zone, for the time bands.
     rules
-        The brand's rounding rules; None: each rate's own increments.
+        The brand's rounding rules: one `RoundingRules` for every record, or rows of
+        `RULE_SCHEMA` resolved per tenant, usage type and start instant (the first row that
+        matches a record wins; a record no row matches keeps its rate's increments); None:
+        each rate's own increments.
 
     Returns
     -------
@@ -289,7 +312,7 @@ def rate(
     │ b          ┆ 447            ┆ 66       ┆ 170000        │
     └────────────┴────────────────┴──────────┴───────────────┘
     """
-    card = rates.collect().cast(RATE_SCHEMA)  # type: ignore[arg-type]
+    card = slice_windows(rates.collect().cast(RATE_SCHEMA))  # type: ignore[arg-type]
     card = card.with_row_index("_rid").with_columns(pl.col("_rid").cast(pl.Int64))
     frame = _prepared(usage, timezone=timezone, bands=bands or TimeBands())
     frame = _versions(frame, card)
@@ -299,7 +322,10 @@ def rate(
         frame = _match_length(frame, special, layer="_special_v", length=length)
     frame = _match_card(frame, card.filter(pl.col("account_id").is_null()))
     frame = frame.with_columns(_attributes(card))
-    return _priced(frame, rules).drop(
+    if isinstance(rules, RoundingRules):
+        rules = rules_frame([(None, None, None, None, rules)])
+    frame = frame.with_columns(_rule_columns(rules))
+    return _priced(frame).drop(
         "_digits",
         "_num",
         "_n",
@@ -308,8 +334,62 @@ def rate(
         "_rid",
         "_type_ix",
         "_min",
+        "_rule",
         strict=False,
     )
+
+
+def rules_frame(
+    rows: Sequence[tuple[str | None, str | None, object, object, RoundingRules]],
+    *,
+    rule_ids: Sequence[str | None] | None = None,
+) -> pl.DataFrame:
+    """Rows of `RULE_SCHEMA` from ``(tenant_id, usage_type, valid_from, valid_to, rules)``,
+    in priority order (the first that matches a record wins)."""
+    ids = list(rule_ids) if rule_ids is not None else [None] * len(rows)
+    return pl.DataFrame(
+        [
+            (
+                rule_id,
+                tenant,
+                usage,
+                start,
+                end,
+                r.free_below_s,
+                r.first_s,
+                r.next_s,
+                r.mode is RoundingMode.NEAREST,
+                r.charge_attempts,
+            )
+            for rule_id, (tenant, usage, start, end, r) in zip(ids, rows, strict=True)
+        ],
+        schema=RULE_SCHEMA,
+        orient="row",
+    )
+
+
+def _rule_columns(rules: pl.DataFrame | None) -> pl.Expr:
+    """Each record's rounding rule as a struct (null: none applies), by a when/then chain over
+    the few rule rows: column-wise over the frame and streaming, like the card versions (a
+    join would need an interval condition, and a join-then-filter multiplies the rows)."""
+    fields = ("free_below_s", "first_s", "next_s", "nearest", "charge_attempts")
+    chosen: pl.Expr = pl.lit(None, pl.Struct({f: RULE_SCHEMA[f] for f in fields}))
+    if rules is None:
+        return chosen.alias("_rule")
+    at = pl.col("started_at")
+    for row in reversed(rules.cast(RULE_SCHEMA).rows(named=True)):  # type: ignore[arg-type]
+        applies: pl.Expr = pl.lit(True)
+        if row["tenant_id"] is not None:
+            applies &= pl.col("tenant_id") == row["tenant_id"]
+        if row["usage_type"] is not None:
+            applies &= pl.col("usage_type") == row["usage_type"]
+        if row["valid_from"] is not None:
+            applies &= at >= row["valid_from"]
+        if row["valid_to"] is not None:
+            applies &= at < row["valid_to"]
+        value = pl.struct(pl.lit(row[f], RULE_SCHEMA[f]).alias(f) for f in fields)
+        chosen = pl.when(applies).then(value).otherwise(chosen)
+    return chosen.alias("_rule")
 
 
 def _prepared(usage: pl.LazyFrame, *, timezone: str, bands: TimeBands) -> pl.LazyFrame:
@@ -330,8 +410,8 @@ def _prepared(usage: pl.LazyFrame, *, timezone: str, bands: TimeBands) -> pl.Laz
 def _versions(frame: pl.LazyFrame, card: pl.DataFrame) -> pl.LazyFrame:
     """Each record's card version and special-rate version in force, as small integers."""
     versions = (
-        card.group_by("card_version_id", "account_id", maintain_order=True)
-        .agg(pl.col("valid_from").first(), pl.col("valid_to").first(), pl.col("_rid").min())
+        card.group_by("card_version_id", "account_id", "valid_from", maintain_order=True)
+        .agg(pl.col("valid_to").first(), pl.col("_rid").min())
         .with_columns(pl.col("_rid").alias("_v"))
     )
     at = pl.col("started_at")
@@ -367,10 +447,10 @@ def _match_length(
     table = (
         layer_rates.filter(pl.col("prefix").str.len_chars() == length)
         .join(
-            layer_rates.group_by("card_version_id", "account_id").agg(
+            layer_rates.group_by("card_version_id", "account_id", "valid_from").agg(
                 pl.col("_rid").min().alias("_v")
             ),
-            on=["card_version_id", "account_id"],
+            on=["card_version_id", "account_id", "valid_from"],
             how="left",
             nulls_equal=True,
         )
@@ -409,14 +489,19 @@ def _match_card(frame: pl.LazyFrame, card: pl.DataFrame) -> pl.LazyFrame:
     every lane (card version, usage type, band) of the card; see `prefixes`."""
     if card.is_empty():
         return frame
-    by_version = card.group_by("card_version_id").agg(pl.col("_rid").min().alias("_v")).sort("_v")
+    # a version's time slices (see `windows`) are versions here
+    by_version = (
+        card.group_by("card_version_id", "valid_from")
+        .agg(pl.col("_rid").min().alias("_v"))
+        .sort("_v")
+    )
     versions = by_version["_v"].to_list()
     types = sorted(set(card["usage_type"].to_list()))
     if len(versions) * len(types) * len(LANE_BANDS) > MAX_LANES:  # too many: join per length
         for length in sorted(set(card["prefix"].str.len_chars().to_list()), reverse=True):
             frame = _match_length(frame, card, layer="_card_v", length=length)
         return frame
-    keyed = card.join(by_version, on="card_version_id")
+    keyed = card.join(by_version, on=["card_version_id", "valid_from"])
     codes = prefix_codes(card["prefix"])
     starts: list[int] = []
     rids: list[int] = []
@@ -478,23 +563,26 @@ def _attributes(card: pl.DataFrame) -> pl.Expr:
     return gather(pl.col("_rid"), table).struct.unnest()
 
 
-def _priced(frame: pl.LazyFrame, rules: RoundingRules | None) -> pl.LazyFrame:
+def _priced(frame: pl.LazyFrame) -> pl.LazyFrame:
     is_time = pl.col("usage_type").is_in(sorted(TIME_USAGE))
     used = pl.when(is_time).then(pl.col("duration_s")).otherwise(pl.col("quantity"))
-    if rules is None:
-        first, next_ = pl.col("first_increment_s"), pl.col("next_increment_s")
-        free_below, nearest, attempts = pl.lit(0, pl.Int64), False, False
-    else:
-        first = pl.lit(rules.first_s, pl.Int64)
-        next_ = pl.lit(rules.next_s, pl.Int64)
-        free_below = pl.lit(rules.free_below_s, pl.Int64)
-        nearest, attempts = rules.mode is RoundingMode.NEAREST, rules.charge_attempts
+    rule = pl.col("_rule").struct
+    ruled = pl.col("_rule").is_not_null()
+    first = pl.when(ruled).then(rule.field("first_s")).otherwise(pl.col("first_increment_s"))
+    next_ = pl.when(ruled).then(rule.field("next_s")).otherwise(pl.col("next_increment_s"))
+    free_below = pl.when(ruled).then(rule.field("free_below_s")).otherwise(0)
+    nearest = ruled & rule.field("nearest")
+    attempts = ruled & rule.field("charge_attempts")
     minimum = pl.when(is_time).then(pl.col("_min")).otherwise(0)
     billed = billed_expr(
         used, first=first, next_=next_, minimum=minimum, free_below=free_below, nearest=nearest
     )
     rated = pl.col("_rid").is_not_null()
     frame = frame.with_columns(
+        # lineage: the increments actually used (the rule's, where one applies)
+        pl.when(rated).then(first).alias("first_increment_s"),
+        pl.when(rated).then(next_).alias("next_increment_s"),
+    ).with_columns(
         pl.when(rated & is_time).then(billed).otherwise(0).cast(pl.Int64).alias("billed_s"),
         pl.when(rated & ~is_time).then(billed).otherwise(0).cast(pl.Int64).alias("billed_units"),
     )
@@ -503,7 +591,7 @@ def _priced(frame: pl.LazyFrame, rules: RoundingRules | None) -> pl.LazyFrame:
         rate=pl.col("rate_micros"),
         fee=pl.col("connect_fee_micros"),
         per_minute=is_time,
-        fee_due=pl.lit(attempts) & is_time & (pl.col("duration_s") == 0),
+        fee_due=attempts & is_time & (pl.col("duration_s") == 0),
     )
     return frame.with_columns(
         pl.when(rated).then(amount).otherwise(0).cast(pl.Int64).alias("amount_micros"),

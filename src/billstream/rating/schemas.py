@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +23,35 @@ class RatingRunCreate(Input):
         default=False,
         description="Replace the period's current rated rows with a new version",
     )
+
+
+class RoundingRuleCreate(Input):
+    """A tenant's rounding of durations, inherited by its brands that have none; it replaces
+    the rate card's increments. SPEC C6: ``free_below_s=30, first_s=60, next_s=30``."""
+
+    tenant_id: str | None = Field(default=None, description="Default: the caller's tenant")
+    usage_type: str | None = Field(default=None, description="Default: every usage type")
+    free_below_s: int = Field(default=0, ge=0, description="Shorter calls are free")
+    first_s: int = Field(ge=0, description="Calls up to this bill this")
+    next_s: int = Field(ge=1, description="Beyond, the rest rounds to steps of this")
+    mode: Literal["up", "nearest"] = "up"
+    charge_attempts: bool = Field(default=False, description="0 s calls pay the connect fee")
+    effective_from: date | None = Field(default=None, description="Local date; default today")
+
+
+class RoundingRuleOut(BaseModel):
+    id: str
+    tenant_id: str
+    usage_type: str | None
+    free_below_s: int
+    first_s: int
+    next_s: int
+    mode: str
+    charge_attempts: bool
+    effective_from: datetime
+    created_at: datetime
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class RatingRunOut(BaseModel):

@@ -234,3 +234,32 @@ def test_a_customer_special_card_overrides_the_tenant_card(
         ("4", 20_000),
         ("4", 10_000),
     ]
+
+
+def test_per_row_effective_dates_narrow_a_rate_and_the_longest_prefix_in_force_wins(
+    session: Session, clock: FakeClock, setup: tuple[Tenant, Account]
+) -> None:
+    tenant, _account = setup
+    rows = [
+        RETAIL[0],
+        # the mobile rate ends before the calls of Jan 10: call b falls back to 44
+        {**RETAIL[1], "effective_to": "2026-01-10"},
+        # France opens on Jan 10 at 14:00 UTC exactly, call c's start
+        {"prefix": "33", "rate": "0.6", "effective_from": "2026-01-10T14:00:00+00:00"},
+        {"prefix": "49", "rate": "0.1", "effective_from": "2026-01-10", "effective_to": "bad"},
+    ]
+    card = import_card(session, clock, tenant, rows)
+    assert [(e.line, e.column) for e in card.errors] == [(5, "effective_to")]
+    run = rate_period(
+        session,
+        clock=clock,
+        scope=scope_of(session, tenant),
+        request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
+    )
+    rated = rows_of(session, run.id)
+    assert [(rated[k].matched_prefix, rated[k].amount_micros) for k in "abc"] == [
+        ("44", 120_000),
+        ("44", 60_000),
+        ("33", 600_000),
+    ]
+    assert {rated[k].card_version_id for k in "abc"} == {card.version_id}

@@ -174,6 +174,37 @@ def test_a_prefix_applies_only_while_its_version_is_in_force() -> None:
     ]
 
 
+def test_a_nested_prefix_applies_only_inside_its_own_window() -> None:
+    feb, mar = datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
+    card = [
+        a_rate(prefix="44"),
+        a_rate(prefix="447", rate_micros=120_000, valid_from=feb, valid_to=mar),
+        a_rate(prefix="4477", rate_micros=240_000, valid_from=mar),
+    ]
+    mobile = "+447700900123"
+    calls = [
+        a_call("jan", started_at=MONDAY_10H, called=mobile),
+        a_call("feb", started_at=feb + timedelta(days=2, hours=10), called=mobile),
+        a_call("end", started_at=mar - timedelta(microseconds=1), called=mobile),
+        a_call("mar", started_at=mar, called=mobile),
+        a_call("mar447", started_at=mar, called="+447100900123"),
+    ]
+    rows = rated(calls, card)
+    assert [(r["record_key"], r["matched_prefix"], r["card_version_id"]) for r in rows] == [
+        ("jan", "44", "v1"),
+        ("feb", "447", "v1"),
+        ("end", "447", "v1"),
+        ("mar", "4477", "v1"),
+        ("mar447", "44", "v1"),
+    ]
+
+
+def test_a_rate_whose_window_has_not_started_is_no_rate() -> None:
+    feb = datetime(2026, 2, 1, tzinfo=UTC)
+    row = one(a_call(), [a_rate(valid_from=feb), a_rate(prefix="1", valid_to=feb)])
+    assert row["reject_reason"] == "no_rate"
+
+
 def test_no_rate_and_a_malformed_number_are_rejects_with_a_reason() -> None:
     rows = rated([a_call("a", called="+33123"), a_call("b", called="abc")], [a_rate()])
     assert [(r["reject_reason"], r["amount_micros"]) for r in rows] == [
@@ -252,6 +283,17 @@ INSTANTS = st.integers(0, 365 * 86_400 - 1).map(lambda s: JAN + timedelta(second
 SPLIT = datetime(2026, 6, 1, tzinfo=UTC)
 
 
+CUTS = [datetime(2026, m, d, h, tzinfo=UTC) for m, d, h in ((3, 1, 0), (4, 15, 9), (9, 1, 0))]
+
+
+def _narrowed(draw: st.DrawFn, low: datetime, high: datetime | None) -> dict[str, Any]:
+    """The version's window, or (a row's own effective dates) a part of it."""
+    inside = [c for c in CUTS if c > low and (high is None or c < high)]
+    starts = draw(st.sampled_from([low, low, *inside]))
+    ends = draw(st.sampled_from([high, high, *(c for c in inside if c > starts)]))
+    return {"valid_from": starts, "valid_to": ends}
+
+
 @st.composite
 def cards(draw: st.DrawFn) -> list[dict[str, Any]]:
     # per layer (the card, acc1's special rates) one open version, or two split at June 1
@@ -268,8 +310,11 @@ def cards(draw: st.DrawFn) -> list[dict[str, Any]]:
                 prefix=draw(PREFIXES),
                 usage_type=draw(st.sampled_from(["voice", "sms"])),
                 band=draw(st.sampled_from(["all", "peak", "offpeak", "weekend"])),
-                valid_from=SPLIT if version == "new" else JAN,
-                valid_to=SPLIT if version == "old" else None,
+                **_narrowed(
+                    draw,
+                    SPLIT if version == "new" else JAN,
+                    SPLIT if version == "old" else None,
+                ),
                 rate_micros=draw(st.integers(0, 2_000_000)),
                 connect_fee_micros=draw(st.integers(0, 50_000)),
                 min_duration_s=draw(st.sampled_from([0, 0, 30, 90])),

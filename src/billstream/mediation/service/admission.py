@@ -8,12 +8,14 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection, String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billstream.accounts.service import number_holders
 from billstream.accounts.validation import region_of_locale
+from billstream.core.errors import ConflictError
 from billstream.mediation.definition import CdrFormat, RoutedNumber
-from billstream.mediation.errors import RejectReason
+from billstream.mediation.errors import MediationErrorCode, RejectReason
 from billstream.mediation.models import UsageRecord
 from billstream.mediation.normalise import with_e164
 from billstream.mediation.parsing import REJECT_SCHEMA, rejects_of
@@ -175,12 +177,52 @@ def admit(
         file_ids.cast(pl.String).alias("file_id"),
         "line_no",
     )
-    store_records(session, accepted)
+    accepted, raced_lines = store_new_records(session, target.root_tenant_id, accepted)
+    duplicate_lines = pl.concat([duplicate_lines, raced_lines.cast(duplicate_lines.dtype)])
     rejects = _unrouted_rejects(unrouted, fmt.route_by) if unrouted.height else None
     return Admitted(
         accepted=accepted,
         duplicate_lines=duplicate_lines,
         rejects=rejects if rejects is not None else pl.DataFrame(schema=REJECT_SCHEMA),
+    )
+
+
+def _key_clash(error: Exception) -> bool:
+    """A unique violation: SQLAlchemy's (SQLite, executemany) or the driver's (COPY on
+    PostgreSQL goes to psycopg directly, SQLSTATE 23505)."""
+    return isinstance(error, IntegrityError) or getattr(error, "sqlstate", None) == "23505"
+
+
+def store_new_records(
+    session: Session, root_tenant_id: str, rows: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Store `rows`, whose keys were not stored when looked up; returns the rows stored and the
+    lines of those another import stored in the meantime, now duplicates.
+
+    Two imports of the same new records can race between the look-up of stored keys and the
+    insert (on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them). The insert runs in a
+    savepoint: on a key clash it is undone, the keys are looked up again (the other import has
+    committed them: its insert is what we waited on) and the rest is stored, once. A clash
+    again is a `usage_import_conflict` (409): the whole import is rolled back, to be retried.
+    """
+    session.flush()  # the file row outside the savepoint: the rollback must not undo it
+    raced = rows["line_no"].clear()
+    for attempt in range(2):
+        try:
+            with session.begin_nested():
+                store_records(session, rows)
+            return rows, raced
+        except Exception as error:
+            if not _key_clash(error):
+                raise
+            if attempt:
+                break
+        again = stored_keys(session, root_tenant_id, rows["record_key"]).to_frame()
+        raced = rows.join(again, on="record_key", how="semi")["line_no"]
+        rows = rows.join(again, on="record_key", how="anti", maintain_order="left")
+    raise ConflictError(
+        "another import is storing the same records; retry this one",
+        code=MediationErrorCode.IMPORT_CONFLICT,
     )
 
 

@@ -2,6 +2,13 @@
 
 from billstream.rating.service.cards import CardImport, import_rate_card, rates_frame
 from billstream.rating.service.reading import get_run, list_rated_usage
+from billstream.rating.service.rules import (
+    list_rounding_rules,
+    resolved_rules,
+    resolved_tiers,
+    set_rounding_rule,
+    set_tiers,
+)
 from billstream.rating.service.runs import RatingRequest, rate_period
 from billstream.rating.service.storage import store_rated_rows, write_parquet_copy
 
@@ -11,8 +18,13 @@ __all__ = [
     "get_run",
     "import_rate_card",
     "list_rated_usage",
+    "list_rounding_rules",
     "rate_period",
     "rates_frame",
+    "resolved_rules",
+    "resolved_tiers",
+    "set_rounding_rule",
+    "set_tiers",
     "store_rated_rows",
     "write_parquet_copy",
 ]

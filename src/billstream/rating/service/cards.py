@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -109,7 +109,7 @@ def import_rate_card(
         effective_from or clock.now().astimezone(ZoneInfo(settings.timezone)).date(),
         settings.timezone,
     )
-    parsed = read_card_rows(rows)
+    parsed = read_card_rows(rows, timezone=settings.timezone)
     card = _card(
         session,
         tenant_id=tenant_id,
@@ -207,6 +207,8 @@ def rates_frame(
             Rate.next_increment_s,
             RateCard.currency,
             RateCard.id.label("card_id"),
+            Rate.effective_from,
+            Rate.effective_to,
         )
         .join(RateCardVersion, RateCardVersion.id == Rate.version_id)
         .join(RateCard, RateCard.id == RateCardVersion.card_id)
@@ -221,5 +223,22 @@ def rates_frame(
             field="card",
         )
     currencies = {r.currency for r in rows}
-    frame = pl.DataFrame([tuple(r)[:13] for r in rows], schema=RATE_SCHEMA, orient="row")
+    frame = pl.DataFrame(
+        [_narrowed(tuple(r)) for r in rows], schema=RATE_SCHEMA, orient="row"
+    ).filter(
+        (pl.col("valid_to").is_null() | (pl.col("valid_to") > pl.col("valid_from")))
+        & (pl.col("valid_from") < end.astimezone(UTC))
+        & (pl.col("valid_to").is_null() | (pl.col("valid_to") > start.astimezone(UTC)))
+    )
     return frame.lazy(), (currencies.pop() if len(currencies) == 1 else None)
+
+
+def _narrowed(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A rate row's window: its version's, narrowed by the rate's own effective dates."""
+    valid_from, valid_to = row[6], row[7]
+    rate_from, rate_to = row[15], row[16]
+    if rate_from is not None and rate_from > valid_from:
+        valid_from = rate_from
+    if rate_to is not None and (valid_to is None or rate_to < valid_to):
+        valid_to = rate_to
+    return (*row[:6], valid_from, valid_to, *row[8:13])

@@ -1,8 +1,9 @@
 """Rating a billing period: dual (retail and cost) rating, allowances, re-rating versions.
 
 `rate_period` fetches what the pure core needs (accepted usage from mediation, the rates in
-force, the plans' included quantities), computes with `rater.rate` and
-`allowances.consume_allowances`, and persists one `RatingRun` and its rated rows. Rating a
+force, the rounding rules and period tiers the tenant owns or inherits, the plans' included
+quantities), computes with `rater.rate`, `allowances.consume_allowances` and
+`allowances.apply_tiers`, and persists one `RatingRun` and its rated rows. Rating a
 period that already has current rated rows is refused unless it is a re-rating: then the
 earlier rows of the same records are marked superseded by the new run, so nothing is charged
 twice, and the run records what the replaced rows had charged, so the difference shows.
@@ -24,10 +25,11 @@ from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
 from billstream.mediation.service import accepted_usage
-from billstream.rating.allowances import ALLOWANCE_SCHEMA, consume_allowances
+from billstream.rating.allowances import ALLOWANCE_SCHEMA, apply_tiers, consume_allowances
 from billstream.rating.models import CardKind, RatedUsage, RatingRun
 from billstream.rating.rater import TIME_USAGE, RoundingRules, rate
 from billstream.rating.service.cards import local_midnight, rates_frame
+from billstream.rating.service.rules import resolved_rules, resolved_tiers
 from billstream.rating.service.storage import (
     rated_usage_rows,
     store_rated_rows,
@@ -54,7 +56,7 @@ class RatingRequest:
     end: date  # first local day not rated
     account_id: str | None = None
     rerate: bool = False
-    rules: RoundingRules | None = None
+    rules: RoundingRules | None = None  # None: the tenant's own or inherited rules
 
 
 def rate_period(
@@ -87,8 +89,11 @@ def rate_period(
     )
     if currency is None:
         currency = resolved_settings(session, tenant_id).currency
-    rated = rate(usage, retail, timezone=timezone, rules=request.rules)
+    rules = request.rules or resolved_rules(session, [tenant_id])
+    rated = rate(usage, retail, timezone=timezone, rules=rules)
     rated = consume_allowances(rated, _allowances(session, tenant_id, request.start, request.end))
+    for usage_type, tiers in sorted(resolved_tiers(session, tenant_id, start).items()):
+        rated = apply_tiers(rated, tiers, usage_type=usage_type)
     rated = _with_cost(
         session,
         usage,

@@ -1,0 +1,219 @@
+"""A tenant's rating rules, inherited by its brands: rounding rules and period tiers.
+
+Resolution is like tenant settings: for a record, the **nearest** tenant up the tree (the
+record's own tenant first, then its parent, …) with a rule in force at the record's start
+wins; inside one tenant a rule for the record's usage type wins over a rule for all types. A
+rule is in force from its `effective_from` (the owning tenant's local midnight) until the next
+rule of the same tenant and usage type starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billstream.core.clock import Clock
+from billstream.core.errors import ConflictError, InvalidInputError
+from billstream.core.ids import new_id
+from billstream.rating.allowances import Tier
+from billstream.rating.rater import RoundingMode, RoundingRules, rules_frame
+from billstream.rating.rule_models import RatingRule, RatingTier
+from billstream.rating.service.cards import local_midnight
+from billstream.tenants.scope import TenantScope
+from billstream.tenants.service import ancestor_chain, resolved_settings
+
+__all__ = [
+    "list_rounding_rules",
+    "resolved_rules",
+    "resolved_tiers",
+    "set_rounding_rule",
+    "set_tiers",
+]
+
+MAX_USAGE_TYPE = 32
+
+
+def _starts(session: Session, clock: Clock, tenant_id: str, day: date | None) -> datetime:
+    timezone = resolved_settings(session, tenant_id).timezone
+    local = local_midnight(day or clock.now().astimezone(ZoneInfo(timezone)).date(), timezone)
+    return local.astimezone(UTC)
+
+
+def _usage_type(usage_type: str | None) -> str | None:
+    if usage_type is None:
+        return None
+    usage_type = usage_type.strip().lower()
+    if not usage_type or len(usage_type) > MAX_USAGE_TYPE:
+        raise InvalidInputError("a usage type is 1-32 characters", field="usage_type")
+    return usage_type
+
+
+def set_rounding_rule(
+    session: Session,
+    *,
+    clock: Clock,
+    scope: TenantScope,
+    tenant_id: str,
+    rules: RoundingRules,
+    usage_type: str | None = None,
+    effective_from: date | None = None,
+) -> RatingRule:
+    """Give `tenant_id` (and the brands below it that have none) rounding rules for
+    `usage_type` (None: all), from `effective_from` (local midnight; default today)."""
+    scope.require(tenant_id)
+    usage_type = _usage_type(usage_type)
+    starts = _starts(session, clock, tenant_id, effective_from)
+    same = session.scalar(
+        select(RatingRule.id).where(
+            RatingRule.tenant_id == tenant_id,
+            RatingRule.usage_type.is_(None)
+            if usage_type is None
+            else RatingRule.usage_type == usage_type,
+            RatingRule.effective_from == starts,
+        )
+    )
+    if same is not None:
+        raise ConflictError(
+            f"the tenant already has rounding rules for {usage_type or 'all usage'} from "
+            f"{starts:%Y-%m-%d}",
+            field="effective_from",
+        )
+    rule = RatingRule(
+        id=new_id("rrl"),
+        tenant_id=tenant_id,
+        usage_type=usage_type,
+        free_below_s=rules.free_below_s,
+        first_s=rules.first_s,
+        next_s=rules.next_s,
+        mode=rules.mode.value,
+        charge_attempts=rules.charge_attempts,
+        effective_from=starts,
+        created_at=clock.now(),
+    )
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def list_rounding_rules(
+    session: Session, *, scope: TenantScope, tenant_id: str
+) -> list[RatingRule]:
+    """The tenant's own rounding rules, by usage type and date (inherited ones: see
+    `resolved_rules`)."""
+    scope.require(tenant_id)
+    return list(
+        session.scalars(
+            select(RatingRule)
+            .where(RatingRule.tenant_id == tenant_id)
+            .order_by(RatingRule.usage_type, RatingRule.effective_from, RatingRule.id)
+        )
+    )
+
+
+def rules_of(rule: RatingRule) -> RoundingRules:
+    return RoundingRules(
+        first_s=rule.first_s,
+        next_s=rule.next_s,
+        free_below_s=rule.free_below_s,
+        mode=RoundingMode(rule.mode),
+        charge_attempts=rule.charge_attempts,
+    )
+
+
+def resolved_rules(session: Session, tenant_ids: Sequence[str]) -> pl.DataFrame:
+    """Rows of `rater.RULE_SCHEMA` for records of `tenant_ids`, in priority order: per tenant,
+    its chain nearest first, a usage type's rules before all-usage rules, each rule with the
+    window it is in force over. One query for the rules of all the chains."""
+    chains = {t: [n.id for n in reversed(ancestor_chain(session, t))] for t in tenant_ids}
+    owners = sorted({o for chain in chains.values() for o in chain})
+    rules = session.scalars(
+        select(RatingRule)
+        .where(RatingRule.tenant_id.in_(owners))
+        .order_by(RatingRule.tenant_id, RatingRule.usage_type, RatingRule.effective_from)
+    ).all()
+    windows: dict[tuple[str, str | None], list[tuple[RatingRule, datetime | None]]] = {}
+    for rule in rules:
+        series = windows.setdefault((rule.tenant_id, rule.usage_type), [])
+        if series:
+            series[-1] = (series[-1][0], rule.effective_from)
+        series.append((rule, None))
+    rows: list[tuple[str | None, str | None, object, object, RoundingRules]] = []
+    ids: list[str | None] = []
+    for tenant_id, chain in chains.items():
+        for owner in chain:
+            keys = sorted((k for k in windows if k[0] == owner), key=lambda k: k[1] is None)
+            for key in keys:
+                for rule, valid_to in windows[key]:
+                    rows.append(
+                        (tenant_id, rule.usage_type, rule.effective_from, valid_to, rules_of(rule))
+                    )
+                    ids.append(rule.id)
+    return rules_frame(rows, rule_ids=ids)
+
+
+def set_tiers(
+    session: Session,
+    *,
+    clock: Clock,
+    scope: TenantScope,
+    tenant_id: str,
+    usage_type: str,
+    tiers: Sequence[Tier],
+    effective_from: date | None = None,
+) -> str:
+    """Price `usage_type` for the accounts of `tenant_id` (and of its brands that have no
+    tiers of their own) by graduated tiers on each account's period total, from
+    `effective_from` on; returns the tier set's id."""
+    scope.require(tenant_id)
+    kind = _usage_type(usage_type)
+    assert kind is not None
+    ordered = sorted(tiers, key=lambda t: t.from_quantity)
+    if not ordered or ordered[0].from_quantity != 0:
+        raise InvalidInputError("the first tier starts at quantity 0", field="tiers")
+    if len({t.from_quantity for t in ordered}) != len(ordered) or any(
+        t.rate_micros < 0 for t in ordered
+    ):
+        raise InvalidInputError("tiers start at distinct quantities, at rates >= 0", field="tiers")
+    starts = _starts(session, clock, tenant_id, effective_from)
+    set_id = new_id("rts")
+    session.add_all(
+        RatingTier(
+            id=new_id("rti"),
+            set_id=set_id,
+            tenant_id=tenant_id,
+            usage_type=kind,
+            from_quantity=tier.from_quantity,
+            rate_micros=tier.rate_micros,
+            effective_from=starts,
+            created_at=clock.now(),
+        )
+        for tier in ordered
+    )
+    session.flush()
+    return set_id
+
+
+def resolved_tiers(session: Session, tenant_id: str, at: datetime) -> dict[str, list[Tier]]:
+    """Per usage type, the tiers in force at `at` (a period's start) for `tenant_id`: the
+    latest set of the nearest tenant up the tree that has one."""
+    chain = [n.id for n in ancestor_chain(session, tenant_id)]
+    depth = {owner: index for index, owner in enumerate(reversed(chain))}
+    rows = session.scalars(
+        select(RatingTier).where(RatingTier.tenant_id.in_(chain), RatingTier.effective_from <= at)
+    ).all()
+    best: dict[str, tuple[int, datetime, datetime, str]] = {}
+    for row in rows:  # nearest tenant, then its latest set (a later set of the same day wins)
+        rank = (-depth[row.tenant_id], row.effective_from, row.created_at, row.set_id)
+        if row.usage_type not in best or rank > best[row.usage_type]:
+            best[row.usage_type] = rank
+    chosen = {rank[3] for rank in best.values()}
+    tiers: dict[str, list[Tier]] = {}
+    for row in sorted(rows, key=lambda r: r.from_quantity):
+        if row.set_id in chosen:
+            tiers.setdefault(row.usage_type, []).append(Tier(row.from_quantity, row.rate_micros))
+    return tiers
