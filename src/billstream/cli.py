@@ -801,12 +801,17 @@ def _rate_usage(
     console().print(table)
 
 
+TenantOption = Annotated[str, typer.Option(help="The tenant (slug or id).")]
+FromDay = Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")]
+ToDay = Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Day after.")]
+
+
 @usage_app.command("rate")
 @fails_cleanly
 def usage_rate(
-    tenant: Annotated[str, typer.Option(help="The tenant (slug or id).")],
-    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")],
-    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Day after.")],
+    tenant: TenantOption,
+    start: FromDay,
+    end: ToDay,
     account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
 ) -> None:
     """Rate the period's accepted usage at retail and cost (refused if already rated)."""
@@ -816,9 +821,9 @@ def usage_rate(
 @usage_app.command("rerate")
 @fails_cleanly
 def usage_rerate(
-    tenant: Annotated[str, typer.Option(help="The tenant (slug or id).")],
-    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")],
-    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Day after.")],
+    tenant: TenantOption,
+    start: FromDay,
+    end: ToDay,
     account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
 ) -> None:
     """Re-rate a period as a new version: the earlier rows are superseded, never charged twice."""
@@ -828,10 +833,10 @@ def usage_rerate(
 @usage_app.command("margin")
 @fails_cleanly
 def usage_margin(
-    tenant: Annotated[str, typer.Option(help="The tenant (slug or id).")],
+    tenant: TenantOption,
     by: Annotated[str, typer.Option(help="carrier, destination or customer.")],
-    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")],
-    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Day after.")],
+    start: FromDay,
+    end: ToDay,
     limit: Annotated[int, typer.Option(min=1, help="At most this many groups.")] = 1_000,
 ) -> None:
     """Margin (retail - cost) of the period's current rated records, largest first."""
