@@ -3,6 +3,15 @@
 from billstream.access.models import ApiKey
 from billstream.accounts.models import Account, NumberAssignment, PhoneNumber
 from billstream.api.models import IdempotencyRecord
+from billstream.billing.models import (
+    BillRun,
+    BillRunItem,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    InvoiceTax,
+    TaxRate,
+)
 from billstream.catalog.models import Plan, PlanCharge, Price, Product
 from billstream.db import Base
 from billstream.mediation.models import UsageFile, UsageRecord, UsageReject
@@ -16,7 +25,13 @@ metadata = Base.metadata
 __all__ = [
     "Account",
     "ApiKey",
+    "BillRun",
+    "BillRunItem",
     "IdempotencyRecord",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceSequence",
+    "InvoiceTax",
     "NumberAssignment",
     "PhoneNumber",
     "Plan",
@@ -32,6 +47,7 @@ __all__ = [
     "RatingTier",
     "Subscription",
     "SubscriptionChange",
+    "TaxRate",
     "Tenant",
     "UsageFile",
     "UsageRecord",

@@ -12,7 +12,7 @@ One-time charges, the setup fee and an early-termination fee are single lines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
@@ -345,6 +345,53 @@ def subscription_lines(
         *recurring_lines(facts, book, until=until, places=places, zone=zone),
     ]
     return sorted(lines, key=lambda line: line.period.start)
+
+
+# What invoices already charged a subscription: its recurring lines (credits negative) by
+# charge code and period start.
+Charged = Mapping[tuple[str, date], Sequence[ProratedLine]]
+
+
+def billable_lines(
+    facts: SubscriptionFacts,
+    book: PriceBook,
+    *,
+    until: date,
+    places: int,
+    zone: tzinfo,
+    charged: Charged,
+) -> list[PreviewLine]:
+    """What a bill run charges one subscription up to `until`, given what invoices charged.
+
+    Each due period is prorated from every change recorded so far, and what was invoiced for
+    it is taken away by `core.proration.adjustments`: a period never invoiced gives its lines,
+    one invoiced as it still stands gives nothing, and one changed since gives the credits of
+    the lines no longer owed and the new lines. So, unlike the preview's guess of what was
+    known at each charge instant, this rests on what the invoices actually hold: nothing is
+    charged twice and nothing is skipped, whenever the runs and the changes happen.
+    One-time lines and fees are returned as the preview gives them (their keys are stable).
+    """
+    phases = replay(facts.changes, trial_end=facts.trial_end)
+    out = one_time_lines(facts, book, until=until, places=places)
+    for stream in streams(phases, book):
+        periods = [
+            p
+            for p in periods_between(
+                facts.start_date, until, anchor=facts.billing_anchor, cadence=stream.cadence
+            )
+            if _due(p, stream.timing, until)
+        ]
+        if not periods:
+            continue
+        states = stream_states(
+            phases, stream, book, anchor=facts.billing_anchor, until=periods[-1].last_day
+        )
+        for period in periods:
+            recomputed = _prorated(states, period, places, facts.fixed_30_day)
+            before = charged.get((stream.code, period.start), ())
+            owed = adjustments(before, recomputed) if before else recomputed
+            out += [_line(facts, stream, period, line, states) for line in owed]
+    return sorted(out, key=lambda line: line.period.start)
 
 
 def period_totals(lines: Sequence[PreviewLine]) -> list[PeriodTotal]:

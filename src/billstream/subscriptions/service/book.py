@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from billstream.catalog.layers import ResolvedPrice
 from billstream.catalog.models import Plan, Price
 from billstream.catalog.service import plan_charges, resolve_charge_prices
-from billstream.catalog.service.pricing import PlanSnapshot, snapshot
+from billstream.catalog.service.pricing import PlanSnapshot, PreloadedPrices, snapshot
 from billstream.core.errors import NotFoundError
 from billstream.subscriptions.timeline import ChargeTerms, PlanTerms
 
@@ -101,3 +101,47 @@ class CatalogBook:
                 days.add(self.commitment_end)
             self._changes[plan_id] = sorted(days)
         return self._changes[plan_id]
+
+
+class PreloadedBook:
+    """A `PriceBook` like `CatalogBook`, answered from prices loaded for many accounts at once
+    (bill runs): no query per subscription."""
+
+    def __init__(
+        self,
+        prices: PreloadedPrices,
+        *,
+        account_id: str,
+        currency: str,
+        commitment_end: date | None,
+    ) -> None:
+        self.source = prices
+        self.account_id = account_id
+        self.currency = currency
+        self.commitment_end = commitment_end
+        self._plans: dict[str, PlanTerms] = {}
+        self._prices: dict[tuple[str, date], dict[str, ResolvedPrice]] = {}
+
+    def plan(self, plan_id: str) -> PlanTerms:
+        if plan_id not in self._plans:
+            self._plans[plan_id] = plan_terms(self.source.plan(plan_id), self.currency)
+        return self._plans[plan_id]
+
+    def prices(self, plan_id: str, on: date) -> Mapping[str, ResolvedPrice]:
+        key = (plan_id, on)
+        if key not in self._prices:
+            committed = self.commitment_end is not None and on < self.commitment_end
+            self._prices[key] = self.source.prices(
+                plan_id,
+                account_id=self.account_id,
+                currency=self.currency,
+                on=on,
+                commitment=committed,
+            )
+        return self._prices[key]
+
+    def price_changes(self, plan_id: str) -> Sequence[date]:
+        days = set(self.source.price_changes(plan_id, self.currency))
+        if self.commitment_end is not None:
+            days.add(self.commitment_end)
+        return sorted(days)

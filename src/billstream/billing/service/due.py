@@ -1,0 +1,551 @@
+"""What is due for a set of paying accounts at a close: loaded set-based, assembled per payer.
+
+One call handles a chunk of payers (a thousand, say) with a fixed number of queries whatever
+the chunk's size: the payers' trees (one recursive query), the accounts, subscriptions and
+their changes, the catalogue's plans and prices (`PreloadedPrices`), the rated usage summed by
+the database, what earlier invoices already charged, and the tax rules. Then each payer's
+invoice is assembled by the pure core; a payer whose assembly fails is reported with its
+error and the others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, literal, select
+from sqlalchemy.orm import Session
+
+from billstream.accounts.models import Account, BillingMode
+from billstream.billing.assembly import (
+    Charge,
+    InvoiceDraft,
+    UsageAggregate,
+    assemble_invoice,
+    usage_base_key,
+    usage_charges,
+)
+from billstream.billing.closing import ONE_DAY, due_by
+from billstream.billing.errors import BillingErrorCode
+from billstream.billing.models import Invoice, InvoiceLine, TaxRate
+from billstream.billing.states import LineKind
+from billstream.billing.taxes import PercentageByJurisdiction, TaxRule, jurisdiction_of
+from billstream.catalog.service.pricing import PreloadedPrices
+from billstream.core.errors import BillstreamError, InvalidInputError
+from billstream.core.money import minor_unit
+from billstream.core.proration import ProratedLine
+from billstream.rating.allowances import Tier
+from billstream.rating.models import Rate, RatedUsage, RatingRun
+from billstream.rating.rater import TIME_USAGE
+from billstream.rating.service import resolved_tiers
+from billstream.subscriptions.models import Subscription
+from billstream.subscriptions.preview import (
+    Charged,
+    PreviewLine,
+    SubscriptionFacts,
+    billable_lines,
+)
+from billstream.subscriptions.preview import LineKind as PreviewKind
+from billstream.subscriptions.service.book import PreloadedBook
+from billstream.subscriptions.service.subscriptions import changes_of
+from billstream.tenants.service import ancestor_chain, resolved_settings
+
+# Usage is invoiced by difference with what earlier invoices charged for the same aggregate;
+# rating periods that ended more than this before the close are not looked at again.
+USAGE_LOOKBACK = timedelta(days=400)
+IN_CHUNK = 2000  # ids per IN (...) list
+PREVIEW_KIND = {
+    "recurring": LineKind.RECURRING,
+    "credit": LineKind.CREDIT,
+    "one_time": LineKind.ONE_TIME,
+    "setup_fee": LineKind.SETUP_FEE,
+    "early_termination_fee": LineKind.EARLY_TERMINATION_FEE,
+}
+USAGE_NAMES = {"voice": "Calls", "sms": "SMS", "data": "Data", "chat": "Chat", "ivr": "IVR"}
+
+
+@dataclass(frozen=True, slots=True)
+class PayerPeriod:
+    """A paying account and the period of its invoice, closing on `period_end - 1 day`."""
+
+    account_id: str
+    period_start: date
+    period_end: date
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    account_id: str
+    code: str
+    message: str
+
+
+@dataclass(slots=True)
+class DueResult:
+    drafts: dict[str, InvoiceDraft] = field(default_factory=dict)  # by payer; none if nothing due
+    failures: dict[str, Failure] = field(default_factory=dict)
+    due_dates: dict[str, date] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: str
+    payer: str
+    parent_id: str | None
+    name: str
+    currency: str
+    jurisdiction: str | None
+
+
+def chunked(values: Sequence[str], size: int = IN_CHUNK) -> list[Sequence[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def members_of(session: Session, payers: Sequence[str]) -> dict[str, Member]:
+    """Each payer and the accounts billed to it (down its tree, to the next paying account)."""
+    out: dict[str, Member] = {}
+    for chunk in chunked(payers):
+        tree = (
+            select(Account.id.label("id"), Account.id.label("payer"), literal(0).label("depth"))
+            .where(Account.id.in_(chunk))
+            .cte("members", recursive=True)
+        )
+        tree = tree.union_all(
+            select(Account.id, tree.c.payer, tree.c.depth + 1).where(
+                Account.parent_id == tree.c.id,
+                Account.billing_mode == BillingMode.BILLED_TO_PARENT,
+            )
+        )
+        rows = session.execute(
+            select(
+                Account.id,
+                tree.c.payer,
+                Account.parent_id,
+                Account.name,
+                Account.currency,
+                Account.service_address,
+                Account.billing_address,
+            ).join(tree, tree.c.id == Account.id)
+        )
+        for row in rows:
+            out[row.id] = Member(
+                id=row.id,
+                payer=row.payer,
+                parent_id=row.parent_id,
+                name=row.name,
+                currency=row.currency,
+                jurisdiction=jurisdiction_of(row.service_address or row.billing_address),
+            )
+    return out
+
+
+def source_order(payer: str, members: Sequence[Member]) -> list[str]:
+    """The payer, then its billed sub-accounts depth first, siblings by name (SPEC C2)."""
+    children: dict[str | None, list[Member]] = {}
+    for member in members:
+        children.setdefault(member.parent_id, []).append(member)
+    order: list[str] = []
+    stack = [payer]
+    while stack:
+        current = stack.pop()
+        order.append(current)
+        kids = sorted(children.get(current, ()), key=lambda m: (m.name, m.id), reverse=True)
+        stack += [k.id for k in kids if k.id != payer]
+    return order
+
+
+def _preview_charge(line: PreviewLine, account_id: str, key: str) -> Charge:
+    return Charge(
+        source_account_id=account_id,
+        kind=PREVIEW_KIND[str(line.kind)],
+        description=line.description,
+        line_key=key,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        amount=line.amount,
+        service_start=line.start,
+        service_end=line.end,
+        subscription_id=line.subscription_id,
+        charge=line.charge,
+        lineage={
+            "period": [line.period.start.isoformat(), line.period.end.isoformat()],
+            "days": line.days,
+            "period_days": line.period_days,
+            "fraction": str(line.fraction),
+            "layer": line.layer,
+            "timing": line.timing,
+            "source": line.source,
+        },
+    )
+
+
+def _line_key(line: PreviewLine) -> str:
+    return (
+        f"sub:{line.subscription_id}:{line.charge}:{line.kind}:{line.period.start.isoformat()}:"
+        f"{line.start.isoformat()}:{line.end.isoformat()}:{line.source}"
+    )
+
+
+def charged_lines(session: Session, subscription_ids: Sequence[str]) -> dict[str, Charged]:
+    """What invoices charged each subscription, as the prorated lines (credits negative) of
+    each charge and period: the base `billable_lines` bills the difference from."""
+    out: dict[str, dict[tuple[str, date], list[ProratedLine]]] = {}
+    for chunk in chunked(subscription_ids):
+        rows = session.execute(
+            select(
+                InvoiceLine.subscription_id,
+                InvoiceLine.charge,
+                InvoiceLine.service_start,
+                InvoiceLine.service_end,
+                InvoiceLine.quantity,
+                InvoiceLine.unit_price,
+                InvoiceLine.amount,
+                InvoiceLine.lineage,
+            )
+            .where(
+                InvoiceLine.subscription_id.in_(chunk),
+                InvoiceLine.kind.in_([LineKind.RECURRING, LineKind.CREDIT]),
+            )
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        )
+        for sid, charge, start, end, quantity, unit_price, amount, lineage in rows.all():
+            line = ProratedLine(
+                start=start,
+                end=end,
+                quantity=quantity,
+                unit_price=unit_price,
+                days=int(lineage["days"]),
+                period_days=int(lineage["period_days"]),
+                fraction=Fraction(lineage["fraction"]),
+                amount=amount,
+                source=str(lineage["source"]),
+            )
+            period_start = date.fromisoformat(lineage["period"][0])
+            out.setdefault(sid, {}).setdefault((charge, period_start), []).append(line)
+    return dict(out)
+
+
+def invoiced_keys(session: Session, tenant_id: str, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in chunked(sorted(set(keys))):
+        found.update(
+            session.scalars(
+                select(InvoiceLine.line_key).where(
+                    InvoiceLine.tenant_id == tenant_id, InvoiceLine.line_key.in_(chunk)
+                )
+            )
+        )
+    return found
+
+
+def tax_rules(session: Session, chain: Sequence[str]) -> list[TaxRule]:
+    """The tax rules of the tenant's chain; a nearer tenant's rule of the same jurisdiction
+    and name replaces a farther one's."""
+    depth = {t: i for i, t in enumerate(chain)}
+    rows = session.scalars(select(TaxRate).where(TaxRate.tenant_id.in_(list(chain)))).all()
+    nearest: dict[tuple[str, str], int] = {}
+    for row in rows:
+        key = (row.jurisdiction, row.name)
+        nearest[key] = max(nearest.get(key, -1), depth[row.tenant_id])
+    return [
+        TaxRule(r.id, r.jurisdiction, r.name, r.rate, r.effective_from, r.effective_to)
+        for r in rows
+        if depth[r.tenant_id] == nearest[(r.jurisdiction, r.name)]
+    ]
+
+
+class DueLoader:
+    """Loads and assembles the invoices of chunks of payers of one tenant at one close."""
+
+    def __init__(self, session: Session, *, tenant_id: str, close: date) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.close = close
+        self.settings = resolved_settings(session, tenant_id)
+        self.zone = ZoneInfo(self.settings.timezone)
+        self.cutoff = datetime.combine(close + ONE_DAY, datetime.min.time(), tzinfo=self.zone)
+        chain = [t.id for t in ancestor_chain(session, tenant_id)]
+        self.calculator = PercentageByJurisdiction(tax_rules(session, chain))
+        self.tiers: dict[str, list[Tier]] = resolved_tiers(session, tenant_id, self.cutoff)
+
+    def places(self, currency: str) -> int:
+        precision = self.settings.line_precision
+        return precision if precision is not None else minor_unit(currency)
+
+    def load(self, payers: Sequence[PayerPeriod]) -> DueResult:
+        result = DueResult()
+        if not payers:
+            return result
+        session = self.session
+        members = members_of(session, [p.account_id for p in payers])
+        by_payer: dict[str, list[Member]] = {}
+        for member in members.values():
+            by_payer.setdefault(member.payer, []).append(member)
+        accounts = list(members)
+        subscriptions = [
+            s
+            for chunk in chunked(accounts)
+            for s in session.scalars(select(Subscription).where(Subscription.account_id.in_(chunk)))
+        ]
+        changes = changes_of(session, [s.id for s in subscriptions])
+        plans = {c.plan_id for cs in changes.values() for c in cs if c.plan_id} | {
+            s.plan_id for s in subscriptions
+        }
+        prices = PreloadedPrices(
+            session,
+            tenant_id=self.tenant_id,
+            plan_ids=sorted(plans),
+            account_ids=accounts,
+            currencies=sorted({s.currency for s in subscriptions}),
+        )
+        charged = charged_lines(session, [s.id for s in subscriptions])
+        charges: dict[str, list[Charge]] = {p.account_id: [] for p in payers}
+        for subscription in sorted(subscriptions, key=lambda s: (s.created_at, s.id)):
+            payer = members[subscription.account_id].payer
+            if payer in result.failures:
+                continue
+            try:
+                charges[payer] += self._subscription_charges(
+                    subscription,
+                    changes[subscription.id],
+                    prices,
+                    members,
+                    charged.get(subscription.id, {}),
+                )
+            except (BillstreamError, ValueError, KeyError) as exc:
+                result.failures[payer] = _failure(payer, exc, subscription=subscription.id)
+        billed = invoiced_keys(
+            session, self.tenant_id, [c.line_key for cs in charges.values() for c in cs]
+        )
+        for payer, items in charges.items():
+            charges[payer] = [c for c in items if c.line_key not in billed]
+        usage: dict[str, list[UsageAggregate]] = {}
+        for aggregate in self._usage(accounts):
+            payer = members[aggregate.source_account_id].payer
+            try:
+                self._check_currency(members, aggregate.source_account_id, payer, None)
+            except BillstreamError as exc:
+                result.failures.setdefault(payer, _failure(payer, exc))
+                continue
+            usage.setdefault(payer, []).append(aggregate)
+        for payer, aggregates in usage.items():
+            charges[payer] += usage_charges(
+                aggregates,
+                places=self.places(members[payer].currency),
+                tiers=self.tiers,
+                names=USAGE_NAMES,
+            )
+        terms = dict(
+            session.execute(
+                select(Account.id, Account.payment_terms_days).where(
+                    Account.id.in_([p.account_id for p in payers])
+                )
+            ).all()
+        )
+        for period in payers:
+            payer = period.account_id
+            if payer in result.failures or not charges[payer]:
+                continue
+            try:
+                result.drafts[payer] = self._assemble(period, charges[payer], by_payer[payer])
+                result.due_dates[payer] = self.close + timedelta(days=terms[payer])
+            except (BillstreamError, ValueError) as exc:
+                result.failures[payer] = _failure(payer, exc)
+        return result
+
+    def _check_currency(
+        self, members: dict[str, Member], source: str, payer: str, currency: str | None
+    ) -> None:
+        wanted = members[payer].currency
+        have = currency if currency is not None else members[source].currency
+        if have != wanted:
+            raise InvalidInputError(
+                f"account {source} bills in {have}, but the account paying for it, {payer}, "
+                f"in {wanted}",
+                code=BillingErrorCode.CURRENCY_MISMATCH,
+                field="currency",
+            )
+
+    def _subscription_charges(
+        self,
+        subscription: Subscription,
+        changes: Sequence[Any],
+        prices: PreloadedPrices,
+        members: dict[str, Member],
+        charged: Charged,
+    ) -> list[Charge]:
+        payer = members[subscription.account_id].payer
+        self._check_currency(members, subscription.account_id, payer, subscription.currency)
+        book = PreloadedBook(
+            prices,
+            account_id=subscription.account_id,
+            currency=subscription.currency,
+            commitment_end=subscription.commitment_end,
+        )
+        facts = SubscriptionFacts(
+            id=subscription.id,
+            currency=subscription.currency,
+            start_date=subscription.start_date,
+            billing_anchor=subscription.billing_anchor,
+            trial_end=subscription.trial_end,
+            commitment_end=subscription.commitment_end,
+            changes=tuple(changes),
+            fixed_30_day=self.settings.proration_basis == "thirty_day_month",
+        )
+        lines = billable_lines(
+            facts,
+            book,
+            until=self.close + ONE_DAY,
+            places=self.places(subscription.currency),
+            zone=self.zone,
+            charged=charged,
+        )
+        taken = {key: len(lines) for key, lines in charged.items()}
+        seen: dict[str, int] = {}
+        out = []
+        for line in lines:
+            if not due_by(line, self.close):
+                continue
+            if line.kind in (PreviewKind.RECURRING, PreviewKind.CREDIT):
+                # by difference with what was invoiced: the n-th line ever of this period
+                n = taken.get((line.charge, line.period.start), 0)
+                taken[(line.charge, line.period.start)] = n + 1
+                key = f"sub:{line.subscription_id}:{line.charge}:{line.period.start}:{n}"
+            else:
+                key = _line_key(line)
+                seen[key] = seen.get(key, 0) + 1
+                if seen[key] > 1:
+                    key = f"{key}#{seen[key]}"
+            out.append(_preview_charge(line, subscription.account_id, key))
+        return out
+
+    def _usage(self, accounts: Sequence[str]) -> list[UsageAggregate]:
+        """Current rated usage of rating periods ended by the close, summed per sub-account,
+        period, usage type and destination, less what earlier invoices charged for it."""
+        since = self.cutoff - USAGE_LOOKBACK
+        sums: dict[tuple[str, datetime, datetime, str, str], dict[str, Any]] = {}
+        for chunk in chunked(accounts):
+            group = func.coalesce(Rate.description, RatedUsage.usage_type)
+            stmt = (
+                select(
+                    RatedUsage.account_id,
+                    RatingRun.period_start,
+                    RatingRun.period_end,
+                    RatedUsage.usage_type,
+                    group,
+                    RatedUsage.run_id,
+                    func.count().label("records"),
+                    func.sum(RatedUsage.duration_s).label("seconds"),
+                    func.sum(RatedUsage.quantity).label("units"),
+                    func.sum(RatedUsage.billed_s + RatedUsage.billed_units).label("billed"),
+                    func.sum(RatedUsage.allowance_s + RatedUsage.allowance_units).label("free"),
+                    func.sum(RatedUsage.amount_micros).label("micros"),
+                )
+                .join(RatingRun, RatingRun.id == RatedUsage.run_id)
+                .outerjoin(Rate, Rate.id == RatedUsage.rate_id)
+                .where(
+                    RatedUsage.account_id.in_(chunk),
+                    RatedUsage.tenant_id == self.tenant_id,
+                    RatedUsage.superseded_by.is_(None),
+                    RatedUsage.reject_reason.is_(None),
+                    RatedUsage.started_at >= since,
+                    RatingRun.period_end <= self.cutoff,
+                )
+                .group_by(
+                    RatedUsage.account_id,
+                    RatingRun.period_start,
+                    RatingRun.period_end,
+                    RatedUsage.usage_type,
+                    group,
+                    RatedUsage.run_id,
+                )
+            )
+            for row in session_rows(self.session, stmt):
+                key = (row[0], row[1], row[2], row[3], row[4])
+                entry = sums.setdefault(
+                    key, {"runs": [], "records": 0, "q": 0, "billed": 0, "free": 0, "micros": 0}
+                )
+                entry["runs"].append(row[5])
+                entry["records"] += int(row[6])
+                entry["q"] += int(row[7] if row[3] in TIME_USAGE else row[8])
+                entry["billed"] += int(row[9])
+                entry["free"] += int(row[10])
+                entry["micros"] += int(row[11])
+        invoiced, revisions = self._invoiced_usage(accounts, since.date())
+        out = []
+        for (account, start, end, usage_type, destination), e in sorted(sums.items()):
+            base = UsageAggregate(
+                source_account_id=account,
+                period_start=start.astimezone(self.zone).date(),
+                period_end=end.astimezone(self.zone).date(),
+                usage_type=usage_type,
+                destination=destination,
+                records=e["records"],
+                quantity=e["q"],
+                billed=e["billed"],
+                allowance=e["free"],
+                amount_micros=e["micros"],
+                run_ids=tuple(sorted(e["runs"])),
+            )
+            done = base.base_key
+            out.append(
+                replace(
+                    base, invoiced=invoiced.get(done, Decimal(0)), revisions=revisions.get(done, 0)
+                )
+            )
+        return out
+
+    def _invoiced_usage(
+        self, accounts: Sequence[str], since: date
+    ) -> tuple[dict[str, Decimal], dict[str, int]]:
+        invoiced: dict[str, Decimal] = {}
+        revisions: dict[str, int] = {}
+        for chunk in chunked(accounts):
+            rows = self.session.execute(
+                select(InvoiceLine.line_key, InvoiceLine.amount)
+                .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+                .where(
+                    InvoiceLine.tenant_id == self.tenant_id,
+                    InvoiceLine.source_account_id.in_(chunk),
+                    InvoiceLine.kind.in_([LineKind.USAGE, LineKind.USAGE_CORRECTION]),
+                    InvoiceLine.service_start >= since,
+                )
+            )
+            for key, amount in rows.all():
+                base = usage_base_key(key)
+                invoiced[base] = invoiced.get(base, Decimal(0)) + amount
+                revisions[base] = revisions.get(base, 0) + 1
+        return invoiced, revisions
+
+    def _assemble(
+        self, period: PayerPeriod, charges: list[Charge], members: Sequence[Member]
+    ) -> InvoiceDraft:
+        payer = period.account_id
+        currency = next(m.currency for m in members if m.id == payer)
+        return assemble_invoice(
+            account_id=payer,
+            currency=currency,
+            period_start=period.period_start,
+            period_end=period.period_end,
+            charges=charges,
+            source_order=source_order(payer, members),
+            jurisdictions={m.id: m.jurisdiction for m in members},
+            calculator=self.calculator,
+            on=self.close,
+            places=self.places(currency),
+        )
+
+
+def session_rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def _failure(account_id: str, exc: Exception, *, subscription: str | None = None) -> Failure:
+    code = getattr(exc, "code", None) or type(exc).__name__
+    where = f"subscription {subscription}: " if subscription else ""
+    return Failure(account_id, str(code), f"{where}{exc}")

@@ -1,0 +1,1 @@
+"""Jobs: long work driven in many transactions (bill runs), for the CLI, the API and workers."""

@@ -1,0 +1,121 @@
+"""A small provider for bill-run tests: a numbers plan, accounts and SPEC's orders."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from billstream.billing.models import BillRunItem, Invoice, InvoiceLine
+from billstream.billing.service.runs import BillRunRequest, dry_run
+from billstream.core.clock import FakeClock
+from billstream.jobs.bill_runs import RunSummary, execute_bill_run
+from billstream.subscriptions.schemas import ChangeCreate
+from billstream.subscriptions.service import CLI_ACTOR, change_subscription
+from billstream.tenants.models import Tenant
+from billstream.tenants.service import operator_scope
+from tests.factories import make_subscription, scope_of
+
+
+def numbers_catalog(timing: str) -> str:
+    return f"""\
+effective_from: 2025-01-01
+products:
+  - {{code: numbers, name: Phone number, kind: recurring}}
+plans:
+  - code: numbers
+    name: Numbers, monthly
+    currencies: [USD]
+    charges:
+      - code: numbers
+        product: numbers
+        timing: {timing}
+        cadence: monthly
+        prices:
+          - {{currency: USD, model: {{type: per_unit, unit_price: 5.00}}}}
+"""
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def spec_orders(session: Session, clock: FakeClock, tenant: Tenant, account: Any) -> str:
+    """SPEC C4: 50 numbers from Jan 1, 60 from Jan 16, 55 from Feb 25 (all ordered ahead)."""
+    sub = make_subscription(
+        session, clock, account, "numbers", quantity=Decimal(50), start_date=date(2026, 1, 1)
+    )
+    for day, quantity in ((date(2026, 1, 16), 60), (date(2026, 2, 25), 55)):
+        change_subscription(
+            session,
+            clock=clock,
+            scope=operator_scope(session, tenant.id),
+            subscription_id=sub.subscription.id,
+            data=ChangeCreate.model_validate(
+                {
+                    "kind": "quantity",
+                    "quantity": quantity,
+                    "effective": "date",
+                    "date": day,
+                    "reason": "customer asked",
+                }
+            ),
+            actor=CLI_ACTOR,
+        )
+    return sub.subscription.id
+
+
+def run(
+    sessions: sessionmaker[Session],
+    clock: FakeClock,
+    tenant: Tenant,
+    day: date,
+    **request: Any,
+) -> RunSummary:
+    with sessions() as session:
+        scope = scope_of(session, tenant)
+    return execute_bill_run(
+        sessions,
+        clock,
+        scope=scope,
+        request=BillRunRequest(tenant_id=tenant.id, day=day, **request),
+        actor="test",
+    )
+
+
+def preview(session: Session, clock: FakeClock, tenant: Tenant, day: date, **request: Any) -> Any:
+    return dry_run(
+        session,
+        clock,
+        scope=scope_of(session, tenant),
+        request=BillRunRequest(tenant_id=tenant.id, day=day, **request),
+    )
+
+
+def invoices_of(session: Session, account_id: str) -> list[Invoice]:
+    return list(
+        session.scalars(
+            select(Invoice).where(Invoice.account_id == account_id).order_by(Invoice.number)
+        )
+    )
+
+
+def lines_of(session: Session, invoice_id: str) -> list[InvoiceLine]:
+    return list(
+        session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == invoice_id)
+            .order_by(InvoiceLine.position)
+        )
+    )
+
+
+def counts(session: Session) -> tuple[int, int, int]:
+    return (
+        session.scalar(select(func.count()).select_from(Invoice)) or 0,
+        session.scalar(select(func.count()).select_from(InvoiceLine)) or 0,
+        session.scalar(select(func.count()).select_from(BillRunItem)) or 0,
+    )

@@ -1,0 +1,216 @@
+"""Bill runs on both databases: SPEC's proration table through the month-end runs, advance
+billing, idempotence, dry runs, failures that stay with their account, refused requests."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from billstream.billing.service.runs import BillRunRequest, dry_run
+from billstream.core.clock import FakeClock
+from billstream.core.errors import InvalidInputError, NotFoundError
+from billstream.subscriptions.schemas import ChangeCreate
+from billstream.subscriptions.service import CLI_ACTOR, change_subscription
+from tests.factories import (
+    apply_catalog_yaml,
+    make_account,
+    make_subscription,
+    make_tenant,
+    scope_of,
+)
+from tests.integration.billing.helpers import (
+    at,
+    counts,
+    invoices_of,
+    lines_of,
+    numbers_catalog,
+    preview,
+    run,
+    spec_orders,
+)
+
+
+def test_spec_proration_table_through_month_end_bill_runs(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    # given SPEC C4's orders on a postpaid (in arrears) numbers plan, calendar billing
+    clock.set(at(date(2025, 12, 20)))
+    tenant = make_tenant(session, clock)
+    apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
+    account = make_account(session, clock, tenant, name="Case Study Co")
+    spec_orders(session, clock, tenant, account)
+    session.commit()
+
+    # when the bill runs of Jan 31 and Feb 28 run, each the day after
+    clock.set(at(date(2026, 2, 1)))
+    january = run(session_factory, clock, tenant, date(2026, 1, 31))
+    clock.set(at(date(2026, 3, 1)))
+    february = run(session_factory, clock, tenant, date(2026, 2, 28))
+
+    # then each invoices its month: SPEC's lines and totals, at cents
+    assert (january.invoiced, february.invoiced) == (1, 1)
+    jan, feb = invoices_of(session, account.id)
+    assert [(line.amount, line.quantity) for line in lines_of(session, jan.id)] == [
+        (Decimal("250.00"), Decimal(50)),
+        (Decimal("25.81"), Decimal(10)),
+    ]
+    assert [line.amount for line in lines_of(session, feb.id)] == [
+        Decimal("257.14"),
+        Decimal("39.29"),
+    ]
+    assert (jan.total, feb.total) == (Decimal("275.81"), Decimal("296.43"))
+    assert (jan.number, feb.number) == ("INV-2026-000001", "INV-2026-000002")
+    assert (jan.status, jan.period_start, jan.period_end) == (
+        "issued",
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+    )
+
+
+def test_advance_billing_charges_the_coming_period_at_the_close(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    # given the same orders on a prepaid (in advance) plan, placed in December
+    clock.set(at(date(2025, 12, 20)))
+    tenant = make_tenant(session, clock)
+    apply_catalog_yaml(session, clock, tenant, numbers_catalog("advance"))
+    account = make_account(session, clock, tenant)
+    spec_orders(session, clock, tenant, account)
+    session.commit()
+
+    # when December closes
+    clock.set(at(date(2026, 1, 1)))
+    run(session_factory, clock, tenant, date(2025, 12, 31))
+
+    # then January is billed ahead; at January's close, February (with its known change)
+    [december] = invoices_of(session, account.id)
+    assert december.total == Decimal("275.81")
+    clock.set(at(date(2026, 2, 1)))
+    run(session_factory, clock, tenant, date(2026, 1, 31))
+    assert invoices_of(session, account.id)[-1].total == Decimal("296.43")
+    clock.set(at(date(2026, 3, 1)))
+    run(session_factory, clock, tenant, date(2026, 2, 28))
+    assert invoices_of(session, account.id)[-1].total == Decimal("275.00")  # 55 for March
+
+
+def test_a_change_recorded_after_its_period_was_billed_is_credited_and_recharged(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    # given 50 numbers in advance, January billed at December's close
+    clock.set(at(date(2025, 12, 20)))
+    tenant = make_tenant(session, clock)
+    apply_catalog_yaml(session, clock, tenant, numbers_catalog("advance"))
+    account = make_account(session, clock, tenant)
+    sub = make_subscription(
+        session, clock, account, "numbers", quantity=Decimal(50), start_date=date(2026, 1, 1)
+    )
+    session.commit()
+    clock.set(at(date(2026, 1, 1)))
+    run(session_factory, clock, tenant, date(2025, 12, 31))
+
+    # when on Jan 25 the customer drops to 45 numbers from that day, and January closes
+    clock.set(at(date(2026, 1, 25)))
+    change_subscription(
+        session,
+        clock=clock,
+        scope=scope_of(session, tenant),
+        subscription_id=sub.subscription.id,
+        data=ChangeCreate.model_validate(
+            {"kind": "quantity", "quantity": 45, "effective": "now", "reason": "fewer lines"}
+        ),
+        actor=CLI_ACTOR,
+    )
+    session.commit()
+    clock.set(at(date(2026, 2, 1)))
+    run(session_factory, clock, tenant, date(2026, 1, 31))
+
+    # then January's line is credited and recharged in its two parts, beside February's 45
+    january = invoices_of(session, account.id)[-1]
+    assert [(x.kind, x.quantity, x.amount) for x in lines_of(session, january.id)] == [
+        ("recurring", Decimal(50), Decimal("193.55")),
+        ("recurring", Decimal(45), Decimal("50.81")),
+        ("recurring", Decimal(45), Decimal("225.00")),
+        ("credit", Decimal(-50), Decimal("-250.00")),
+    ]
+    assert january.total == Decimal("219.36")
+
+
+def test_running_again_changes_nothing(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    clock.set(at(date(2025, 12, 20)))
+    tenant = make_tenant(session, clock)
+    apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
+    account = make_account(session, clock, tenant)
+    spec_orders(session, clock, tenant, account)
+    session.commit()
+    clock.set(at(date(2026, 2, 1)))
+    first = run(session_factory, clock, tenant, date(2026, 1, 31))
+    before = counts(session)
+
+    # when the same run runs again, and a run of another key bills every account that day
+    again = run(session_factory, clock, tenant, date(2026, 1, 31))
+    other = run(session_factory, clock, tenant, date(2026, 1, 31), all_accounts=True)
+
+    # then the first is returned as it was, and the other finds nothing left to bill
+    assert again.run_id == first.run_id
+    assert (other.invoiced, other.nothing_due) == (0, 1)
+    assert counts(session)[:2] == before[:2]
+
+
+def test_a_dry_run_shows_the_invoices_and_writes_nothing(
+    session: Session, clock: FakeClock
+) -> None:
+    clock.set(at(date(2025, 12, 20)))
+    tenant = make_tenant(session, clock)
+    apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
+    account = make_account(session, clock, tenant)
+    spec_orders(session, clock, tenant, account)
+    clock.set(at(date(2026, 2, 1)))
+    before = counts(session)
+
+    result = preview(session, clock, tenant, date(2026, 1, 31))
+
+    assert [d.total for d in result.invoices] == [Decimal("275.81")]
+    assert counts(session) == before
+
+
+def test_a_broken_account_fails_alone(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    # given two accounts; one bills in GBP while its subscription is in USD
+    clock.set(at(date(2025, 12, 20)))
+    tenant = make_tenant(session, clock)
+    apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
+    good = make_account(session, clock, tenant, name="Good")
+    bad = make_account(session, clock, tenant, name="Bad")
+    spec_orders(session, clock, tenant, good)
+    spec_orders(session, clock, tenant, bad)
+    bad.currency = "GBP"
+    session.commit()
+
+    clock.set(at(date(2026, 2, 1)))
+    summary = run(session_factory, clock, tenant, date(2026, 1, 31))
+
+    assert (summary.invoiced, summary.failed, summary.status) == (1, 1, "completed")
+    assert invoices_of(session, bad.id) == []
+    assert invoices_of(session, good.id)[0].total == Decimal("275.81")
+
+
+def test_refused_requests(session: Session, clock: FakeClock) -> None:
+    clock.set(at(date(2026, 1, 15)))
+    tenant = make_tenant(session, clock)
+    other = make_tenant(session, clock)
+    with pytest.raises(InvalidInputError) as future:
+        preview(session, clock, tenant, date(2026, 1, 31))
+    assert future.value.field == "date"
+    with pytest.raises(NotFoundError):
+        dry_run(
+            session,
+            clock,
+            scope=scope_of(session, tenant),
+            request=BillRunRequest(tenant_id=other.id, day=date(2026, 1, 10)),
+        )
