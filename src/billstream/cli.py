@@ -22,7 +22,7 @@ import typer
 from alembic.util.exc import CommandError
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -32,11 +32,20 @@ from sqlalchemy.orm import Session
 from billstream.access.service import create_api_key
 from billstream.accounts.models import Account
 from billstream.accounts.service import ImportReport, import_accounts
+from billstream.billing.service import (
+    BillRunRequest,
+    DryRun,
+    failed_items,
+    set_tax_rate,
+)
+from billstream.billing.service import dry_run as dry
 from billstream.bootstrap import Runtime, bootstrap
 from billstream.catalog.service import ApplyReport, Outcome, apply_catalog, load_catalog_yaml
 from billstream.core.clock import Clock, FakeClock
 from billstream.core.errors import BillstreamError, InvalidInputError, NotFoundError
 from billstream.db import migrate
+from billstream.documents.cli import invoice_commands
+from billstream.jobs.bill_runs import execute_bill_run
 from billstream.mediation.models import UsageFile
 from billstream.mediation.service import (
     FileReport,
@@ -63,6 +72,7 @@ from billstream.tenants.service import (
     find_tenant,
     operator_scope,
     resolved_settings,
+    subtree_ids,
 )
 
 P = ParamSpec("P")
@@ -170,6 +180,12 @@ def unit_of_work(*, clock: Clock | None = None) -> Iterator[tuple[Runtime, Sessi
         except BaseException:
             session.rollback()
             raise
+
+
+app.add_typer(
+    invoice_commands(unit_of_work=unit_of_work, fails_cleanly=fails_cleanly, console=console),
+    name="invoice",
+)
 
 
 def tenant_ref(session: Session, ref: str, *, option: str) -> Tenant:
@@ -878,6 +894,185 @@ def usage_margin(
     console().print(table)
     if report.truncated:
         console().print(f"(more than {limit} groups; raise --limit)", markup=False)
+
+
+# --- bill runs -----------------------------------------------------------------------------
+
+billrun_app = typer.Typer(
+    help="Bill runs: invoices for the cycles that close.", no_args_is_help=True
+)
+app.add_typer(billrun_app, name="billrun")
+tax_app = typer.Typer(help="Tax rates by jurisdiction.", no_args_is_help=True)
+app.add_typer(tax_app, name="tax")
+
+
+def _run_tenants(session: Session, tenant: str | None) -> list[Tenant]:
+    """The tenant named and its brands, or every tenant: each has its own runs."""
+    if tenant is None:
+        return list(all_tenants(session))
+    root = tenant_ref(session, tenant, option="tenant")
+    ids = subtree_ids(session, root.id)
+    return [t for t in all_tenants(session) if t.id in ids]
+
+
+def show_dry_run(session: Session, tenant: Tenant, result: DryRun) -> None:
+    names = dict(
+        session.execute(
+            select(Account.id, Account.name).where(
+                Account.id.in_([d.account_id for d in result.invoices])
+            )
+        ).all()
+    )
+    table = Table("account", "lines", "subtotal", "tax", "total", title=f"Dry run: {tenant.slug}")
+    for draft in result.invoices:
+        table.add_row(
+            names.get(draft.account_id, draft.account_id),
+            str(len(draft.lines)),
+            f"{draft.subtotal} {draft.currency}",
+            f"{draft.tax_total}",
+            f"{draft.total} {draft.currency}",
+        )
+    console().print(table)
+    for failure in result.failures:
+        console().print(f"[red]{failure.account_id}: {failure.code}: {failure.message}[/red]")
+
+
+@billrun_app.command("run")
+@fails_cleanly
+def billrun_run(
+    day: Annotated[
+        datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="The local day that closes.")
+    ],
+    tenant: Annotated[
+        str | None, typer.Option(help="This tenant (slug or id) and its brands; default: all.")
+    ] = None,
+    account: Annotated[
+        list[str] | None, typer.Option(help="Bill only this paying account (repeatable).")
+    ] = None,
+    all_accounts: Annotated[
+        bool, typer.Option("--all", help="Every paying account, whatever its cycle.")
+    ] = False,
+    key: Annotated[
+        str | None, typer.Option(help="The run's key (default: date and selection).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the invoices; write nothing.")
+    ] = False,
+    chunk: Annotated[int, typer.Option(min=1, help="Accounts per transaction.")] = 1000,
+) -> None:
+    """Bill every paying account whose cycle closes on the date (anniversary accounts close
+    every day): one run per tenant, committed a chunk of accounts at a time, so running it
+    again resumes a run that stopped and never bills anything twice."""
+    with command_runtime() as runtime:
+        with runtime.session_factory() as session:
+            tenants = _run_tenants(session, tenant)
+            accounts = [account_ref(session, a).id for a in account or []]
+            if accounts:
+                owners = set(
+                    session.scalars(select(Account.tenant_id).where(Account.id.in_(accounts)))
+                )
+                tenants = [t for t in tenants if t.id in owners]
+            plan = [(t, operator_scope(session, t.id)) for t in tenants]
+            if dry_run:
+                for target, scope in plan:
+                    request = BillRunRequest(
+                        tenant_id=target.id,
+                        day=day.date(),
+                        accounts=tuple(accounts),
+                        all_accounts=all_accounts,
+                    )
+                    show_dry_run(
+                        session, target, dry(session, runtime.clock, scope=scope, request=request)
+                    )
+                return
+        summaries = []
+        with Progress(console=console(stderr=True), transient=True) as progress:
+            for target, scope in plan:
+                task = progress.add_task(target.slug, total=None)
+
+                def advance(done: int, total: int, task: TaskID = task) -> None:
+                    progress.update(task, completed=done, total=total or 1)
+
+                request = BillRunRequest(
+                    tenant_id=target.id,
+                    day=day.date(),
+                    accounts=tuple(a for a in accounts),
+                    all_accounts=all_accounts,
+                    key=key,
+                )
+                summaries.append(
+                    (
+                        target,
+                        execute_bill_run(
+                            runtime.session_factory,
+                            runtime.clock,
+                            scope=scope,
+                            request=request,
+                            actor=CLI_ACTOR,
+                            chunk=chunk,
+                            progress=advance,
+                        ),
+                    )
+                )
+        table = Table(
+            "tenant",
+            "run",
+            "key",
+            "accounts",
+            "invoiced",
+            "nothing due",
+            "failed",
+            title="Bill runs",
+        )
+        for target, summary in summaries:
+            table.add_row(
+                target.slug,
+                summary.run_id,
+                summary.key,
+                *(str(n) for n in (summary.accounts, summary.invoiced, summary.nothing_due)),
+                f"[red]{summary.failed}[/red]" if summary.failed else "0",
+            )
+        console().print(table)
+        with runtime.session_factory() as session:
+            for target, summary in summaries:
+                for item in failed_items(session, summary.run_id):
+                    console().print(
+                        f"[red]{target.slug} {item.account_id}: {item.error_code}: "
+                        f"{item.error}[/red]"
+                    )
+
+
+@tax_app.command("set")
+@fails_cleanly
+def tax_set(
+    tenant: TenantOption,
+    jurisdiction: Annotated[str, typer.Option(help="GB, US, US-CA…")],
+    name: Annotated[str, typer.Option(help="e.g. VAT.")],
+    rate: Annotated[str, typer.Option(help="Percent, e.g. 20.")],
+    start: Annotated[
+        datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day in force.")
+    ],
+) -> None:
+    """Tax a jurisdiction at a percentage from a date (the previous rule ends that day)."""
+    with unit_of_work() as (runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        try:
+            percent = Decimal(rate)
+        except ArithmeticError:
+            raise InvalidInputError(f"{rate!r} is not a number", field="rate") from None
+        rule = set_tax_rate(
+            session,
+            runtime.clock,
+            scope=operator_scope(session, target.id),
+            tenant_id=target.id,
+            jurisdiction=jurisdiction,
+            name=name,
+            rate=percent,
+            effective_from=start.date(),
+        )
+        console().print(
+            f"{rule.jurisdiction} {rule.name} {rule.rate.normalize():f}% from {rule.effective_from}"
+        )
 
 
 # --- server and demo ---------------------------------------------------------------------

@@ -31,6 +31,22 @@ class Settings(BaseSettings):
         description="Tenant CDR formats, one YAML file per format; default: data_dir/formats.",
     )
 
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for invoice e-mails; unset: e-mail is not sent."
+    )
+    smtp_port: int = Field(default=25, description="SMTP port (587 with STARTTLS, usually).")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if required.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade with STARTTLS first.")
+    smtp_from: str = Field(
+        default="billing@localhost", description="Sender address; the brand's name is shown."
+    )
+    smtp_timeout_s: int = Field(default=30, description="Seconds before SMTP gives up.")
+
+    @property
+    def smtp_password_value(self) -> str | None:
+        return self.smtp_password.get_secret_value() if self.smtp_password else None
+
     def resolved_formats_dir(self) -> Path:
         return self.formats_dir if self.formats_dir is not None else self.data_dir / "formats"
 

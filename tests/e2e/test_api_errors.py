@@ -240,12 +240,12 @@ def test_a_datetime_without_offset_is_422(api: Api, uk: Caller, abc: dict[str, s
 def test_an_unknown_route_is_a_404_problem(api: Api, uk: Caller) -> None:
     # given a path no route serves
     # when it is called
-    response = api.get(uk, "/v1/invoices")
+    response = api.get(uk, "/v1/no-such-things")
     no_version = api.get(uk, "/accounts")
 
     # then it is a 404 problem
     body = assert_problem(response, status=404, code="not_found", field=None)
-    assert body["instance"] == "/v1/invoices"
+    assert body["instance"] == "/v1/no-such-things"
     assert_problem(no_version, status=404, code="not_found", field=None)
 
 

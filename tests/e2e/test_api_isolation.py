@@ -38,6 +38,8 @@ REFERENCES = frozenset(
         "product_id",
         "file_id",
         "run_id",
+        "invoice_id",
+        "bill_run_id",
     }
 )
 NUMBER_FIELDS = frozenset({"number", "numbers", "e164"})
@@ -159,6 +161,16 @@ def _rating_run(api: Api, caller: Caller) -> str:
     return str(api.created(caller, "/v1/rating/runs", body)["id"])
 
 
+def _invoice(api: Api, caller: Caller, key: str) -> tuple[str, str]:
+    """Every paying account billed up to Jan 14 (the subscription's January, in advance)."""
+    run = api.created(
+        caller, "/v1/bill-runs", {"date": "2026-01-14", "all_accounts": True, "key": key}
+    )
+    assert run["invoiced"] >= 1, run
+    [invoice, *_] = api.ok(caller, "/v1/invoices", bill_run_id=run["id"])["data"]
+    return str(run["id"]), str(invoice["id"])
+
+
 def _company_a(api: Api) -> Tenant:
     """Group A with a brand, an account tree, numbers held over time, keys, idempotency."""
     a = api.tenant(slug="alpha", name="Alpha Holdings", currency="GBP", locale="en_GB")
@@ -217,6 +229,8 @@ def _company_a(api: Api) -> Tenant:
         "plan_id": plan_id,
         "file_id": usage_file,
         "run_id": _rating_run(api, a),
+        **dict(zip(("bill_run_id", "invoice_id"), _invoice(api, a, "alpha-close"), strict=True)),
+        "kind": "invoice",  # a document template's kind (a path parameter, not an id)
     }
     all_numbers = [n["e164"] for n in numbers] + [brand_number["e164"]]
     return Tenant(a, [a.tenant_id, brand["id"]], refs, all_numbers)
@@ -248,6 +262,8 @@ def _company_b(api: Api) -> Tenant:
         "plan_id": plan_id,
         "file_id": usage_file,
         "run_id": _rating_run(api, b),
+        **dict(zip(("bill_run_id", "invoice_id"), _invoice(api, b, "bravo-close"), strict=True)),
+        "kind": "invoice",
     }
     return Tenant(b, [b.tenant_id], refs, [number["e164"]])
 
@@ -398,6 +414,8 @@ class Requests:
             return self.string(name, schema)
         if kind == "integer":
             return int(schema.get("minimum", 1))
+        if kind == "number":
+            return schema.get("minimum", 1)
         if kind == "boolean":
             return False
         pytest.fail(f"{where} {name}: cannot make a value of schema {schema}")

@@ -9,15 +9,21 @@ from billstream.access.api import router as api_keys_router
 from billstream.accounts.api import accounts as accounts_router
 from billstream.accounts.api import numbers as numbers_router
 from billstream.api import problems
+from billstream.billing.api import bill_runs as bill_runs_router
+from billstream.billing.api import invoices as invoices_router
+from billstream.billing.api import tax_rates as tax_rates_router
 from billstream.bootstrap import Runtime
 from billstream.catalog.api import catalog as catalog_router
 from billstream.catalog.api import plans as plans_router
 from billstream.catalog.api import products as products_router
+from billstream.documents.api import invoices as invoice_documents_router
+from billstream.documents.api import templates as document_templates_router
 from billstream.mediation.api import router as usage_router
 from billstream.rating.api import margin as rating_margin_router
 from billstream.rating.api import rated_usage as rated_usage_router
 from billstream.rating.api import rules as rating_rules_router
 from billstream.rating.api import runs as rating_runs_router
+from billstream.rating.api import tiers as rating_tiers_router
 from billstream.subscriptions.api import router as subscriptions_router
 from billstream.subscriptions.api import upcoming as upcoming_router
 from billstream.tenants.api import router as tenants_router
@@ -49,8 +55,14 @@ def create_app(runtime: Runtime) -> FastAPI:
         usage_router,
         rating_runs_router,
         rating_rules_router,
+        rating_tiers_router,
         rating_margin_router,
         rated_usage_router,
+        bill_runs_router,
+        invoices_router,
+        tax_rates_router,
+        invoice_documents_router,
+        document_templates_router,
     ):
         v1.include_router(router)
     app.include_router(v1)

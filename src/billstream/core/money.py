@@ -202,3 +202,29 @@ def allocate(
     for i in order[:left]:
         floors[i] += 1
     return [Money(sign * n * unit, total.currency) for n in floors]
+
+
+def tidy(amount: Decimal, currency: str) -> Decimal:
+    """A stored amount with the currency's decimal places, and more only where they are
+    significant: PostgreSQL's NUMERIC(28, 10) gives back ``25.8100000000``, this ``25.81``
+    (and ``25.8065`` stays ``25.8065``), the same on both databases.
+
+    >>> tidy(Decimal("25.8100000000"), "USD"), tidy(Decimal("25.8065000000"), "USD")
+    (Decimal('25.81'), Decimal('25.8065'))
+    """
+    exponent = amount.normalize().as_tuple().exponent
+    significant = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return amount.quantize(Decimal(1).scaleb(-max(minor_unit(currency), significant)))
+
+
+def to_micros(amount: Decimal) -> int:
+    """An exact amount in integer micro-units (1e-6), as rating stores money; ValueError if
+    it has more than 6 decimal places (it would not be exact).
+
+    >>> to_micros(Decimal("0.06")), to_micros(Decimal("1.000001"))
+    (60000, 1000001)
+    """
+    micros = amount * 1_000_000
+    if not micros.is_finite() or micros != micros.to_integral_value():
+        raise ValueError(f"{amount} has more than 6 decimal places")
+    return int(micros)

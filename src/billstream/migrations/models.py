@@ -14,6 +14,7 @@ from billstream.billing.models import (
 )
 from billstream.catalog.models import Plan, PlanCharge, Price, Product
 from billstream.db import Base
+from billstream.documents.models import DocumentTemplate, InvoiceDelivery
 from billstream.mediation.models import UsageFile, UsageRecord, UsageReject
 from billstream.rating.models import Rate, RateCard, RateCardVersion, RatedUsage, RatingRun
 from billstream.rating.rule_models import RatingRule, RatingTier
@@ -27,8 +28,10 @@ __all__ = [
     "ApiKey",
     "BillRun",
     "BillRunItem",
+    "DocumentTemplate",
     "IdempotencyRecord",
     "Invoice",
+    "InvoiceDelivery",
     "InvoiceLine",
     "InvoiceSequence",
     "InvoiceTax",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -11,21 +12,29 @@ from pydantic import BaseModel, Field
 from billstream.api.context import Context, Paging
 from billstream.api.pages import PageOut
 from billstream.api.routing import TransactionalRoute
+from billstream.core.errors import InvalidInputError
+from billstream.core.money import to_micros
 from billstream.rating import service
+from billstream.rating.allowances import Tier
 from billstream.rating.models import RatingRun
 from billstream.rating.rater import RoundingMode, RoundingRules
+from billstream.rating.rule_models import RatingTier
 from billstream.rating.schemas import (
     RatedUsageOut,
     RatingRunCreate,
     RatingRunOut,
     RoundingRuleCreate,
     RoundingRuleOut,
+    TierOut,
+    TiersCreate,
+    TierSetOut,
 )
 from billstream.rating.service.margin import MAX_GROUPS, MarginBy, MarginGroup, margin_report
 
 runs = APIRouter(prefix="/rating/runs", tags=["rating"], route_class=TransactionalRoute)
 rated_usage = APIRouter(prefix="/rated-usage", tags=["rating"], route_class=TransactionalRoute)
 rules = APIRouter(prefix="/rating/rules", tags=["rating"], route_class=TransactionalRoute)
+tiers = APIRouter(prefix="/rating/tiers", tags=["rating"], route_class=TransactionalRoute)
 
 
 def _out(run: RatingRun) -> RatingRunOut:
@@ -124,6 +133,57 @@ def list_rules(ctx: Context, tenant_id: str | None = None) -> PageOut[RoundingRu
         ctx.session, scope=ctx.scope, tenant_id=tenant_id or ctx.scope.home
     )
     return PageOut(data=[RoundingRuleOut.model_validate(r) for r in found], next_cursor=None)
+
+
+def micros_of(rate: Decimal, field: str) -> int:
+    """A money rate as integer micro-units; more than 6 decimal places is refused."""
+    try:
+        return to_micros(rate)
+    except ValueError:
+        raise InvalidInputError("a rate has at most 6 decimal places", field=field) from None
+
+
+def _tier_sets(rows: list[RatingTier]) -> list[TierSetOut]:
+    sets: dict[str, TierSetOut] = {}
+    for row in rows:
+        out = sets.setdefault(
+            row.set_id,
+            TierSetOut(
+                set_id=row.set_id,
+                tenant_id=row.tenant_id,
+                usage_type=row.usage_type,
+                effective_from=row.effective_from,
+                tiers=[],
+            ),
+        )
+        out.tiers.append(TierOut(from_quantity=row.from_quantity, rate_micros=row.rate_micros))
+    return list(sets.values())
+
+
+@tiers.post("", status_code=status.HTTP_201_CREATED, summary="Set a usage type's period tiers")
+def create_tiers(ctx: Context, body: TiersCreate) -> TierSetOut:
+    tenant_id = body.tenant_id or ctx.scope.home
+    set_id = service.set_tiers(
+        ctx.session,
+        clock=ctx.clock,
+        scope=ctx.scope,
+        tenant_id=tenant_id,
+        usage_type=body.usage_type,
+        tiers=[
+            Tier(t.from_quantity, micros_of(t.rate, f"tiers[{i}].rate"))
+            for i, t in enumerate(body.tiers)
+        ],
+        effective_from=body.effective_from,
+    )
+    rows = service.list_tiers(ctx.session, scope=ctx.scope, tenant_id=tenant_id)
+    [created] = _tier_sets([r for r in rows if r.set_id == set_id])
+    return created
+
+
+@tiers.get("", summary="A tenant's own tier sets (its brands inherit them)")
+def list_tiers(ctx: Context, tenant_id: str | None = None) -> PageOut[TierSetOut]:
+    rows = service.list_tiers(ctx.session, scope=ctx.scope, tenant_id=tenant_id or ctx.scope.home)
+    return PageOut(data=_tier_sets(rows), next_cursor=None)
 
 
 # --- margin of dual rating ----------------------------------------------------------------

@@ -36,6 +36,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from billstream.core.money import to_micros
 from billstream.rating.rater import Band
 
 __all__ = ["CardFile", "RowError", "read_card_rows"]
@@ -80,10 +81,10 @@ def _micros(row: Mapping[str, Any], column: str, *, default: str | None = None) 
         raise _Bad(column, f"{raw!r} is not a decimal number") from None
     if not amount.is_finite() or amount < 0:
         raise _Bad(column, f"{raw!r} must be a number >= 0")
-    micros = amount * MICROS
-    if micros != micros.to_integral_value():
-        raise _Bad(column, f"{raw!r} has more than 6 decimal places")
-    return int(micros)
+    try:
+        return to_micros(amount)
+    except ValueError:
+        raise _Bad(column, f"{raw!r} has more than 6 decimal places") from None
 
 
 def _seconds(row: Mapping[str, Any], column: str, *, default: int, least: int) -> int:

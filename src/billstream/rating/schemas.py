@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -107,3 +108,33 @@ class RatedUsageOut(BaseModel):
     reject_reason: str | None
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class TierIn(Input):
+    from_quantity: int = Field(ge=0, description="From this many billed seconds (units) on")
+    rate: Decimal = Field(
+        ge=0, allow_inf_nan=False, description="Per minute (time usage) or per unit, <= 6 places"
+    )
+
+
+class TiersCreate(Input):
+    """Graduated prices of a usage type on each account's period total (SPEC C6), for the
+    tenant's accounts and its brands' that have no tiers of their own."""
+
+    tenant_id: str | None = Field(default=None, description="Default: the caller's tenant")
+    usage_type: str = Field(min_length=1, max_length=32)
+    tiers: list[TierIn] = Field(min_length=1, max_length=100)
+    effective_from: date | None = Field(default=None, description="Local date; default today")
+
+
+class TierOut(BaseModel):
+    from_quantity: int
+    rate_micros: int
+
+
+class TierSetOut(BaseModel):
+    set_id: str
+    tenant_id: str
+    usage_type: str
+    effective_from: datetime
+    tiers: list[TierOut]

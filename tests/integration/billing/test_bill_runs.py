@@ -3,10 +3,12 @@ billing, idempotence, dry runs, failures that stay with their account, refused r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from billstream.billing.service.runs import BillRunRequest, dry_run
@@ -214,3 +216,63 @@ def test_refused_requests(session: Session, clock: FakeClock) -> None:
             scope=scope_of(session, tenant),
             request=BillRunRequest(tenant_id=other.id, day=date(2026, 1, 10)),
         )
+
+
+def _statements(session: Session, work: Callable[[], object]) -> int:
+    """How many SQL statements `work` sends through the session's connection."""
+    count = 0
+
+    def counted(*_args: object) -> None:
+        nonlocal count
+        count += 1
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", counted)
+    try:
+        work()
+    finally:
+        event.remove(connection, "before_cursor_execute", counted)
+    return count
+
+
+def test_a_chunk_costs_the_same_queries_for_5_accounts_as_for_20(
+    session: Session, clock: FakeClock
+) -> None:
+    # given two tenants alike but for their size: 5 and 20 accounts, a tree in each
+    clock.set(at(date(2025, 12, 20)))
+    sizes = {}
+    for size in (5, 20):
+        tenant = make_tenant(session, clock)
+        apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
+        parent = None
+        for i in range(size):
+            account = make_account(
+                session,
+                clock,
+                tenant,
+                **(
+                    {"parent_id": parent.id, "billing_mode": "billed_to_parent"}
+                    if parent is not None and i % 4
+                    else {}
+                ),
+            )
+            parent = account if i % 4 == 0 else parent
+            make_subscription(
+                session,
+                clock,
+                account,
+                "numbers",
+                quantity=Decimal(i + 1),
+                start_date=date(2026, 1, 1),
+            )
+        sizes[size] = tenant
+    clock.set(at(date(2026, 2, 1)))
+
+    # when each is dry-run in one chunk
+    counts = {
+        size: _statements(session, lambda t=tenant: preview(session, clock, t, date(2026, 1, 31)))
+        for size, tenant in sizes.items()
+    }
+
+    # then the number of statements does not grow with the accounts (no query per account)
+    assert counts[5] == counts[20], counts

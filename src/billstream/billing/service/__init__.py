@@ -1,0 +1,46 @@
+"""Billing use cases: bill runs, invoices and their lifecycle, credit notes, tax rates."""
+
+from billstream.billing.service.invoices import (
+    CreditRequest,
+    create_credit_note,
+    failed_items,
+    get_bill_run,
+    get_invoice,
+    invoice_lines,
+    invoice_taxes,
+    invoices_query,
+    record_payment,
+    void_invoice,
+)
+from billstream.billing.service.runs import (
+    BillRunRequest,
+    DryRun,
+    bill_pending,
+    dry_run,
+    finish_bill_run,
+    run_in_one_transaction,
+    start_bill_run,
+)
+from billstream.billing.service.tax_rates import list_tax_rates, set_tax_rate
+
+__all__ = [
+    "BillRunRequest",
+    "CreditRequest",
+    "DryRun",
+    "bill_pending",
+    "create_credit_note",
+    "dry_run",
+    "failed_items",
+    "finish_bill_run",
+    "get_bill_run",
+    "get_invoice",
+    "invoice_lines",
+    "invoice_taxes",
+    "invoices_query",
+    "list_tax_rates",
+    "record_payment",
+    "run_in_one_transaction",
+    "set_tax_rate",
+    "start_bill_run",
+    "void_invoice",
+]

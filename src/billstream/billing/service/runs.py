@@ -368,3 +368,14 @@ def dry_run(
         drafts += due.drafts.values()
         failures += due.failures.values()
     return DryRun(request, len(periods), drafts, failures)
+
+
+def run_in_one_transaction(
+    session: Session, clock: Clock, *, scope: TenantScope, request: BillRunRequest, actor: str
+) -> BillRun:
+    """Start (or resume) and finish a run inside the caller's transaction: for the API and a
+    few accounts. Large runs go through `billstream.jobs.bill_runs`, a commit per chunk."""
+    run = start_bill_run(session, clock, scope=scope, request=request, actor=actor)
+    while bill_pending(session, clock, run_id=run.id):
+        pass
+    return finish_bill_run(session, clock, run_id=run.id)

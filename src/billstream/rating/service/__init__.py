@@ -5,6 +5,7 @@ from billstream.rating.service.reading import get_run, list_rated_usage
 from billstream.rating.service.rules import (
     list_rounding_rules,
     resolved_rules,
+    list_tiers,
     resolved_tiers,
     set_rounding_rule,
     set_tiers,
@@ -22,6 +23,7 @@ __all__ = [
     "rate_period",
     "rates_frame",
     "resolved_rules",
+    "list_tiers",
     "resolved_tiers",
     "set_rounding_rule",
     "set_tiers",

@@ -30,6 +30,7 @@ from billstream.tenants.service import ancestor_chain, resolved_settings
 __all__ = [
     "list_rounding_rules",
     "resolved_rules",
+    "list_tiers",
     "resolved_tiers",
     "set_rounding_rule",
     "set_tiers",
@@ -196,6 +197,24 @@ def set_tiers(
     )
     session.flush()
     return set_id
+
+
+def list_tiers(session: Session, *, scope: TenantScope, tenant_id: str) -> list[RatingTier]:
+    """The tenant's own tiers, by usage type, date and set (inherited ones: `resolved_tiers`)."""
+    scope.require(tenant_id)
+    return list(
+        session.scalars(
+            select(RatingTier)
+            .where(RatingTier.tenant_id == tenant_id)
+            .order_by(
+                RatingTier.usage_type,
+                RatingTier.effective_from,
+                RatingTier.created_at,
+                RatingTier.set_id,
+                RatingTier.from_quantity,
+            )
+        )
+    )
 
 
 def resolved_tiers(session: Session, tenant_id: str, at: datetime) -> dict[str, list[Tier]]:

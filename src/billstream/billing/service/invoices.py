@@ -1,0 +1,275 @@
+"""Invoices after their bill run: reading them, their payment status, voiding, credit notes.
+
+An issued invoice never changes its amounts or lines (the database refuses it); what may move
+on is its status: issued → partially paid → paid as payments are recorded, or void (cancelled
+in full while nothing was paid). A correction is a credit note: a new document with its own
+number from the same gapless series, pointing at the invoice, whose lines take back some or
+all of the invoice's lines (never more than is left of each after earlier credit notes), with
+the taxes of what it takes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from billstream.billing.assembly import Charge, assemble_invoice
+from billstream.billing.errors import BillingErrorCode
+from billstream.billing.models import BillRun, BillRunItem, Invoice, InvoiceLine, InvoiceTax
+from billstream.billing.service.due import tax_rules
+from billstream.billing.service.writing import ToWrite, write_invoices
+from billstream.billing.states import InvoiceKind, InvoiceStatus, LineKind
+from billstream.billing.taxes import PercentageByJurisdiction
+from billstream.core.clock import Clock
+from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
+from billstream.core.money import minor_unit, tidy
+from billstream.tenants.scope import TenantScope
+from billstream.tenants.service import ancestor_chain, resolved_settings
+
+
+def invoices_query(
+    scope: TenantScope,
+    *,
+    account_id: str | None = None,
+    status: str | None = None,
+    bill_run_id: str | None = None,
+) -> Select[Invoice]:
+    stmt = select(Invoice).where(scope.filter(Invoice))
+    if account_id is not None:
+        stmt = stmt.where(Invoice.account_id == account_id)
+    if status is not None:
+        stmt = stmt.where(Invoice.status == status)
+    if bill_run_id is not None:
+        stmt = stmt.where(Invoice.bill_run_id == bill_run_id)
+    return stmt
+
+
+def get_invoice(
+    session: Session, *, scope: TenantScope, invoice_id: str, lock: bool = False
+) -> Invoice:
+    """An invoice by id or number; another tenant's reads as not found. `lock`: hold its
+    row until the transaction ends (changes of one invoice take turns)."""
+    stmt = select(Invoice).where(
+        scope.filter(Invoice), (Invoice.id == invoice_id) | (Invoice.number == invoice_id)
+    )
+    invoice = session.scalar(stmt.with_for_update() if lock else stmt)
+    if invoice is None:
+        raise NotFoundError(f"invoice {invoice_id} not found", field="invoice_id")
+    return invoice
+
+
+def invoice_lines(session: Session, invoice_id: str) -> list[InvoiceLine]:
+    return list(
+        session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == invoice_id)
+            .order_by(InvoiceLine.position)
+        )
+    )
+
+
+def invoice_taxes(session: Session, invoice_id: str) -> list[InvoiceTax]:
+    return list(
+        session.scalars(
+            select(InvoiceTax)
+            .where(InvoiceTax.invoice_id == invoice_id)
+            .order_by(InvoiceTax.position)
+        )
+    )
+
+
+def get_bill_run(session: Session, *, scope: TenantScope, run_id: str) -> BillRun:
+    run = session.scalar(select(BillRun).where(scope.filter(BillRun), BillRun.id == run_id))
+    if run is None:
+        raise NotFoundError(f"bill run {run_id} not found", field="run_id")
+    return run
+
+
+def failed_items(session: Session, run_id: str) -> list[BillRunItem]:
+    return list(
+        session.scalars(
+            select(BillRunItem)
+            .where(BillRunItem.run_id == run_id, BillRunItem.status == "failed")
+            .order_by(BillRunItem.account_id)
+        )
+    )
+
+
+def record_payment(
+    session: Session, clock: Clock, *, scope: TenantScope, invoice_id: str, amount: Decimal
+) -> Invoice:
+    """Apply `amount` paid to an issued invoice: partially paid, then paid when covered."""
+    invoice = get_invoice(session, scope=scope, invoice_id=invoice_id, lock=True)
+    if invoice.kind != InvoiceKind.INVOICE or invoice.status not in (
+        InvoiceStatus.ISSUED,
+        InvoiceStatus.PARTIALLY_PAID,
+    ):
+        raise ConflictError(
+            f"invoice {invoice.number or invoice.id} is {invoice.status}: it takes no payment",
+            code=BillingErrorCode.INVALID_TRANSITION,
+            field="invoice_id",
+        )
+    if amount <= 0 or amount > invoice.total - invoice.amount_paid:
+        raise InvalidInputError(
+            f"a payment is more than 0 and at most the {invoice.total - invoice.amount_paid} "
+            "left to pay",
+            field="amount",
+        )
+    invoice.amount_paid += amount
+    invoice.status = (
+        InvoiceStatus.PAID if invoice.amount_paid == invoice.total else InvoiceStatus.PARTIALLY_PAID
+    )
+    invoice.updated_at = clock.now()
+    session.flush()
+    return invoice
+
+
+def void_invoice(
+    session: Session, clock: Clock, *, scope: TenantScope, invoice_id: str, reason: str
+) -> Invoice:
+    """Cancel an issued, unpaid invoice in full. Its number stays used (the series keeps no
+    gap); its charges are not billed again: correct a charge with a credit note instead."""
+    invoice = get_invoice(session, scope=scope, invoice_id=invoice_id, lock=True)
+    if invoice.status != InvoiceStatus.ISSUED or invoice.amount_paid:
+        raise ConflictError(
+            f"invoice {invoice.number or invoice.id} is {invoice.status}: only an issued, "
+            "unpaid invoice can be voided",
+            code=BillingErrorCode.INVALID_TRANSITION,
+            field="invoice_id",
+        )
+    invoice.status = InvoiceStatus.VOID
+    invoice.reason = reason
+    invoice.updated_at = clock.now()
+    session.flush()
+    return invoice
+
+
+@dataclass(frozen=True, slots=True)
+class CreditRequest:
+    """Take back `amount` of the invoice line at `position` (all of it when None)."""
+
+    position: int
+    amount: Decimal | None = None
+
+
+def credited_so_far(session: Session, invoice_id: str) -> dict[int, Decimal]:
+    """How much of each line of the invoice its credit notes already took back (positive)."""
+    rows = session.execute(
+        select(InvoiceLine.lineage, InvoiceLine.amount)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.corrects_id == invoice_id, Invoice.kind == InvoiceKind.CREDIT_NOTE)
+    )
+    out: dict[int, Decimal] = {}
+    for lineage, amount in rows.all():
+        position = int(lineage["corrects_position"])
+        out[position] = out.get(position, Decimal(0)) - amount
+    return out
+
+
+def create_credit_note(
+    session: Session,
+    clock: Clock,
+    *,
+    scope: TenantScope,
+    invoice_id: str,
+    lines: Sequence[CreditRequest] | None,
+    reason: str,
+    on: date,
+) -> Invoice:
+    """Issue a credit note correcting an issued invoice: the given lines (or every line, for
+    what is left of it), with their taxes recomputed on what is taken back."""
+    invoice = get_invoice(session, scope=scope, invoice_id=invoice_id, lock=True)
+    if invoice.kind != InvoiceKind.INVOICE or invoice.status == InvoiceStatus.DRAFT:
+        raise ConflictError(
+            "only an issued invoice can be corrected by a credit note",
+            code=BillingErrorCode.INVALID_TRANSITION,
+            field="invoice_id",
+        )
+    existing = {line.position: line for line in invoice_lines(session, invoice.id)}
+    taken = credited_so_far(session, invoice.id)
+    wanted = lines if lines is not None else [CreditRequest(p) for p in sorted(existing)]
+    settings = resolved_settings(session, invoice.tenant_id)
+    places = settings.line_precision
+    if places is None:
+        places = minor_unit(invoice.currency)
+    note = 1 + (session.scalar(select(func.count()).where(Invoice.corrects_id == invoice.id)) or 0)
+    charges: list[Charge] = []
+    for i, request in enumerate(wanted):
+        line = existing.get(request.position)
+        if line is None:
+            raise InvalidInputError(
+                f"invoice {invoice.number} has no line {request.position}",
+                field=f"lines[{i}].position",
+            )
+        left = tidy(line.amount - taken.get(line.position, Decimal(0)), invoice.currency)
+        amount = left if request.amount is None else request.amount
+        if tidy(amount, invoice.currency).as_tuple().exponent < -places:  # type: ignore[operator]
+            raise InvalidInputError(
+                f"an amount has at most {places} decimal places", field=f"lines[{i}].amount"
+            )
+        if (line.amount >= 0 and not 0 <= amount <= left) or (
+            line.amount < 0 and not left <= amount <= 0
+        ):
+            raise InvalidInputError(
+                f"line {line.position} has {left} left to credit, not {amount}",
+                code=BillingErrorCode.CREDIT_EXCEEDS,
+                field=f"lines[{i}].amount",
+            )
+        if amount == 0 and lines is None:
+            continue
+        charges.append(
+            Charge(
+                source_account_id=line.source_account_id,
+                kind=LineKind.CORRECTION,
+                description=f"Credit: {line.description}",
+                line_key=f"credit:{invoice.id}:{note}:{line.position}",
+                quantity=Decimal(-1),
+                unit_price=amount,
+                amount=-amount,
+                service_start=line.service_start,
+                service_end=line.service_end,
+                subscription_id=line.subscription_id,
+                charge=line.charge,
+                usage_type=line.usage_type,
+                destination=line.destination,
+                lineage={"corrects_position": line.position, "corrects_line": line.id},
+            )
+        )
+    if not charges:
+        raise InvalidInputError("nothing is left to credit on this invoice", field="lines")
+    chain = [t.id for t in ancestor_chain(session, invoice.tenant_id)]
+    jurisdictions = {line.source_account_id: line.tax_jurisdiction for line in existing.values()}
+    draft = assemble_invoice(
+        account_id=invoice.account_id,
+        currency=invoice.currency,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        charges=charges,
+        source_order=[],
+        jurisdictions=jurisdictions,
+        calculator=PercentageByJurisdiction(tax_rules(session, chain)),
+        on=invoice.issue_date or on,
+        places=places,
+    )
+    [note_id] = write_invoices(
+        session,
+        clock,
+        tenant_id=invoice.tenant_id,
+        bill_run_id=None,
+        invoices=[
+            ToWrite(
+                draft,
+                issue_date=on,
+                due_date=on,
+                kind=InvoiceKind.CREDIT_NOTE,
+                corrects_id=invoice.id,
+                reason=reason,
+            )
+        ],
+    )
+    return get_invoice(session, scope=scope, invoice_id=note_id)

@@ -1,0 +1,112 @@
+"""`billstream invoice render|send`: invoice PDFs to files, invoices by e-mail.
+
+The commands are built by `invoice_commands`, given the command line's own unit of work,
+error wrapper and console (from `billstream.cli`, which this module does not import: the
+command line imports every domain, so a domain importing it back would be a cycle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from billstream.core.errors import ConflictError
+from billstream.documents import service
+from billstream.documents.errors import DocumentErrorCode
+from billstream.documents.mailer import smtp_mailer
+from billstream.documents.models import TemplateKind
+from billstream.tenants.scope import TenantScope
+from billstream.tenants.service import all_tenants, find_tenant, operator_scope
+
+UnitOfWork = Callable[[], AbstractContextManager[tuple[Any, Session]]]
+Wrapper = Callable[[Callable[..., None]], Callable[..., None]]
+
+TenantOption = Annotated[
+    str | None,
+    typer.Option(help="The invoice's tenant (slug or id); needed when a number is not unique."),
+]
+
+
+def _scope(session: Session, tenant: str | None) -> TenantScope:
+    """The tenant's subtree, or every tenant when none is named (an operator's command)."""
+    if tenant is not None:
+        return operator_scope(session, find_tenant(session, tenant).id)
+    ids = frozenset(t.id for t in all_tenants(session))
+    return TenantScope(home="", tenant_ids=ids, includes_descendants=True)
+
+
+def invoice_commands(
+    *, unit_of_work: UnitOfWork, fails_cleanly: Wrapper, console: Callable[[], Console]
+) -> typer.Typer:
+    """The `invoice` command group."""
+    commands = typer.Typer(help="Invoice documents: PDFs and e-mail.", no_args_is_help=True)
+
+    @commands.command("render")
+    @fails_cleanly
+    def render(
+        invoice: Annotated[str, typer.Argument(help="The invoice's number or id.")],
+        out: Annotated[Path, typer.Option(help="Directory to write the file to.")] = Path("."),
+        tenant: TenantOption = None,
+        receipt: Annotated[bool, typer.Option(help="The receipt of a paid invoice.")] = False,
+        html: Annotated[bool, typer.Option(help="Write HTML instead of PDF.")] = False,
+    ) -> None:
+        """Write an invoice's PDF (or HTML, or its receipt) to OUT/<number>.pdf."""
+        kind = TemplateKind.RECEIPT if receipt else TemplateKind.INVOICE
+        renderer = service.current_renderer()
+        with unit_of_work() as (_runtime, session):
+            found = service.find_invoice(session, scope=_scope(session, tenant), ref=invoice)
+            name = ("receipt-" if receipt else "") + service.pdf_filename(found)
+            out.mkdir(parents=True, exist_ok=True)
+            if html:
+                _, text = service.html_of(session, found, kind=kind, renderer=renderer)
+                target = out / (name.removesuffix(".pdf") + ".html")
+                target.write_text(text, encoding="utf-8")
+            else:
+                target = out / name
+                target.write_bytes(service.pdf_of(session, found, kind=kind, renderer=renderer))
+        console().print(str(target), markup=False, highlight=False)
+
+    @commands.command("send")
+    @fails_cleanly
+    def send(
+        invoice: Annotated[str, typer.Argument(help="The invoice's number or id.")],
+        tenant: TenantOption = None,
+        force: Annotated[bool, typer.Option(help="Send again if it was sent before.")] = False,
+    ) -> None:
+        """E-mail an issued invoice, its PDF attached, through BILLSTREAM_SMTP_*."""
+        with unit_of_work() as (runtime, session):
+            mailer = smtp_mailer(runtime.settings)
+            if mailer is None:
+                raise ConflictError(
+                    "e-mail delivery is not configured",
+                    code=DocumentErrorCode.MAIL_NOT_CONFIGURED,
+                    field="BILLSTREAM_SMTP_HOST",
+                )
+            scope = _scope(session, tenant)
+            found = service.find_invoice(session, scope=scope, ref=invoice)
+            delivery = service.send_invoice(
+                session,
+                runtime.clock,
+                scope=scope,
+                invoice_id=found.id,
+                mailer=mailer,
+                sender=runtime.settings.smtp_from,
+                force=force,
+            )
+        label = found.number or found.id
+        if delivery.already_sent:
+            line = f"{label} was sent to {delivery.to} at {delivery.sent_at:%Y-%m-%d %H:%M} UTC"
+            console().print(line + "; --force sends it again", markup=False, highlight=False)
+        elif delivery.status == "failed":
+            console().print(f"{label}: not sent: {delivery.error}", markup=False, style="red")
+            raise typer.Exit(1)
+        else:
+            console().print(f"{label} sent to {delivery.to}", markup=False, highlight=False)
+
+    return commands
