@@ -43,6 +43,7 @@ from billstream.bootstrap import Runtime, bootstrap
 from billstream.catalog.service import ApplyReport, Outcome, apply_catalog, load_catalog_yaml
 from billstream.core.clock import Clock, FakeClock
 from billstream.core.errors import BillstreamError, InvalidInputError, NotFoundError
+from billstream.core.money import to_micros
 from billstream.db import migrate
 from billstream.documents.cli import invoice_commands
 from billstream.jobs.bill_runs import execute_bill_run
@@ -54,14 +55,17 @@ from billstream.mediation.service import (
     list_rejects,
     reprocess_rejects,
 )
+from billstream.rating.allowances import Tier
 from billstream.rating.models import CardKind
 from billstream.rating.rater import RoundingMode, RoundingRules
 from billstream.rating.service import (
     RatingRequest,
     import_rate_card,
     list_rounding_rules,
+    list_tiers,
     rate_period,
     set_rounding_rule,
+    set_tiers,
 )
 from billstream.subscriptions.schemas import SubscriptionCreate
 from billstream.subscriptions.service import CLI_ACTOR, create_subscription, upcoming_charges
@@ -780,6 +784,59 @@ def ratecard_rules(
                 *(str(n) for n in (rule.free_below_s, rule.first_s, rule.next_s)),
                 rule.mode,
                 "charged" if rule.charge_attempts else "free",
+            )
+    console().print(table)
+
+
+@ratecard_app.command("tiers")
+@fails_cleanly
+def ratecard_tiers(
+    tenant: Annotated[str, typer.Option(help="The tenant (slug or id); its brands inherit.")],
+    usage_type: Annotated[str, typer.Option(help="e.g. voice.")],
+    tier: Annotated[
+        list[str],
+        typer.Option(
+            help="FROM:RATE, e.g. 0:0.06 then 900:0.03 (seconds or units; per minute "
+            "or unit). Repeat for each tier."
+        ),
+    ],
+    effective_from: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Local date; default today.")
+    ] = None,
+) -> None:
+    """Price a usage type by graduated tiers on each account's period total."""
+    parsed: list[Tier] = []
+    for i, text in enumerate(tier):
+        start, _, rate = text.partition(":")
+        try:
+            parsed.append(Tier(int(start), to_micros(Decimal(rate))))
+        except (ValueError, ArithmeticError):
+            raise InvalidInputError(
+                f"{text!r} is not FROM:RATE with whole FROM and a rate of <= 6 places",
+                field=f"tier[{i}]",
+            ) from None
+    with unit_of_work() as (runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        scope = operator_scope(session, target.id)
+        set_tiers(
+            session,
+            clock=runtime.clock,
+            scope=scope,
+            tenant_id=target.id,
+            usage_type=usage_type,
+            tiers=parsed,
+            effective_from=effective_from.date() if effective_from else None,
+        )
+        table = Table(
+            "usage", "from", "set", "from quantity", "rate", title=f"Tiers of {target.slug}"
+        )
+        for row in list_tiers(session, scope=scope, tenant_id=target.id):
+            table.add_row(
+                row.usage_type,
+                f"{row.effective_from:%Y-%m-%d %H:%M %Z}",
+                row.set_id,
+                str(row.from_quantity),
+                f"{Decimal(row.rate_micros).scaleb(-6).normalize():f}",
             )
     console().print(table)
 

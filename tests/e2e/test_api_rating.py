@@ -89,3 +89,38 @@ def test_rounding_rules_are_set_listed_and_used_by_the_next_rating(api: Api, us:
     run = api.created(us, "/v1/rating/runs", PERIOD)
     [row] = api.ok(us, "/v1/rated-usage", run_id=run["id"])["data"]
     assert (row["billed_s"], row["next_increment_s"], row["amount_micros"]) == (90, 30, 90_000)
+
+
+def test_period_tiers_are_set_listed_and_refused_when_inexact(api: Api, us: Caller) -> None:
+    # given a tier set for voice: 0.06 a minute, then 0.03 from the 15th minute of the period
+    body = {
+        "usage_type": "voice",
+        "tiers": [{"from_quantity": 900, "rate": "0.03"}, {"from_quantity": 0, "rate": "0.06"}],
+        "effective_from": "2026-01-01",
+    }
+    created = api.created(us, "/v1/rating/tiers", body)
+
+    # then it is stored in order, in micro-units, and listed
+    assert (created["usage_type"], created["tiers"]) == (
+        "voice",
+        [
+            {"from_quantity": 0, "rate_micros": 60_000},
+            {"from_quantity": 900, "rate_micros": 30_000},
+        ],
+    )
+    assert [s["set_id"] for s in api.ok(us, "/v1/rating/tiers")["data"]] == [created["set_id"]]
+
+    # and a rate finer than a micro-unit, or tiers not starting at 0, are refused
+    before = api.counts()
+    finer = {**body, "tiers": [{"from_quantity": 0, "rate": "0.0000001"}]}
+    assert_problem(
+        api.post(us, "/v1/rating/tiers", finer),
+        status=422,
+        code="invalid_input",
+        field="tiers[0].rate",
+    )
+    late = {**body, "tiers": [{"from_quantity": 60, "rate": "0.06"}]}
+    assert_problem(
+        api.post(us, "/v1/rating/tiers", late), status=422, code="invalid_input", field="tiers"
+    )
+    assert api.counts() == before

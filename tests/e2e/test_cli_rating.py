@@ -88,3 +88,21 @@ def test_rounding_rules_set_at_the_command_line_replace_the_card_increments(
     assert rated.exit_code == 0, rated.output
     # 65 s → 90 s: 0.01 + 90 s x 0.012/min = 0.028; 5 s is under 30 s: free, no connect fee
     assert tables(rated.stdout)["Rating"][1][4] == "0.028000 USD"
+
+
+def test_tiers_at_the_command_line(acme: None) -> None:
+    result = billstream(
+        "ratecard", "tiers", "--tenant", "acme", "--usage-type", "voice",
+        "--tier", "0:0.06", "--tier", "900:0.03", "--effective-from", "2026-01-01",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = tables(result.stdout)["Tiers of acme"]
+    assert [(r[0], r[3], r[4]) for r in rows[1:]] == [
+        ("voice", "0", "0.06"),
+        ("voice", "900", "0.03"),
+    ]
+    bad = billstream(
+        "ratecard", "tiers", "--tenant", "acme", "--usage-type", "voice", "--tier", "0:x"
+    )
+    assert bad.exit_code == 1
+    assert "tier[0]" in bad.output

@@ -4,8 +4,8 @@ from billstream.rating.service.cards import CardImport, import_rate_card, rates_
 from billstream.rating.service.reading import get_run, list_rated_usage
 from billstream.rating.service.rules import (
     list_rounding_rules,
-    resolved_rules,
     list_tiers,
+    resolved_rules,
     resolved_tiers,
     set_rounding_rule,
     set_tiers,
@@ -20,10 +20,10 @@ __all__ = [
     "import_rate_card",
     "list_rated_usage",
     "list_rounding_rules",
+    "list_tiers",
     "rate_period",
     "rates_frame",
     "resolved_rules",
-    "list_tiers",
     "resolved_tiers",
     "set_rounding_rule",
     "set_tiers",

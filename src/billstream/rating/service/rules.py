@@ -29,8 +29,8 @@ from billstream.tenants.service import ancestor_chain, resolved_settings
 
 __all__ = [
     "list_rounding_rules",
-    "resolved_rules",
     "list_tiers",
+    "resolved_rules",
     "resolved_tiers",
     "set_rounding_rule",
     "set_tiers",
