@@ -231,6 +231,7 @@ def _company_a(api: Api) -> Tenant:
         "run_id": _rating_run(api, a),
         **dict(zip(("bill_run_id", "invoice_id"), _invoice(api, a, "alpha-close"), strict=True)),
         "kind": "invoice",  # a document template's kind (a path parameter, not an id)
+        "position": "1",  # an invoice line's position
     }
     all_numbers = [n["e164"] for n in numbers] + [brand_number["e164"]]
     return Tenant(a, [a.tenant_id, brand["id"]], refs, all_numbers)
@@ -264,6 +265,7 @@ def _company_b(api: Api) -> Tenant:
         "run_id": _rating_run(api, b),
         **dict(zip(("bill_run_id", "invoice_id"), _invoice(api, b, "bravo-close"), strict=True)),
         "kind": "invoice",
+        "position": "1",
     }
     return Tenant(b, [b.tenant_id], refs, [number["e164"]])
 

@@ -29,6 +29,7 @@ from billstream.billing.schemas import (
     invoice_out,
 )
 from billstream.db.pagination import paginate
+from billstream.rating.schemas import RatedUsageOut
 from billstream.subscriptions.service import local_today
 
 bill_runs = APIRouter(prefix="/bill-runs", tags=["billing"], route_class=TransactionalRoute)
@@ -122,6 +123,27 @@ def list_invoices(
 @invoices.get("/{invoice_id}", summary="An invoice (by id or number) with its lines and taxes")
 def get_invoice(ctx: Context, invoice_id: str) -> InvoiceOut:
     return _invoice(ctx, service.get_invoice(ctx.session, scope=ctx.scope, invoice_id=invoice_id))
+
+
+@invoices.get(
+    "/{invoice_id}/lines/{position}/records",
+    summary="The rated records behind a usage line, with their lineage",
+)
+def line_records(
+    ctx: Context, invoice_id: str, position: int, page: Paging
+) -> PageOut[RatedUsageOut]:
+    result = service.line_records(
+        ctx.session,
+        scope=ctx.scope,
+        invoice_id=invoice_id,
+        position=position,
+        cursor=page.cursor,
+        limit=page.limit,
+    )
+    return PageOut(
+        data=[RatedUsageOut.model_validate(r) for r in result.items],
+        next_cursor=result.next_cursor,
+    )
 
 
 @invoices.post("/{invoice_id}/payments", summary="Record a payment against an issued invoice")

@@ -17,6 +17,7 @@ from billstream.billing.service import (
     CreditRequest,
     create_credit_note,
     invoice_taxes,
+    line_records,
     record_payment,
     set_tax_rate,
     void_invoice,
@@ -236,6 +237,14 @@ def test_usage_lines_per_destination_and_a_rerating_bills_only_the_difference(
         ("usage", "UK mobile", Decimal("0.38"), 2),
     ]
     assert invoice.total == Decimal("0.50")
+    # and the mobile line opens on its two records, each with its rate and billed seconds
+    records = line_records(session, scope=scope, invoice_id=invoice.id, position=2).items
+    assert sorted(
+        (r.record_key, r.matched_prefix, r.billed_s, r.amount_micros) for r in records
+    ) == [
+        ("b", "447", 60, 130_000),
+        ("c", "447", 120, 250_000),
+    ]
 
     # when the UK mobile rate doubles, January is re-rated, and a later run closes
     import_card(

@@ -9,6 +9,7 @@ from billstream.billing.service.invoices import (
     invoice_lines,
     invoice_taxes,
     invoices_query,
+    line_records,
     record_payment,
     void_invoice,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "invoice_lines",
     "invoice_taxes",
     "invoices_query",
+    "line_records",
     "list_tax_rates",
     "record_payment",
     "run_in_one_transaction",

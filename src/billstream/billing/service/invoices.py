@@ -28,6 +28,8 @@ from billstream.billing.taxes import PercentageByJurisdiction
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
 from billstream.core.money import minor_unit, tidy
+from billstream.db.pagination import Page, paginate
+from billstream.rating.models import Rate, RatedUsage
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import ancestor_chain, resolved_settings
 
@@ -273,3 +275,43 @@ def create_credit_note(
         ],
     )
     return get_invoice(session, scope=scope, invoice_id=note_id)
+
+
+def line_records(
+    session: Session,
+    *,
+    scope: TenantScope,
+    invoice_id: str,
+    position: int,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[RatedUsage]:
+    """The rated records behind a usage line: the rows of the rating runs it summed, of its
+    sub-account, usage type and destination, as they were when invoiced (each with its rate,
+    card version, prefix, band, increments and allowance)."""
+    invoice = get_invoice(session, scope=scope, invoice_id=invoice_id)
+    line = session.scalar(
+        select(InvoiceLine).where(
+            InvoiceLine.invoice_id == invoice.id, InvoiceLine.position == position
+        )
+    )
+    if line is None:
+        raise NotFoundError(f"invoice {invoice.number} has no line {position}", field="position")
+    if line.kind not in (LineKind.USAGE, LineKind.USAGE_CORRECTION):
+        raise InvalidInputError(
+            f"line {position} is a {line.kind} line: only usage lines have rated records",
+            field="position",
+        )
+    stmt = (
+        select(RatedUsage)
+        .outerjoin(Rate, Rate.id == RatedUsage.rate_id)
+        .where(
+            RatedUsage.tenant_id == invoice.tenant_id,
+            RatedUsage.run_id.in_(list(line.lineage.get("rating_runs", []))),
+            RatedUsage.account_id == line.source_account_id,
+            RatedUsage.usage_type == line.usage_type,
+            RatedUsage.reject_reason.is_(None),
+            func.coalesce(Rate.description, RatedUsage.usage_type) == line.destination,
+        )
+    )
+    return paginate(session, stmt, RatedUsage.id, cursor=cursor, limit=limit)
