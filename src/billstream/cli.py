@@ -1164,14 +1164,32 @@ def serve(
 @app.command("demo")
 @fails_cleanly
 def demo(
-    accounts: Annotated[int, typer.Option(min=6, help="Accounts across all brands.")] = 300,
+    accounts: Annotated[int, typer.Option(min=6, help="Accounts across all brands.")] = 1_000,
+    cdrs: Annotated[int, typer.Option(min=0, help="CDRs generated for January.")] = 1_000_000,
+    pdfs: Annotated[int, typer.Option(min=0, help="Invoice PDFs to render (~0.3 s each).")] = 30,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
 ) -> None:
-    """Load a sample provider (three brands, accounts, numbers) and show it."""
-    from billstream.demo import DEMO_START, run_demo
+    """Set up a sample provider (three brands, catalogue, rate cards, accounts, numbers), run
+    its January (CDRs through mediation and rating, bill runs, invoice PDFs) and show it."""
+    from billstream.demo import DEMO_START, DemoOptions, run_demo
 
-    with unit_of_work(clock=FakeClock(DEMO_START)) as (runtime, session):
-        shown = run_demo(session, clock=runtime.clock, accounts=accounts, seed=seed)
+    clock = FakeClock(DEMO_START)
+    progress = console(stderr=True)
+    with command_runtime(clock=clock) as runtime:
+        options = DemoOptions(
+            accounts=accounts,
+            cdrs=cdrs,
+            pdfs=pdfs,
+            seed=seed,
+            data_dir=Path(runtime.settings.data_dir),
+            formats_dir=runtime.settings.resolved_formats_dir(),
+        )
+        shown = run_demo(
+            runtime.session_factory,
+            clock=clock,
+            options=options,
+            announce=lambda text: progress.print(f"... {text}", markup=False, highlight=False),
+        )
     out = console()
     for renderable in shown:
         out.print(renderable, highlight=False)

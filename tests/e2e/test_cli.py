@@ -354,7 +354,7 @@ def account_total(output: str) -> int:
 
 def test_demo_loads_the_provider_and_shows_who_pays_in_org_abc(migrated: None) -> None:
     # when
-    result = billstream("demo", "--accounts", "20", "--seed", "7")
+    result = billstream("demo", "--accounts", "20", "--cdrs", "2000", "--pdfs", "0", "--seed", "7")
 
     # then
     assert result.exit_code == 0, result.output
@@ -387,10 +387,10 @@ def test_demo_loads_the_provider_and_shows_who_pays_in_org_abc(migrated: None) -
 
 def test_running_the_demo_twice_shows_the_same_data_again(migrated: None) -> None:
     # given the demo ran once
-    first = billstream("demo", "--accounts", "12")
+    first = billstream("demo", "--accounts", "12", "--cdrs", "1000", "--pdfs", "0")
 
     # when
-    second = billstream("demo", "--accounts", "12")
+    second = billstream("demo", "--accounts", "12", "--cdrs", "1000", "--pdfs", "0")
 
     # then
     assert second.exit_code == 0

@@ -31,6 +31,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # a page cache of up to 256 MiB (default 2 MiB): bulk inserts into the usage and rated
+    # tables' indexes stop re-reading pages; memory is only taken as pages are used
+    cursor.execute("PRAGMA cache_size=-262144")
     cursor.close()
 
 

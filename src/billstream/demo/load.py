@@ -13,7 +13,9 @@ from billstream.accounts.models import Account
 from billstream.core.clock import Clock
 from billstream.demo.generate import BrandData, NumberEvent, account_budgets, brand_data
 from billstream.demo.provider import BRANDS, PARENT, US, TenantSpec
-from billstream.demo.subscriptions import load_orders
+from billstream.demo.rates import load_rates
+from billstream.demo.subscriptions import START, load_orders, subscribe_holders
+from billstream.rating.service.cards import local_midnight
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import create_tenant, operator_scope
@@ -54,6 +56,11 @@ def load_demo(session: Session, *, clock: Clock, accounts_total: int, seed: int)
         tenants[brand.code] = create_demo_tenant(session, clock, brand.tenant, parent)
         load_brand(session, clock, tenants[brand.code], brand_data(rng, brand, budgets[brand.code]))
     load_orders(session, clock, parent, tenants[US.code])
+    plans = random.Random(f"{seed}:plans")
+    for brand in BRANDS:
+        month = local_midnight(START, brand.tenant.timezone)
+        subscribe_holders(session, clock, tenants[brand.code], plans, at=month)
+    load_rates(session, clock, tenants)
     return parent
 
 

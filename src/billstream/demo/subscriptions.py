@@ -7,16 +7,18 @@ end of February are SPEC's table: 250.00 and 25.81 in January, 257.14 and 39.29 
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, datetime
 from decimal import Decimal
 
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from billstream.accounts.models import Account
+from billstream.accounts.models import Account, AccountType, NumberAssignment
 from billstream.catalog.service import apply_catalog, load_catalog_yaml
 from billstream.core.clock import Clock
+from billstream.demo.generate import ORG_ABC
 from billstream.subscriptions.schemas import ChangeCreate, SubscriptionCreate
 from billstream.subscriptions.service import (
     CLI_ACTOR,
@@ -45,7 +47,35 @@ plans:
           - {currency: USD, model: {type: per_unit, unit_price: 5.00}}
           - {currency: GBP, model: {type: per_unit, unit_price: 4.00}}
           - {currency: SGD, model: {type: per_unit, unit_price: 6.50}}
+  - code: voice-starter
+    name: Voice Starter, per number, 300 minutes included
+    currencies: [USD, GBP, SGD]
+    included: {voice_minutes: 300}
+    charges:
+      - code: number
+        product: number
+        timing: advance
+        cadence: monthly
+        prices:
+          - {currency: USD, model: {type: per_unit, unit_price: 8.00}}
+          - {currency: GBP, model: {type: per_unit, unit_price: 6.50}}
+          - {currency: SGD, model: {type: per_unit, unit_price: 10.00}}
+  - code: voice-business
+    name: Voice Business, per number, 2,000 minutes and 500 texts included
+    currencies: [USD, GBP, SGD]
+    included: {voice_minutes: 2000, sms: 500}
+    charges:
+      - code: number
+        product: number
+        timing: advance
+        cadence: monthly
+        prices:
+          - {currency: USD, model: {type: per_unit, unit_price: 15.00}}
+          - {currency: GBP, model: {type: per_unit, unit_price: 12.00}}
+          - {currency: SGD, model: {type: per_unit, unit_price: 19.00}}
 """
+# The generated accounts' plans, drawn by weight
+PLANS = (("numbers", 3), ("voice-starter", 5), ("voice-business", 2))
 
 # (account external id, quantity from Jan 1, later changes as (date, new total quantity))
 ORDERS = (
@@ -90,6 +120,40 @@ def load_orders(session: Session, clock: Clock, root: Tenant, brand: Tenant) -> 
                 data=change,
                 actor=CLI_ACTOR,
             )
+
+
+def subscribe_holders(
+    session: Session, clock: Clock, brand: Tenant, rng: random.Random, *, at: datetime
+) -> int:
+    """Each customer account holding numbers `at` (but Org ABC's, which order above) subscribes
+    to a plan drawn from `PLANS`, one per number it holds; how many subscribed."""
+    held = func.count(NumberAssignment.id)
+    in_force = or_(NumberAssignment.valid_to.is_(None), NumberAssignment.valid_to > at)
+    holders = session.execute(
+        select(Account.id, held)
+        .join(NumberAssignment, NumberAssignment.account_id == Account.id)
+        .where(
+            Account.tenant_id == brand.id,
+            Account.type != AccountType.VENDOR,
+            Account.external_id.not_in([ext for ext, *_ in ORG_ABC]),
+            NumberAssignment.valid_from <= at,
+            in_force,
+        )
+        .group_by(Account.id, Account.external_id)
+        .order_by(Account.external_id)
+    ).all()
+    scope = operator_scope(session, brand.id)
+    names = [name for name, _ in PLANS]
+    weights = [weight for _, weight in PLANS]
+    for account_id, numbers in holders:
+        order = SubscriptionCreate(
+            account_id=account_id,
+            plan=rng.choices(names, weights=weights)[0],
+            quantity=Decimal(numbers),
+            start_date=START,
+        )
+        create_subscription(session, clock=clock, scope=scope, data=order, actor=CLI_ACTOR)
+    return len(holders)
 
 
 def _account(session: Session, brand: Tenant, external_id: str) -> Account:

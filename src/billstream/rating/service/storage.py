@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from billstream.rating.models import RatedUsage
@@ -41,9 +40,19 @@ def store_rated_rows(session: Session, rows: pl.DataFrame) -> int:
     if session.get_bind().dialect.name == "postgresql":
         _copy(session, frame)
     else:
-        for chunk in frame.iter_slices(CHUNK):
-            session.execute(insert(RatedUsage), chunk.to_dicts())
+        _executemany(session, frame)
     return frame.height
+
+
+def _executemany(session: Session, frame: pl.DataFrame) -> None:
+    """SQLite: executemany of plain tuples at the driver, instants as the text `UTCDateTime`
+    stores there (naive UTC), so no per-value Python type processing (as mediation does)."""
+    tuples = frame.with_columns(pl.col("started_at").dt.strftime("%Y-%m-%d %H:%M:%S%.6f"))
+    marks = ", ".join("?" for _ in RATED_USAGE_COLUMNS)
+    sql = f"INSERT INTO rated_usage ({', '.join(RATED_USAGE_COLUMNS)}) VALUES ({marks})"
+    connection = session.connection()
+    for chunk in tuples.iter_slices(CHUNK):
+        connection.exec_driver_sql(sql, chunk.rows())
 
 
 def _copy(session: Session, frame: pl.DataFrame) -> None:
