@@ -13,6 +13,13 @@ it. Matching a frame of numbers is then one binary search per number among the s
 Several searches share one sorted array: each (card version, usage type, band) is a *lane*
 offset by ``lane x SPAN``, and every lane opens with a "no rate" segment, so a number never
 finds a neighbouring lane's prefix. The codes fit int64 for up to `MAX_LANES` lanes.
+
+Why a batch function and not joins: one left join per prefix length (or per group of lengths,
+each group's prefixes expanded to its longest length) on an Int64 key is native and parallel,
+but a streaming join passes every column the frame carries through its partitions. Measured
+on the 10M-CDR benchmark (2 threads): three such joins plus one for the rate's columns took
+about 2.5 CPU-seconds more over the whole streamed plan than these two batch functions, which
+read only the key column (on one thread the joins were about 1 CPU-second cheaper).
 """
 
 from __future__ import annotations
@@ -109,16 +116,17 @@ def lookup(key: pl.Expr, starts: pl.Series, rates: pl.Series) -> pl.Expr:
     """The rate of the segment holding each key (null for none): one binary search per batch.
 
     A batch-wise function of the key column (elementwise, so the plan keeps streaming): Polars'
-    `search_sorted` and `gather` on the segment arrays, no Python per record.
+    `search_sorted` and `gather` on the segment arrays, no Python per record. It holds the GIL,
+    so it makes just those two calls per batch (each of `fill_null`, `clip` or a mask is one
+    more frame evaluation under the GIL): a null key becomes -1 in the plan, natively, and the
+    owners are shifted by one behind a null, so the search's insertion point is the index.
     """
+    owners = pl.concat([pl.Series([None], dtype=pl.Int64), rates.replace(NO_RATE, None)])
 
     def find(keys: pl.Series) -> pl.Series:
-        index = starts.search_sorted(keys.fill_null(-1), side="right").cast(pl.Int64) - 1
-        found = rates.gather(index.clip(lower_bound=0))
-        valid = keys.is_not_null() & (index >= 0) & (found != NO_RATE)
-        return pl.select(pl.when(valid).then(found)).to_series()
+        return owners.gather(starts.search_sorted(keys, side="right"))
 
-    return key.map_batches(find, return_dtype=pl.Int64, is_elementwise=True)
+    return key.fill_null(-1).map_batches(find, return_dtype=pl.Int64, is_elementwise=True)
 
 
 def gather(index: pl.Expr, table: pl.DataFrame) -> pl.Expr:

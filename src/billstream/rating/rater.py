@@ -212,7 +212,7 @@ def billed_expr(
     first: pl.Expr,
     next_: pl.Expr,
     minimum: pl.Expr,
-    free_below: pl.Expr,
+    free_below: pl.Expr | None = None,
     nearest: bool | pl.Expr = False,
 ) -> pl.Expr:
     """Billed seconds (or units) of `used`: minimum first, then the increments.
@@ -223,15 +223,16 @@ def billed_expr(
     >>> frame.select(spec).to_series().to_list()
     [0, 0, 60, 60, 60, 90, 120]
     """
-    lifted = pl.when(used > 0).then(pl.max_horizontal(used, minimum)).otherwise(used)
+    lifted = pl.max_horizontal(used, minimum)  # only read where used > 0
     beyond = lifted - first
-    to_nearest = (beyond * 2 + next_) // (next_ * 2)
     if isinstance(nearest, bool):
-        steps = to_nearest if nearest else _ceil_div(beyond, next_)
+        steps = (beyond * 2 + next_) // (next_ * 2) if nearest else _ceil_div(beyond, next_)
     else:
+        to_nearest = (beyond * 2 + next_) // (next_ * 2)
         steps = pl.when(nearest).then(to_nearest).otherwise(_ceil_div(beyond, next_))
+    free = used <= 0 if free_below is None else (used <= 0) | (used < free_below)
     return (
-        pl.when((used <= 0) | (used < free_below))
+        pl.when(free)
         .then(pl.lit(0, pl.Int64))
         .when(lifted <= first)
         .then(first)
@@ -240,7 +241,12 @@ def billed_expr(
 
 
 def amount_expr(
-    billed: pl.Expr, *, rate: pl.Expr, fee: pl.Expr, per_minute: pl.Expr, fee_due: pl.Expr
+    billed: pl.Expr,
+    *,
+    rate: pl.Expr,
+    fee: pl.Expr,
+    per_minute: pl.Expr,
+    fee_due: pl.Expr | None = None,
 ) -> pl.Expr:
     """Micro-units due: the connect fee (when due) plus the rate, rounded half-up per call.
 
@@ -252,6 +258,8 @@ def amount_expr(
     minute_part = (billed * rate * 2 + 60) // 120  # half-up: rate x s / 60, s >= 0
     variable = pl.when(per_minute).then(minute_part).otherwise(billed * rate)
     charged = pl.when(billed > 0).then(variable + fee).otherwise(0)
+    if fee_due is None:
+        return charged.cast(pl.Int64)
     return pl.when(fee_due & (billed == 0)).then(fee).otherwise(charged).cast(pl.Int64)
 
 
@@ -324,18 +332,10 @@ def rate(
     frame = frame.with_columns(_attributes(card))
     if isinstance(rules, RoundingRules):
         rules = rules_frame([(None, None, None, None, rules)])
-    frame = frame.with_columns(_rule_columns(rules))
-    return _priced(frame).drop(
-        "_digits",
-        "_num",
-        "_n",
-        "_special_v",
-        "_card_v",
-        "_rid",
-        "_type_ix",
-        "_min",
-        "_rule",
-        strict=False,
+    if rules is not None:
+        frame = _ruled_increments(frame.with_columns(_rule_columns(rules)))
+    return _priced(frame, ruled=rules is not None).drop(
+        "_num", "_n", "_special_v", "_card_v", "_rid", "_time", "_min", "_rule", strict=False
     )
 
 
@@ -542,9 +542,10 @@ def _lane_rates(rows: pl.DataFrame, band: Band) -> list[tuple[str, int]]:
 
 
 def _attributes(card: pl.DataFrame) -> pl.Expr:
-    """The matched rate's columns, gathered by its row number in the card (no join). The
-    card's strings come out as `pl.Enum` of the card's values: a gather of small integers,
-    not a copy of three strings per record, and dictionary-encoded in Parquet."""
+    """The matched rate's columns, gathered by its row number in the card (no join: a join
+    would scatter and re-gather every column the frame carries). The card's strings come out
+    as `pl.Enum` of the card's values: a gather of small integers, not a copy of three strings
+    per record, and dictionary-encoded in Parquet."""
     table = card.select(
         *(
             pl.col(column).cast(pl.Enum(card[column].unique(maintain_order=True))).alias(alias)
@@ -563,41 +564,63 @@ def _attributes(card: pl.DataFrame) -> pl.Expr:
     return gather(pl.col("_rid"), table).struct.unnest()
 
 
-def _priced(frame: pl.LazyFrame) -> pl.LazyFrame:
-    is_time = pl.col("usage_type").is_in(sorted(TIME_USAGE))
-    used = pl.when(is_time).then(pl.col("duration_s")).otherwise(pl.col("quantity"))
+def _ruled_increments(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The increments of each rated record's rounding rule (`_rule`, null: the card's) in
+    its increment columns: the lineage shows the increments actually used."""
     rule = pl.col("_rule").struct
     ruled = pl.col("_rule").is_not_null()
-    first = pl.when(ruled).then(rule.field("first_s")).otherwise(pl.col("first_increment_s"))
-    next_ = pl.when(ruled).then(rule.field("next_s")).otherwise(pl.col("next_increment_s"))
-    free_below = pl.when(ruled).then(rule.field("free_below_s")).otherwise(0)
-    nearest = ruled & rule.field("nearest")
-    attempts = ruled & rule.field("charge_attempts")
-    minimum = pl.when(is_time).then(pl.col("_min")).otherwise(0)
-    billed = billed_expr(
-        used, first=first, next_=next_, minimum=minimum, free_below=free_below, nearest=nearest
-    )
     rated = pl.col("_rid").is_not_null()
+    return frame.with_columns(
+        pl.when(rated & ruled)
+        .then(rule.field(f"{part}_s"))
+        .otherwise(pl.col(f"{part}_increment_s"))
+        .alias(f"{part}_increment_s")
+        for part in ("first", "next")
+    )
+
+
+def _priced(frame: pl.LazyFrame, *, ruled: bool) -> pl.LazyFrame:
+    """Billed quantity and amount of each record. An unrated record has null increments and
+    rate, so its billed quantity and amount come out null, then 0. Without rounding rules
+    (`ruled` false) the card's increments apply as they are: no rule is read per record."""
+    is_time = pl.col("_time")
+    used = pl.when(is_time).then(pl.col("duration_s")).otherwise(pl.col("quantity"))
+    minimum = pl.when(is_time).then(pl.col("_min")).otherwise(0)
+    free_below: pl.Expr | None = None
+    nearest: bool | pl.Expr = False
+    fee_due: pl.Expr | None = None
+    if ruled:
+        rule = pl.col("_rule").struct
+        has_rule = pl.col("_rule").is_not_null()
+        free_below = pl.when(has_rule).then(rule.field("free_below_s")).otherwise(0)
+        nearest = has_rule & rule.field("nearest")
+        fee_due = has_rule & rule.field("charge_attempts") & is_time & (pl.col("duration_s") == 0)
+    billed = billed_expr(
+        used,
+        first=pl.col("first_increment_s"),
+        next_=pl.col("next_increment_s"),
+        minimum=minimum,
+        free_below=free_below,
+        nearest=nearest,
+    ).fill_null(0)
     frame = frame.with_columns(
-        # lineage: the increments actually used (the rule's, where one applies)
-        pl.when(rated).then(first).alias("first_increment_s"),
-        pl.when(rated).then(next_).alias("next_increment_s"),
+        pl.col("usage_type").is_in(sorted(TIME_USAGE)).alias("_time")
     ).with_columns(
-        pl.when(rated & is_time).then(billed).otherwise(0).cast(pl.Int64).alias("billed_s"),
-        pl.when(rated & ~is_time).then(billed).otherwise(0).cast(pl.Int64).alias("billed_units"),
+        pl.when(is_time).then(billed).otherwise(0).cast(pl.Int64).alias("billed_s"),
+        pl.when(is_time).then(0).otherwise(billed).cast(pl.Int64).alias("billed_units"),
     )
     amount = amount_expr(
         pl.col("billed_s") + pl.col("billed_units"),
         rate=pl.col("rate_micros"),
         fee=pl.col("connect_fee_micros"),
         per_minute=is_time,
-        fee_due=attempts & is_time & (pl.col("duration_s") == 0),
+        fee_due=fee_due,
     )
     return frame.with_columns(
-        pl.when(rated).then(amount).otherwise(0).cast(pl.Int64).alias("amount_micros"),
+        amount.fill_null(0).alias("amount_micros"),
         pl.when(pl.col("_num").is_null())
         .then(pl.lit(RejectReason.INVALID_NUMBER.value))
-        .when(~rated)
+        .when(pl.col("_rid").is_null())
         .then(pl.lit(RejectReason.NO_RATE.value))
         .alias("reject_reason"),
     )

@@ -38,3 +38,15 @@ def test_the_search_finds_the_longest_prefix(card: list[str], numbers: list[str]
     )
     got = frame.select(lookup(number_code(pl.col("num"), pl.col("n")), starts, owners)).to_series()
     assert got.to_list() == [longest(n, rates) for n in numbers]
+
+
+def test_a_missing_number_finds_no_rate() -> None:
+    # given a card and a record whose number is missing (malformed, or no lane)
+    found = segments([("4", 7)], lane=0)
+    starts = pl.Series([s for s, _ in found], dtype=pl.Int64)
+    owners = pl.Series([r for _, r in found], dtype=pl.Int64)
+    keys = pl.DataFrame({"key": [None, prefixes.encode("45")]}, schema={"key": pl.Int64})
+    # when they are looked up
+    got = keys.select(lookup(pl.col("key"), starts, owners)).to_series()
+    # then the missing one gets no rate and the other its prefix's
+    assert got.to_list() == [None, 7]
