@@ -109,14 +109,25 @@ def check_generator(sessions: sessionmaker[Session], tenant_id: str) -> None:
 
 
 def bill(
-    sessions: sessionmaker[Session], provider: Provider, *, chunk: int, accounts: tuple[str, ...]
+    sessions: sessionmaker[Session],
+    provider: Provider,
+    *,
+    chunk: int,
+    accounts: tuple[str, ...],
+    workers: int = 1,
 ) -> RunSummary:
     clock = FakeClock(RUN_AT)
     with sessions() as session:
         scope = operator_scope(session, provider.tenant_id)
     request = BillRunRequest(tenant_id=provider.tenant_id, day=CLOSE, accounts=accounts)
     return execute_bill_run(
-        sessions, clock, scope=scope, request=request, actor="benchmark", chunk=chunk
+        sessions,
+        clock,
+        scope=scope,
+        request=request,
+        actor="benchmark",
+        chunk=chunk,
+        workers=workers,
     )
 
 
@@ -131,12 +142,12 @@ class Timed:
 
 
 def full_run(
-    sessions: sessionmaker[Session], provider: Provider, chunk: int
+    sessions: sessionmaker[Session], provider: Provider, chunk: int, workers: int
 ) -> tuple[RunSummary, Timed]:
     """(a) The month-end run of the whole tenant."""
     with console.status(f"(a) billing {len(provider.payers):,} payers in chunks of {chunk}"):
         began = time.perf_counter()
-        summary = bill(sessions, provider, chunk=chunk, accounts=())
+        summary = bill(sessions, provider, chunk=chunk, accounts=(), workers=workers)
         seconds = time.perf_counter() - began
     return summary, Timed(summary.invoiced, seconds)
 
@@ -262,7 +273,8 @@ def report(args: argparse.Namespace, backend: str, figures: dict[str, Any]) -> N
     title = f"Bill run of {CLOSE}, {figures['accounts']:,} accounts ({backend})"
     table = Table("measure", "invoices", "seconds", "per second", title=title)
     table.add_row("generating the data (not timed)", "", f"{figures['generate_s']:.1f}", "")
-    table.add_row(f"(a) set-based run, chunks of {args.chunk}", f"{figures['invoices']:,}",
+    table.add_row(f"(a) set-based run, chunks of {args.chunk}, {figures['workers']} worker(s)",
+                  f"{figures['invoices']:,}",
                   f"{figures['seconds']:.2f}", f"{figures['invoices_per_s']:,.0f}")  # fmt: skip
     table.add_row(f"(b) one run per payer, {args.sample:,}-account tenant",
                   f"{figures['naive_invoices']:,}", f"{figures['naive_seconds']:.2f}",
@@ -290,7 +302,8 @@ def measure(args: argparse.Namespace, url: str) -> tuple[str, dict[str, Any]]:
         analyze(sessions)
     generate_s = time.perf_counter() - began
     check_generator(sessions, baseline.tenant_id)
-    summary, fast = full_run(sessions, provider, args.chunk)
+    workers = args.workers if engine.dialect.name == "postgresql" else 1
+    summary, fast = full_run(sessions, provider, args.chunk, workers)
     invoice_ids = verify(sessions, provider, summary)
     slow = per_account(sessions, baseline)
     pdfs = write_pdfs(sessions, provider.tenant_id, invoice_ids[: args.pdfs]) if args.pdfs else None
@@ -298,6 +311,7 @@ def measure(args: argparse.Namespace, url: str) -> tuple[str, dict[str, Any]]:
     engine.dispose()
     figures = {
         "invoices_per_s": round(fast.per_s, 1),
+        "workers": workers,
         "accounts": provider.accounts,
         "seconds": round(fast.seconds, 2),
         "pdfs_per_s": round(pdfs.per_s, 2) if pdfs and pdfs.invoices else None,
@@ -323,6 +337,9 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=500, help="accounts of the baseline")
     parser.add_argument("--pdfs", type=int, default=50, help="PDFs to write (0: none)")
     parser.add_argument("--chunk", type=int, default=1000, help="payers per transaction")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes (PostgreSQL only)"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite file)")
     parser.add_argument("--json", action="store_true")

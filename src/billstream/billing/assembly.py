@@ -19,15 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from billstream.billing.states import LineKind
 from billstream.billing.taxes import TaxBase, TaxCalculator, TaxLine
-from billstream.core.money import round_half_up
+from billstream.core.money import round_micros
 from billstream.rating.allowances import Tier
-
-MICROS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +68,14 @@ class UsageAggregate:
 
     @property
     def base_key(self) -> str:
-        return (
-            f"usage:{self.source_account_id}:{self.period_start.isoformat()}:"
-            f"{self.usage_type}:{self.destination}"
+        return usage_key(
+            self.source_account_id, self.period_start, self.usage_type, self.destination
         )
+
+
+def usage_key(account_id: str, period_start: date, usage_type: str, destination: str) -> str:
+    """The key of a usage aggregate; its lines' keys add their revision (``:0``, ``:1``…)."""
+    return f"usage:{account_id}:{period_start.isoformat()}:{usage_type}:{destination}"
 
 
 def usage_base_key(line_key: str) -> str:
@@ -127,7 +128,7 @@ def usage_charges(
         totals[key] = totals.get(key, 0) + agg.billed + agg.allowance
     charges = []
     for agg in aggregates:
-        rated = round_half_up(Fraction(agg.amount_micros, MICROS), places)
+        rated = round_micros(agg.amount_micros, places)
         amount = rated - agg.invoiced
         if agg.revisions and amount == 0:
             continue

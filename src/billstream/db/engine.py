@@ -22,7 +22,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # transaction holds its write lock from the start, as on PostgreSQL.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No server-side prepared statements: after five runs psycopg would prepare a statement
+    # and PostgreSQL may then keep a generic plan, blind to the values; for our IN-lists of
+    # thousands of ids over skewed tables (a tenant's invoice lines) that plan scans the
+    # tenant's rows instead of using the index, and a bill run slowed down chunk by chunk.
+    connect_args = {"prepare_threshold": None, **kwargs.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -3,10 +3,16 @@
 Each chunk commits on its own, so a run of 100,000 accounts never holds one long
 transaction, a crash loses at most the chunk in flight, and running the same key again
 resumes where it stopped (or returns the finished run).
+
+On PostgreSQL the chunks can be billed by several worker processes at once (`workers`):
+each claims its chunk's accounts with ``SKIP LOCKED`` and they share only the short lock on
+the invoice series at the end of each chunk. SQLite has one writer, so one worker.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +28,7 @@ from billstream.billing.service.runs import (
     start_bill_run,
 )
 from billstream.core.clock import Clock
+from billstream.db.engine import make_engine, make_session_factory
 from billstream.tenants.scope import TenantScope
 
 Progress = Callable[[int, int], None]  # (accounts done, accounts in the run)
@@ -60,24 +67,80 @@ def execute_bill_run(
     request: BillRunRequest,
     actor: str,
     chunk: int = CHUNK,
+    workers: int = 1,
     progress: Progress | None = None,
 ) -> RunSummary:
-    """Start (or resume) the run of `request` and bill it to the end, chunk by chunk."""
+    """Start (or resume) the run of `request` and bill it to the end, chunk by chunk, in
+    `workers` processes on PostgreSQL (one otherwise)."""
     with sessions.begin() as session:
         run = start_bill_run(session, clock, scope=scope, request=request, actor=actor)
         run_id, total = run.id, run.accounts
         left = pending_count(session, run_id)
-    done = total - left
+        url = session.get_bind().engine.url
     if progress:
-        progress(done, total)
-    while left:
-        with sessions.begin() as session:
-            handled = bill_pending(session, clock, run_id=run_id, limit=chunk)
-        if not handled:
-            break
-        done += handled
-        left -= handled
-        if progress:
-            progress(done, total)
+        progress(total - left, total)
+    if left and workers > 1 and url.get_backend_name() == "postgresql":
+        _in_processes(sessions, url.render_as_string(hide_password=False), clock, run_id,
+                      chunk=chunk, workers=min(workers, -(-left // chunk)), total=total,
+                      progress=progress)  # fmt: skip
+    _bill_until_done(sessions, clock, run_id, chunk=chunk, total=total, progress=progress)
     with sessions.begin() as session:
         return _summary(finish_bill_run(session, clock, run_id=run_id))
+
+
+def _bill_until_done(
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    run_id: str,
+    *,
+    chunk: int,
+    total: int,
+    progress: Progress | None,
+) -> None:
+    while True:
+        with sessions.begin() as session:
+            handled = bill_pending(session, clock, run_id=run_id, limit=chunk)
+            left = pending_count(session, run_id) if progress else 0
+        if not handled:
+            return
+        if progress:
+            progress(total - left, total)
+
+
+def _worker(url: str, clock: Clock, run_id: str, chunk: int) -> None:
+    """A worker process: its own engine, billing chunks of the run until none is left."""
+    engine = make_engine(url)
+    try:
+        sessions = make_session_factory(engine)
+        _bill_until_done(sessions, clock, run_id, chunk=chunk, total=0, progress=None)
+    finally:
+        engine.dispose()
+
+
+def _in_processes(
+    sessions: sessionmaker[Session],
+    url: str,
+    clock: Clock,
+    run_id: str,
+    *,
+    chunk: int,
+    workers: int,
+    total: int,
+    progress: Progress | None,
+) -> None:
+    """Bill the run in `workers` processes; what a dead worker left pending is billed by
+    the caller afterwards (its chunk in flight rolled back, so nothing is lost or doubled)."""
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_worker, args=(url, clock, run_id, chunk), daemon=True)
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    while any(p.is_alive() for p in processes):
+        time.sleep(0.5)
+        if progress:
+            with sessions() as session:
+                progress(total - pending_count(session, run_id), total)
+    for process in processes:
+        process.join()

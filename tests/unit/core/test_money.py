@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import doctest
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from billstream.core import money
 from billstream.core.errors import InvalidInputError
-from billstream.core.money import Money, allocate, minor_unit, quantize, round_line
+from billstream.core.money import (
+    Money,
+    allocate,
+    minor_unit,
+    quantize,
+    round_half_up,
+    round_line,
+    round_micros,
+    tidy,
+    to_micros,
+)
 
 UNIT_SETTINGS = settings(max_examples=200)
 
@@ -251,3 +264,21 @@ def test_allocate_with_decimal_weights_conserves_the_total(
     assert Money.total(parts, "USD") == total
     for part, weight in zip(parts, weights, strict=True):
         assert abs(part.amount - total.amount * weight / sum(weights)) < Decimal("0.0001")
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15), st.integers(min_value=0, max_value=8))
+def test_rounding_micro_units_in_integers_equals_the_exact_rounding(
+    micros: int, places: int
+) -> None:
+    assert round_micros(micros, places) == round_half_up(Fraction(micros, 10**6), places)
+
+
+def test_to_micros_and_tidy_and_their_examples() -> None:
+    assert to_micros(Decimal("0.000001")) == 1
+    with pytest.raises(ValueError, match="6 decimal places"):
+        to_micros(Decimal("0.0000001"))
+    assert str(tidy(Decimal("25.8100000000"), "USD")) == "25.81"
+    assert str(tidy(Decimal("3"), "JPY")) == "3"
+    result = doctest.testmod(money)
+    assert result.failed == 0
+    assert result.attempted > 0

@@ -11,7 +11,7 @@ error and the others go on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -29,6 +29,7 @@ from billstream.billing.assembly import (
     assemble_invoice,
     usage_base_key,
     usage_charges,
+    usage_key,
 )
 from billstream.billing.closing import ONE_DAY, due_by
 from billstream.billing.errors import BillingErrorCode
@@ -121,7 +122,7 @@ def members_of(session: Session, payers: Sequence[str]) -> dict[str, Member]:
                 Account.billing_mode == BillingMode.BILLED_TO_PARENT,
             )
         )
-        rows = session.execute(
+        rows = session.connection().execute(
             select(
                 Account.id,
                 tree.c.payer,
@@ -191,14 +192,22 @@ def _line_key(line: PreviewLine) -> str:
     )
 
 
-def charged_lines(session: Session, subscription_ids: Sequence[str]) -> dict[str, Charged]:
-    """What invoices charged each subscription, as the prorated lines (credits negative) of
-    each charge and period: the base `billable_lines` bills the difference from."""
-    out: dict[str, dict[tuple[str, date], list[ProratedLine]]] = {}
+def invoiced_lines(
+    session: Session, subscription_ids: Sequence[str]
+) -> tuple[dict[str, Charged], set[str]]:
+    """What invoices charged each subscription: its recurring lines (credits negative) as
+    prorated lines by charge and period, the base `billable_lines` bills the difference from;
+    and the keys of its one-time lines and fees, charged once. Found by subscription (an
+    index), so the cost does not grow with the tenant's invoices."""
+    charged: dict[str, dict[tuple[str, date], list[ProratedLine]]] = {}
+    keys: set[str] = set()
+    recurring = (LineKind.RECURRING, LineKind.CREDIT)
     for chunk in chunked(subscription_ids):
-        rows = session.execute(
+        rows = session.connection().execute(
             select(
                 InvoiceLine.subscription_id,
+                InvoiceLine.kind,
+                InvoiceLine.line_key,
                 InvoiceLine.charge,
                 InvoiceLine.service_start,
                 InvoiceLine.service_end,
@@ -207,18 +216,18 @@ def charged_lines(session: Session, subscription_ids: Sequence[str]) -> dict[str
                 InvoiceLine.amount,
                 InvoiceLine.lineage,
             )
-            .where(
-                InvoiceLine.subscription_id.in_(chunk),
-                InvoiceLine.kind.in_([LineKind.RECURRING, LineKind.CREDIT]),
-            )
+            .where(InvoiceLine.subscription_id.in_(chunk))
             .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
         )
-        for sid, charge, start, end, quantity, unit_price, amount, lineage in rows.all():
+        for sid, kind, key, charge, start, end, quantity, price, amount, lineage in rows.all():
+            if kind not in recurring:
+                keys.add(key)
+                continue
             line = ProratedLine(
                 start=start,
                 end=end,
                 quantity=quantity,
-                unit_price=unit_price,
+                unit_price=price,
                 days=int(lineage["days"]),
                 period_days=int(lineage["period_days"]),
                 fraction=Fraction(lineage["fraction"]),
@@ -226,21 +235,8 @@ def charged_lines(session: Session, subscription_ids: Sequence[str]) -> dict[str
                 source=str(lineage["source"]),
             )
             period_start = date.fromisoformat(lineage["period"][0])
-            out.setdefault(sid, {}).setdefault((charge, period_start), []).append(line)
-    return dict(out)
-
-
-def invoiced_keys(session: Session, tenant_id: str, keys: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in chunked(sorted(set(keys))):
-        found.update(
-            session.scalars(
-                select(InvoiceLine.line_key).where(
-                    InvoiceLine.tenant_id == tenant_id, InvoiceLine.line_key.in_(chunk)
-                )
-            )
-        )
-    return found
+            charged.setdefault(sid, {}).setdefault((charge, period_start), []).append(line)
+    return dict(charged), keys
 
 
 def tax_rules(session: Session, chain: Sequence[str]) -> list[TaxRule]:
@@ -290,7 +286,9 @@ class DueLoader:
         subscriptions = [
             s
             for chunk in chunked(accounts)
-            for s in session.scalars(select(Subscription).where(Subscription.account_id.in_(chunk)))
+            for s in session.connection().execute(
+                select(Subscription.__table__).where(Subscription.account_id.in_(chunk))
+            )
         ]
         changes = changes_of(session, [s.id for s in subscriptions])
         plans = {c.plan_id for cs in changes.values() for c in cs if c.plan_id} | {
@@ -303,7 +301,7 @@ class DueLoader:
             account_ids=accounts,
             currencies=sorted({s.currency for s in subscriptions}),
         )
-        charged = charged_lines(session, [s.id for s in subscriptions])
+        charged, billed = invoiced_lines(session, [s.id for s in subscriptions])
         charges: dict[str, list[Charge]] = {p.account_id: [] for p in payers}
         for subscription in sorted(subscriptions, key=lambda s: (s.created_at, s.id)):
             payer = members[subscription.account_id].payer
@@ -319,9 +317,6 @@ class DueLoader:
                 )
             except (BillstreamError, ValueError, KeyError) as exc:
                 result.failures[payer] = _failure(payer, exc, subscription=subscription.id)
-        billed = invoiced_keys(
-            session, self.tenant_id, [c.line_key for cs in charges.values() for c in cs]
-        )
         for payer, items in charges.items():
             charges[payer] = [c for c in items if c.line_key not in billed]
         usage: dict[str, list[UsageAggregate]] = {}
@@ -373,7 +368,7 @@ class DueLoader:
 
     def _subscription_charges(
         self,
-        subscription: Subscription,
+        subscription: Any,  # a row of subscriptions (its columns as attributes)
         changes: Sequence[Any],
         prices: PreloadedPrices,
         members: dict[str, Member],
@@ -465,7 +460,7 @@ class DueLoader:
                     RatedUsage.run_id,
                 )
             )
-            for row in session_rows(self.session, stmt):
+            for row in self.session.connection().execute(stmt):
                 key = (row[0], row[1], row[2], row[3], row[4])
                 entry = sums.setdefault(
                     key, {"runs": [], "records": 0, "q": 0, "billed": 0, "free": 0, "micros": 0}
@@ -477,25 +472,27 @@ class DueLoader:
                 entry["free"] += int(row[10])
                 entry["micros"] += int(row[11])
         invoiced, revisions = self._invoiced_usage(accounts, since.date())
+        days: dict[datetime, date] = {}  # a rating period's bounds as local dates, once each
+        for instant in {k[1] for k in sums} | {k[2] for k in sums}:
+            days[instant] = instant.astimezone(self.zone).date()
         out = []
         for (account, start, end, usage_type, destination), e in sorted(sums.items()):
-            base = UsageAggregate(
-                source_account_id=account,
-                period_start=start.astimezone(self.zone).date(),
-                period_end=end.astimezone(self.zone).date(),
-                usage_type=usage_type,
-                destination=destination,
-                records=e["records"],
-                quantity=e["q"],
-                billed=e["billed"],
-                allowance=e["free"],
-                amount_micros=e["micros"],
-                run_ids=tuple(sorted(e["runs"])),
-            )
-            done = base.base_key
+            done = usage_key(account, days[start], usage_type, destination)
             out.append(
-                replace(
-                    base, invoiced=invoiced.get(done, Decimal(0)), revisions=revisions.get(done, 0)
+                UsageAggregate(
+                    source_account_id=account,
+                    period_start=days[start],
+                    period_end=days[end],
+                    usage_type=usage_type,
+                    destination=destination,
+                    records=e["records"],
+                    quantity=e["q"],
+                    billed=e["billed"],
+                    allowance=e["free"],
+                    amount_micros=e["micros"],
+                    run_ids=tuple(sorted(e["runs"])),
+                    invoiced=invoiced.get(done, Decimal(0)),
+                    revisions=revisions.get(done, 0),
                 )
             )
         return out
@@ -506,7 +503,7 @@ class DueLoader:
         invoiced: dict[str, Decimal] = {}
         revisions: dict[str, int] = {}
         for chunk in chunked(accounts):
-            rows = self.session.execute(
+            rows = self.session.connection().execute(
                 select(InvoiceLine.line_key, InvoiceLine.amount)
                 .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
                 .where(
@@ -539,10 +536,6 @@ class DueLoader:
             on=self.close,
             places=self.places(currency),
         )
-
-
-def session_rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in session.execute(stmt)]
 
 
 def _failure(account_id: str, exc: Exception, *, subscription: str | None = None) -> Failure:

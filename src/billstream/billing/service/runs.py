@@ -287,7 +287,11 @@ def _write(
 
 
 def bill_pending(session: Session, clock: Clock, *, run_id: str, limit: int = CHUNK) -> int:
-    """Bill the next `limit` pending accounts of the run; how many were handled (0: done)."""
+    """Bill the next `limit` pending accounts of the run; how many were handled (0: done).
+
+    The items are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL: workers billing the
+    same run each take other accounts (SQLite's single writer takes turns anyway).
+    """
     run = session.get(BillRun, run_id)
     if run is None:
         raise NotFoundError(f"bill run {run_id} not found", field="run_id")
@@ -297,6 +301,7 @@ def bill_pending(session: Session, clock: Clock, *, run_id: str, limit: int = CH
             .where(BillRunItem.run_id == run_id, BillRunItem.status == ItemStatus.PENDING)
             .order_by(BillRunItem.account_id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
     if not items:

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from billstream.billing.models import Invoice, InvoiceLine, InvoiceSequence, Inv
 from billstream.billing.states import InvoiceKind, InvoiceStatus
 from billstream.core.clock import Clock
 from billstream.core.ids import new_id
+from billstream.db.bulk import insert_rows
 from billstream.tenants.service import resolved_settings
 from billstream.tenants.settings import format_invoice_number
 
@@ -36,6 +37,22 @@ class ToWrite:
     kind: InvoiceKind = InvoiceKind.INVOICE
     corrects_id: str | None = None
     reason: str | None = None
+
+
+INVOICE_COLUMNS = (
+    "id", "tenant_id", "account_id", "bill_run_id", "kind", "corrects_id", "number", "status",
+    "currency", "period_start", "period_end", "issue_date", "due_date", "subtotal",
+    "tax_total", "total", "amount_paid", "issued_at", "reason", "created_at", "updated_at",
+)  # fmt: skip
+LINE_COLUMNS = (
+    "id", "tenant_id", "invoice_id", "position", "line_key", "source_account_id", "kind",
+    "description", "service_start", "service_end", "quantity", "unit_price", "amount",
+    "subscription_id", "charge", "usage_type", "destination", "tax_jurisdiction", "lineage",
+)  # fmt: skip
+TAX_COLUMNS = (
+    "id", "tenant_id", "invoice_id", "position", "jurisdiction", "name", "rate", "taxable",
+    "amount", "rule_id",
+)  # fmt: skip
 
 
 def take_numbers(session: Session, tenant_id: str, series: str, count: int) -> int:
@@ -73,80 +90,50 @@ def write_invoices(
         return []
     now = clock.now()
     ids = [new_id("inv") for _ in invoices]
-    session.execute(
-        insert(Invoice),
-        [
-            {
-                "id": invoice_id,
-                "tenant_id": tenant_id,
-                "account_id": item.draft.account_id,
-                "bill_run_id": bill_run_id,
-                "kind": item.kind,
-                "corrects_id": item.corrects_id,
-                "number": None,
-                "status": InvoiceStatus.DRAFT,
-                "currency": item.draft.currency,
-                "period_start": item.draft.period_start,
-                "period_end": item.draft.period_end,
-                "issue_date": item.issue_date,
-                "due_date": item.due_date,
-                "subtotal": item.draft.subtotal,
-                "tax_total": item.draft.tax_total,
-                "total": item.draft.total,
-                "amount_paid": Decimal(0),
-                "issued_at": None,
-                "reason": item.reason,
-                "created_at": now,
-                "updated_at": now,
-            }
+    insert_rows(
+        session,
+        Invoice.__table__,  # type: ignore[arg-type]
+        INVOICE_COLUMNS,
+        (
+            (
+                invoice_id, tenant_id, item.draft.account_id, bill_run_id, item.kind,
+                item.corrects_id, None, InvoiceStatus.DRAFT.value, item.draft.currency,
+                item.draft.period_start, item.draft.period_end, item.issue_date, item.due_date,
+                item.draft.subtotal, item.draft.tax_total, item.draft.total, Decimal(0), None,
+                item.reason, now, now,
+            )
             for invoice_id, item in zip(ids, invoices, strict=True)
-        ],
-    )
-    lines = [
-        {
-            "id": new_id("inl"),
-            "tenant_id": tenant_id,
-            "invoice_id": invoice_id,
-            "position": line.position,
-            "line_key": line.charge.line_key,
-            "source_account_id": line.charge.source_account_id,
-            "kind": line.charge.kind,
-            "description": line.charge.description[:300],
-            "service_start": line.charge.service_start,
-            "service_end": line.charge.service_end,
-            "quantity": line.charge.quantity,
-            "unit_price": line.charge.unit_price,
-            "amount": line.charge.amount,
-            "subscription_id": line.charge.subscription_id,
-            "charge": line.charge.charge,
-            "usage_type": line.charge.usage_type,
-            "destination": line.charge.destination,
-            "tax_jurisdiction": line.tax_jurisdiction,
-            "lineage": dict(line.charge.lineage),
-        }
-        for invoice_id, item in zip(ids, invoices, strict=True)
-        for line in item.draft.lines
-    ]
-    if lines:
-        session.execute(insert(InvoiceLine), lines)
-    taxes = [
-        {
-            "id": new_id("itx"),
-            "tenant_id": tenant_id,
-            "invoice_id": invoice_id,
-            "position": position,
-            "jurisdiction": tax.jurisdiction,
-            "name": tax.name,
-            "rate": tax.rate,
-            "taxable": tax.taxable,
-            "amount": tax.amount,
-            "rule_id": tax.rule_id,
-        }
-        for invoice_id, item in zip(ids, invoices, strict=True)
-        for position, tax in enumerate(item.draft.taxes, start=1)
-    ]
-    if taxes:
-        session.execute(insert(InvoiceTax), taxes)
+        ),
+    )  # fmt: skip
+    insert_rows(
+        session,
+        InvoiceLine.__table__,  # type: ignore[arg-type]
+        LINE_COLUMNS,
+        (
+            (
+                new_id("inl"), tenant_id, invoice_id, line.position, c.line_key,
+                c.source_account_id, c.kind.value, c.description[:300], c.service_start,
+                c.service_end, c.quantity, c.unit_price, c.amount, c.subscription_id, c.charge,
+                c.usage_type, c.destination, line.tax_jurisdiction, dict(c.lineage),
+            )
+            for invoice_id, item in zip(ids, invoices, strict=True)
+            for line in item.draft.lines
+            for c in (line.charge,)
+        ),
+    )  # fmt: skip
+    insert_rows(
+        session,
+        InvoiceTax.__table__,  # type: ignore[arg-type]
+        TAX_COLUMNS,
+        (
+            (
+                new_id("itx"), tenant_id, invoice_id, position, tax.jurisdiction, tax.name,
+                tax.rate, tax.taxable, tax.amount, tax.rule_id,
+            )
+            for invoice_id, item in zip(ids, invoices, strict=True)
+            for position, tax in enumerate(item.draft.taxes, start=1)
+        ),
+    )  # fmt: skip
     if issue:
         issue_invoices(session, clock, tenant_id=tenant_id, invoice_ids=ids)
     return ids
@@ -176,17 +163,36 @@ def issue_invoices(
         for offset, invoice_id in enumerate(ids):
             day = dates[invoice_id] or now.date()
             numbers[invoice_id] = format_invoice_number(settings, year=day.year, seq=first + offset)
-    session.execute(
-        update(Invoice),
-        [
+    if session.get_bind().dialect.name == "postgresql":
+        # one statement for the whole chunk
+        session.execute(
+            text(
+                "UPDATE invoices SET status = :status, number = v.number, issued_at = :now, "
+                "updated_at = :now FROM unnest(CAST(:ids AS text[]), CAST(:numbers AS text[])) "
+                "AS v(id, number) WHERE invoices.id = v.id"
+            ),
             {
-                "id": invoice_id,
-                "status": InvoiceStatus.ISSUED,
-                "number": numbers[invoice_id],
-                "issued_at": now,
-                "updated_at": now,
-            }
-            for invoice_id in invoice_ids
-        ],
-    )
+                "status": InvoiceStatus.ISSUED.value,
+                "now": now,
+                "ids": list(invoice_ids),
+                "numbers": [numbers[i] for i in invoice_ids],
+            },
+        )
+    else:
+        session.execute(
+            update(Invoice),
+            [
+                {
+                    "id": invoice_id,
+                    "status": InvoiceStatus.ISSUED,
+                    "number": numbers[invoice_id],
+                    "issued_at": now,
+                    "updated_at": now,
+                }
+                for invoice_id in invoice_ids
+            ],
+        )
+    for loaded in list(session.identity_map.values()):  # changed under the ORM's feet
+        if isinstance(loaded, Invoice) and loaded.id in numbers:
+            session.expire(loaded)
     return [numbers[i] for i in invoice_ids]

@@ -329,6 +329,7 @@ class PreloadedPrices:
                 self._customer.setdefault(str(price.account_id), []).append(price)
         self._snapshots: dict[str, PlanSnapshot] = {}
         self._changes: dict[tuple[str, str], list[date]] = {}
+        self._resolved: dict[tuple[str, str | None, str, date, bool], dict[str, ResolvedPrice]] = {}
         self._session = session
 
     def plan(self, plan_id: str) -> PlanSnapshot:
@@ -342,6 +343,18 @@ class PreloadedPrices:
     def prices(
         self, plan_id: str, *, account_id: str, currency: str, on: date, commitment: bool
     ) -> dict[str, ResolvedPrice]:
+        # accounts without prices of their own share one answer per plan, currency and day
+        own = account_id if account_id in self._customer else None
+        key = (plan_id, own, currency, on, commitment)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(
+                plan_id, account_id=own, currency=currency, on=on, commitment=commitment
+            )
+        return self._resolved[key]
+
+    def _resolve(
+        self, plan_id: str, *, account_id: str | None, currency: str, on: date, commitment: bool
+    ) -> dict[str, ResolvedPrice]:
         plan = self._plans.get(plan_id)
         if plan is None:
             raise _unknown_plan(plan_id, "plan_id")
@@ -351,11 +364,8 @@ class PreloadedPrices:
                 code=CatalogErrorCode.NO_PRICE,
                 field="currency",
             )
-        rows = [
-            p
-            for p in [*self._shared, *self._customer.get(account_id, ())]
-            if p.currency == currency and _applies(p, plan.id)
-        ]
+        own = self._customer.get(account_id, []) if account_id else []
+        rows = [p for p in [*self._shared, *own] if p.currency == currency and _applies(p, plan.id)]
         return _resolve_charges(
             plan,
             self._charges[plan.id],

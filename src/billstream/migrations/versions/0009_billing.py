@@ -373,11 +373,7 @@ def _postgresql_guards() -> None:
         DECLARE
             parent text;
         BEGIN
-            IF TG_OP = 'INSERT' THEN
-                SELECT status INTO parent FROM invoices WHERE id = NEW.invoice_id;
-            ELSE
-                SELECT status INTO parent FROM invoices WHERE id = OLD.invoice_id;
-            END IF;
+            SELECT status INTO parent FROM invoices WHERE id = OLD.invoice_id;
             IF parent IS DISTINCT FROM 'draft' THEN
                 RAISE EXCEPTION '{IMMUTABLE_MESSAGE}: its % cannot be changed', TG_TABLE_NAME;
             END IF;
@@ -387,10 +383,29 @@ def _postgresql_guards() -> None:
             RETURN NEW;
         END $$ LANGUAGE plpgsql
     """)
+    # Inserts are checked once per statement over the inserted rows (a bill run copies a
+    # million lines: a trigger per row would cost more than the copy), changes per row.
+    op.execute(f"""
+        CREATE FUNCTION billstream_invoice_parts_inserted() RETURNS trigger AS $$
+        BEGIN
+            IF EXISTS (
+                SELECT 1 FROM inserted JOIN invoices i ON i.id = inserted.invoice_id
+                WHERE i.status <> 'draft'
+            ) THEN
+                RAISE EXCEPTION '{IMMUTABLE_MESSAGE}: its % cannot be changed', TG_TABLE_NAME;
+            END IF;
+            RETURN NULL;
+        END $$ LANGUAGE plpgsql
+    """)
     for table in CHILDREN:
         op.execute(
-            f"CREATE TRIGGER {table}_immutable BEFORE INSERT OR UPDATE OR DELETE ON {table} "
+            f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION billstream_invoice_part_guard()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_immutable_insert AFTER INSERT ON {table} "
+            "REFERENCING NEW TABLE AS inserted "
+            "FOR EACH STATEMENT EXECUTE FUNCTION billstream_invoice_parts_inserted()"
         )
 
 
@@ -423,7 +438,9 @@ def drop_guards() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in CHILDREN:
             op.execute(f"DROP TRIGGER {table}_immutable ON {table}")
+            op.execute(f"DROP TRIGGER {table}_immutable_insert ON {table}")
         op.execute("DROP TRIGGER invoices_immutable ON invoices")
+        op.execute("DROP FUNCTION billstream_invoice_parts_inserted()")
         op.execute("DROP FUNCTION billstream_invoice_part_guard()")
         op.execute("DROP FUNCTION billstream_invoice_guard()")
         return

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -64,7 +64,18 @@ def local_today(session: Session, clock: Clock, tenant_id: str) -> date:
     return clock.now().astimezone(zone).date()
 
 
-def as_change(row: SubscriptionChange) -> Change:
+class ChangeRow(Protocol):
+    """A recorded change as stored: the ORM row, or a plain row of its columns."""
+
+    id: str
+    seq: int
+    kind: str
+    effective: date
+    recorded_at: datetime
+    after: dict[str, Any]
+
+
+def as_change(row: ChangeRow) -> Change:
     after = row.after
     return Change(
         id=row.id,
@@ -78,13 +89,26 @@ def as_change(row: SubscriptionChange) -> Change:
 
 
 def changes_of(session: Session, subscription_ids: Sequence[str]) -> dict[str, list[Change]]:
-    """The recorded changes of each subscription, in recording order."""
-    stmt = select(SubscriptionChange).where(
-        SubscriptionChange.subscription_id.in_(list(subscription_ids))
-    )
+    """The recorded changes of each subscription, in recording order (read as plain rows:
+    bill runs read them for many thousand subscriptions at once)."""
     out: dict[str, list[Change]] = {sid: [] for sid in subscription_ids}
-    for row in session.scalars(stmt.order_by(SubscriptionChange.seq)):
-        out[row.subscription_id].append(as_change(row))
+    ids = list(subscription_ids)
+    for i in range(0, len(ids), 2000):
+        stmt = (
+            select(
+                SubscriptionChange.subscription_id,
+                SubscriptionChange.id,
+                SubscriptionChange.seq,
+                SubscriptionChange.kind,
+                SubscriptionChange.effective,
+                SubscriptionChange.recorded_at,
+                SubscriptionChange.after,
+            )
+            .where(SubscriptionChange.subscription_id.in_(ids[i : i + 2000]))
+            .order_by(SubscriptionChange.subscription_id, SubscriptionChange.seq)
+        )
+        for row in session.connection().execute(stmt):  # plain rows: no ORM per row
+            out[row.subscription_id].append(as_change(row))
     return out
 
 
