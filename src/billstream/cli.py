@@ -1016,6 +1016,9 @@ def billrun_run(
         bool, typer.Option("--dry-run", help="Show the invoices; write nothing.")
     ] = False,
     chunk: Annotated[int, typer.Option(min=1, help="Accounts per transaction.")] = 1000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes billing chunks at once (PostgreSQL only).")
+    ] = 1,
 ) -> None:
     """Bill every paying account whose cycle closes on the date (anniversary accounts close
     every day): one run per tenant, committed a chunk of accounts at a time, so running it
@@ -1067,6 +1070,7 @@ def billrun_run(
                             request=request,
                             actor=CLI_ACTOR,
                             chunk=chunk,
+                            workers=workers,
                             progress=advance,
                         ),
                     )

@@ -196,17 +196,18 @@ def test_two_concurrent_runs_on_postgresql_bill_once_with_a_gapless_series(
     provider(url, accounts=24)
     env = {**os.environ, "BILLSTREAM_DATABASE_URL": url}
 
-    # when two runs of different keys bill the same accounts at the same time, a chunk of 1
+    # when two runs of different keys bill the same accounts at the same time, in chunks of
+    # one account, the second with two worker processes of its own
     runs = [
         subprocess.Popen(
             _command("billrun", "run", "--date", CLOSE, "--tenant", "acme", "--key", key,
-                     "--chunk", "1"),
+                     "--chunk", "1", "--workers", workers),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for key in ("first", "second")
+        for key, workers in (("first", "1"), ("second", "2"))
     ]  # fmt: skip
     outputs = [p.communicate(timeout=300) for p in runs]
 

@@ -8,12 +8,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from billstream.billing.models import BillRunItem
 from billstream.billing.service.runs import BillRunRequest, dry_run
 from billstream.core.clock import FakeClock
 from billstream.core.errors import InvalidInputError, NotFoundError
+from billstream.subscriptions.models import SubscriptionChange
 from billstream.subscriptions.schemas import ChangeCreate
 from billstream.subscriptions.service import CLI_ACTOR, change_subscription
 from tests.factories import (
@@ -276,3 +278,36 @@ def test_a_chunk_costs_the_same_queries_for_5_accounts_as_for_20(
 
     # then the number of statements does not grow with the accounts (no query per account)
     assert counts[5] == counts[20], counts
+
+
+def test_a_subscription_with_a_corrupt_history_fails_its_account_alone(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    # given two accounts, one of whose subscriptions has a change no timeline allows (a
+    # resume that follows no suspension, written behind the services' back)
+    clock.set(at(date(2025, 12, 20)))
+    tenant = make_tenant(session, clock)
+    apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
+    good = make_account(session, clock, tenant, name="Good")
+    bad = make_account(session, clock, tenant, name="Bad")
+    spec_orders(session, clock, tenant, good)
+    broken = spec_orders(session, clock, tenant, bad)
+    session.execute(
+        insert(SubscriptionChange).values(
+            id="sch_corrupt", tenant_id=tenant.id, subscription_id=broken, seq=99,
+            kind="resume", effective=date(2026, 1, 20), timing="date", before={}, after={},
+            actor="sql", reason=None, recorded_at=at(date(2025, 12, 21)),
+        )
+    )  # fmt: skip
+    session.commit()
+
+    # when January closes
+    clock.set(at(date(2026, 2, 1)))
+    summary = run(session_factory, clock, tenant, date(2026, 1, 31))
+
+    # then the good account is billed, the bad one reported with its subscription and reason
+    assert (summary.invoiced, summary.failed) == (1, 1)
+    [item] = session.scalars(select(BillRunItem).where(BillRunItem.status == "failed")).all()
+    assert item.account_id == bad.id
+    assert item.error is not None
+    assert broken in item.error

@@ -315,7 +315,7 @@ class DueLoader:
                     members,
                     charged.get(subscription.id, {}),
                 )
-            except (BillstreamError, ValueError, KeyError) as exc:
+            except Exception as exc:  # a bad account never stops a run
                 result.failures[payer] = _failure(payer, exc, subscription=subscription.id)
         for payer, items in charges.items():
             charges[payer] = [c for c in items if c.line_key not in billed]
@@ -349,7 +349,7 @@ class DueLoader:
             try:
                 result.drafts[payer] = self._assemble(period, charges[payer], by_payer[payer])
                 result.due_dates[payer] = self.close + timedelta(days=terms[payer])
-            except (BillstreamError, ValueError) as exc:
+            except Exception as exc:  # a bad account never stops a run
                 result.failures[payer] = _failure(payer, exc)
         return result
 
