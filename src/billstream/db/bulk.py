@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import JSON, Table
 from sqlalchemy.orm import Session
 
 CHUNK = 10_000
@@ -33,10 +33,6 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-def _postgresql_value(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, dict | list) else value
-
-
 def insert_rows(
     session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
@@ -44,13 +40,19 @@ def insert_rows(
     connection = session.connection()
     names = ", ".join(columns)
     if connection.dialect.name == "postgresql":
+        # psycopg adapts every value but JSON, which goes as its text
+        documents = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
         driver: Any = connection.connection.driver_connection
         with (
             driver.cursor() as cursor,
             cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
         ):
             for row in rows:
-                copy.write_row([_postgresql_value(v) for v in row])
+                if documents:
+                    row = list(row)
+                    for i in documents:
+                        row[i] = None if row[i] is None else json.dumps(row[i])
+                copy.write_row(row)
         return
     sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' for _ in columns)})"
     batch: list[tuple[Any, ...]] = []
