@@ -63,6 +63,7 @@ class UsageAggregate:
     allowance: int  # seconds or units taken from the plan's included quantity
     amount_micros: int
     run_ids: tuple[str, ...]
+    currency: str | None = None  # of the rating runs (their cards')
     invoiced: Decimal = Decimal(0)  # what earlier invoices charged for it
     revisions: int = 0  # how many lines earlier invoices had for it
 

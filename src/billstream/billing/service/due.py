@@ -323,7 +323,9 @@ class DueLoader:
         for aggregate in self._usage(accounts):
             payer = members[aggregate.source_account_id].payer
             try:
-                self._check_currency(members, aggregate.source_account_id, payer, None)
+                self._check_currency(
+                    members, aggregate.source_account_id, payer, aggregate.currency
+                )
             except BillstreamError as exc:
                 result.failures.setdefault(payer, _failure(payer, exc))
                 continue
@@ -440,6 +442,7 @@ class DueLoader:
                     func.sum(RatedUsage.billed_s + RatedUsage.billed_units).label("billed"),
                     func.sum(RatedUsage.allowance_s + RatedUsage.allowance_units).label("free"),
                     func.sum(RatedUsage.amount_micros).label("micros"),
+                    RatingRun.currency,
                 )
                 .join(RatingRun, RatingRun.id == RatedUsage.run_id)
                 .outerjoin(Rate, Rate.id == RatedUsage.rate_id)
@@ -458,6 +461,7 @@ class DueLoader:
                     RatedUsage.usage_type,
                     group,
                     RatedUsage.run_id,
+                    RatingRun.currency,
                 )
             )
             for row in self.session.connection().execute(stmt):
@@ -471,6 +475,7 @@ class DueLoader:
                 entry["billed"] += int(row[9])
                 entry["free"] += int(row[10])
                 entry["micros"] += int(row[11])
+                entry["currency"] = row[12]
         invoiced, revisions = self._invoiced_usage(accounts, since.date())
         days: dict[datetime, date] = {}  # a rating period's bounds as local dates, once each
         for instant in {k[1] for k in sums} | {k[2] for k in sums}:
@@ -491,6 +496,7 @@ class DueLoader:
                     allowance=e["free"],
                     amount_micros=e["micros"],
                     run_ids=tuple(sorted(e["runs"])),
+                    currency=e["currency"],
                     invoiced=invoiced.get(done, Decimal(0)),
                     revisions=revisions.get(done, 0),
                 )
