@@ -55,6 +55,13 @@ TAX_COLUMNS = (
 )  # fmt: skip
 
 
+def part_id(prefix: str, invoice_id: str, position: int) -> str:
+    """The id of an invoice's line or tax: its invoice's random part and its position, e.g.
+    ``inl_<24 hex digits of the invoice><8 of the position>`` (unique as the invoice's id is,
+    and a million lines need no million random draws)."""
+    return f"{prefix}_{invoice_id.split('_', 1)[1][:24]}{position:08x}"
+
+
 def take_numbers(session: Session, tenant_id: str, series: str, count: int) -> int:
     """Reserve `count` consecutive numbers of the series; returns the first. Locks the row
     until the transaction ends."""
@@ -111,7 +118,8 @@ def write_invoices(
         LINE_COLUMNS,
         (
             (
-                new_id("inl"), tenant_id, invoice_id, line.position, c.line_key,
+                part_id("inl", invoice_id, line.position), tenant_id, invoice_id, line.position,
+                c.line_key,
                 c.source_account_id, c.kind.value, c.description[:300], c.service_start,
                 c.service_end, c.quantity, c.unit_price, c.amount, c.subscription_id, c.charge,
                 c.usage_type, c.destination, line.tax_jurisdiction, dict(c.lineage),
@@ -127,7 +135,8 @@ def write_invoices(
         TAX_COLUMNS,
         (
             (
-                new_id("itx"), tenant_id, invoice_id, position, tax.jurisdiction, tax.name,
+                part_id("itx", invoice_id, position), tenant_id, invoice_id, position,
+                tax.jurisdiction, tax.name,
                 tax.rate, tax.taxable, tax.amount, tax.rule_id,
             )
             for invoice_id, item in zip(ids, invoices, strict=True)
