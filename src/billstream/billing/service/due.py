@@ -48,12 +48,12 @@ from billstream.subscriptions.models import Subscription
 from billstream.subscriptions.preview import (
     Charged,
     PreviewLine,
-    SubscriptionFacts,
     billable_lines,
 )
 from billstream.subscriptions.preview import LineKind as PreviewKind
 from billstream.subscriptions.service.book import PreloadedBook
 from billstream.subscriptions.service.subscriptions import changes_of
+from billstream.subscriptions.service.upcoming import facts_of
 from billstream.tenants.service import ancestor_chain, resolved_settings
 
 # Usage is invoiced by difference with what earlier invoices charged for the same aggregate;
@@ -384,16 +384,7 @@ class DueLoader:
             currency=subscription.currency,
             commitment_end=subscription.commitment_end,
         )
-        facts = SubscriptionFacts(
-            id=subscription.id,
-            currency=subscription.currency,
-            start_date=subscription.start_date,
-            billing_anchor=subscription.billing_anchor,
-            trial_end=subscription.trial_end,
-            commitment_end=subscription.commitment_end,
-            changes=tuple(changes),
-            fixed_30_day=self.settings.proration_basis == "thirty_day_month",
-        )
+        facts = facts_of(subscription, changes, self.settings)
         lines = billable_lines(
             facts,
             book,

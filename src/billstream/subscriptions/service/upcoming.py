@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,8 +24,10 @@ from billstream.subscriptions.preview import (
 )
 from billstream.subscriptions.service.book import CatalogBook
 from billstream.subscriptions.service.subscriptions import changes_of
+from billstream.subscriptions.timeline import Change
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import resolved_settings
+from billstream.tenants.settings import ResolvedSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,22 @@ class UpcomingCharges:
     lines: list[PreviewLine]
     period_totals: list[PeriodTotal]
     totals: list[Money]
+
+
+def facts_of(
+    subscription: Any, changes: Sequence[Change], settings: ResolvedSettings
+) -> SubscriptionFacts:
+    """A subscription (its row, ORM or plain) and its changes, as the preview reads them."""
+    return SubscriptionFacts(
+        id=subscription.id,
+        currency=subscription.currency,
+        start_date=subscription.start_date,
+        billing_anchor=subscription.billing_anchor,
+        trial_end=subscription.trial_end,
+        commitment_end=subscription.commitment_end,
+        changes=tuple(changes),
+        fixed_30_day=settings.proration_basis == "thirty_day_month",
+    )
 
 
 def upcoming_charges(
@@ -66,16 +86,7 @@ def upcoming_charges(
             currency=subscription.currency,
             commitment_end=subscription.commitment_end,
         )
-        facts = SubscriptionFacts(
-            id=subscription.id,
-            currency=subscription.currency,
-            start_date=subscription.start_date,
-            billing_anchor=subscription.billing_anchor,
-            trial_end=subscription.trial_end,
-            commitment_end=subscription.commitment_end,
-            changes=tuple(changes[subscription.id]),
-            fixed_30_day=settings.proration_basis == "thirty_day_month",
-        )
+        facts = facts_of(subscription, changes[subscription.id], settings)
         lines += subscription_lines(facts, book, until=until, places=places, zone=zone)
     lines.sort(key=lambda line: line.period.start)
     return UpcomingCharges(
