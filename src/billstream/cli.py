@@ -68,7 +68,12 @@ from billstream.rating.service import (
     set_tiers,
 )
 from billstream.subscriptions.schemas import SubscriptionCreate
-from billstream.subscriptions.service import CLI_ACTOR, create_subscription, upcoming_charges
+from billstream.subscriptions.service import (
+    CLI_ACTOR,
+    create_subscription,
+    local_today,
+    upcoming_charges,
+)
 from billstream.tenants.models import Tenant
 from billstream.tenants.service import (
     all_tenants,
@@ -998,8 +1003,14 @@ def show_dry_run(session: Session, tenant: Tenant, result: DryRun) -> None:
 @fails_cleanly
 def billrun_run(
     day: Annotated[
-        datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="The local day that closes.")
-    ],
+        datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            help="The local day that closed; default: yesterday in each tenant's time zone "
+            "(for a daily scheduled run).",
+        ),
+    ] = None,
     tenant: Annotated[
         str | None, typer.Option(help="This tenant (slug or id) and its brands; default: all.")
     ] = None,
@@ -1032,12 +1043,21 @@ def billrun_run(
                     session.scalars(select(Account.tenant_id).where(Account.id.in_(accounts)))
                 )
                 tenants = [t for t in tenants if t.id in owners]
-            plan = [(t, operator_scope(session, t.id)) for t in tenants]
+            plan = [
+                (
+                    t,
+                    operator_scope(session, t.id),
+                    day.date()
+                    if day
+                    else local_today(session, runtime.clock, t.id) - timedelta(days=1),
+                )
+                for t in tenants
+            ]
             if dry_run:
-                for target, scope in plan:
+                for target, scope, closed in plan:
                     request = BillRunRequest(
                         tenant_id=target.id,
-                        day=day.date(),
+                        day=closed,
                         accounts=tuple(accounts),
                         all_accounts=all_accounts,
                     )
@@ -1047,7 +1067,7 @@ def billrun_run(
                 return
         summaries = []
         with Progress(console=console(stderr=True), transient=True) as progress:
-            for target, scope in plan:
+            for target, scope, closed in plan:
                 task = progress.add_task(target.slug, total=None)
 
                 def advance(done: int, total: int, task: TaskID = task) -> None:
@@ -1055,7 +1075,7 @@ def billrun_run(
 
                 request = BillRunRequest(
                     tenant_id=target.id,
-                    day=day.date(),
+                    day=closed,
                     accounts=tuple(a for a in accounts),
                     all_accounts=all_accounts,
                     key=key,

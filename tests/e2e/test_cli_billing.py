@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -218,3 +218,13 @@ def test_two_concurrent_runs_on_postgresql_bill_once_with_a_gapless_series(
     assert len({a for a, _, _, _ in billed}) == 24
     assert sorted(n or "" for _, n, _, _ in billed) == [f"INV-2026-{i:06d}" for i in range(1, 25)]
     assert _count(url, BillRunItem, status="failed") == 0
+
+
+def test_without_a_date_each_tenant_bills_the_day_that_closed_yesterday(data_dir: Path) -> None:
+    provider(accounts=2)
+    before = datetime.now(UTC).date() - timedelta(days=1)  # the tenant's zone is UTC
+    result = billstream("billrun", "run", "--tenant", "acme")
+    after = datetime.now(UTC).date() - timedelta(days=1)
+    assert result.exit_code == 0, result.output
+    [_header, row] = tables(result.stdout)["Bill runs"]
+    assert row[2] in {f"{before}:cycle", f"{after}:cycle"}
