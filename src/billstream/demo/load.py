@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billstream.accounts import service as accounts
 from billstream.accounts.models import Account
+from billstream.billing.service import set_tax_rate
 from billstream.core.clock import Clock
 from billstream.demo.generate import BrandData, NumberEvent, account_budgets, brand_data
 from billstream.demo.provider import BRANDS, PARENT, US, TenantSpec
@@ -61,7 +64,34 @@ def load_demo(session: Session, *, clock: Clock, accounts_total: int, seed: int)
         month = local_midnight(START, brand.tenant.timezone)
         subscribe_holders(session, clock, tenants[brand.code], plans, at=month)
     load_rates(session, clock, tenants)
+    load_taxes(session, clock, parent)
     return parent
+
+
+# Sample percentage taxes (the full tax engine of SPEC C8 comes later), set at the parent
+# company and inherited by the brands; a line's jurisdiction is its account's service address.
+TAXES = (
+    ("GB", "VAT", "20"),
+    ("SG", "GST", "9"),
+    ("US-IL", "Illinois sales tax", "6.25"),
+    ("US-WI", "Wisconsin sales tax", "5"),
+    ("US-MN", "Minnesota sales tax", "6.875"),
+)
+
+
+def load_taxes(session: Session, clock: Clock, parent: Tenant) -> None:
+    scope = operator_scope(session, parent.id)
+    for jurisdiction, name, rate in TAXES:
+        set_tax_rate(
+            session,
+            clock,
+            scope=scope,
+            tenant_id=parent.id,
+            jurisdiction=jurisdiction,
+            name=name,
+            rate=Decimal(rate),
+            effective_from=date(2025, 1, 1),
+        )
 
 
 def load_brand(session: Session, clock: Clock, tenant: Tenant, data: BrandData) -> None:

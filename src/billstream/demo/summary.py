@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from billstream.accounts.models import Account
-from billstream.billing.models import BillRun, Invoice, InvoiceLine
+from billstream.billing.models import BillRun, Invoice, InvoiceLine, InvoiceTax
 from billstream.billing.states import LineKind
 from billstream.demo.generate import ORG_ABC_ROOT
 from billstream.demo.month import (
@@ -153,6 +153,7 @@ def bill_runs_table(session: Session, brands: Mapping[str, Tenant]) -> Table:
         "failed",
         "recurring",
         "usage",
+        "tax",
         "invoices total",
         title=f"Bill runs of {START:%B %Y} (closes to {MONTH_END})",
     )
@@ -167,17 +168,30 @@ def bill_runs_table(session: Session, brands: Mapping[str, Tenant]) -> Table:
             ).where(BillRun.tenant_id == tenant.id, BillRun.run_date <= MONTH_END)
         ).one()
         kinds = _totals_by_kind(session, tenant.id)
-        total = sum(kinds.values(), Decimal(0))
+        lines = sum(kinds.values(), Decimal(0))
         usage = kinds[LineKind.USAGE] + kinds[LineKind.USAGE_CORRECTION]
+        tax = _month_tax(session, tenant.id)
         currency = tenant_currency(session, tenant.id)
         table.add_row(
             f"{tenant.name} ({code})",
             *(f"{int(n):,}" for n in runs),
-            f"{total - usage:,} {currency}",
+            f"{lines - usage:,} {currency}",
             f"{usage:,} {currency}",
-            f"{total:,} {currency}",
+            f"{tax:,} {currency}",
+            f"{lines + tax:,} {currency}",
         )
     return table
+
+
+def _month_tax(session: Session, tenant_id: str) -> Decimal:
+    """The taxes of the month's invoices (summed as decimals, as `_totals_by_kind`)."""
+    amounts = session.scalars(
+        select(InvoiceTax.amount)
+        .join(Invoice, Invoice.id == InvoiceTax.invoice_id)
+        .join(BillRun, BillRun.id == Invoice.bill_run_id)
+        .where(Invoice.tenant_id == tenant_id, BillRun.run_date <= MONTH_END)
+    )
+    return sum(amounts, Decimal(0))
 
 
 def _totals_by_kind(session: Session, tenant_id: str) -> dict[str, Decimal]:
