@@ -19,12 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from billstream.billing.states import LineKind
 from billstream.billing.taxes import TaxBase, TaxCalculator, TaxLine
-from billstream.core.money import round_micros
+from billstream.core.money import round_half_up, round_micros
 from billstream.rating.allowances import Tier
+from billstream.rating.rater import TIME_USAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +135,9 @@ def usage_charges(
         amount = rated - agg.invoiced
         if agg.revisions and amount == 0:
             continue
+        per = 60 if agg.usage_type in TIME_USAGE else 1  # rates are per minute or per unit
         lineage: dict[str, Any] = {
+            "unit": "second" if per == 60 else "unit",
             "records": agg.records,
             "quantity": agg.quantity,
             "billed": agg.billed,
@@ -151,7 +155,13 @@ def usage_charges(
                     "from": row.from_quantity,
                     "to": row.to_quantity,
                     "rate_micros": row.rate_micros,
+                    "rate": str(Decimal(row.rate_micros).scaleb(-6).normalize()),
                     "quantity": row.quantity,
+                    # what the tier's share of the period total comes to (for the table; the
+                    # calls themselves were priced one by one)
+                    "amount": str(
+                        round_half_up(Fraction(row.quantity * row.rate_micros, per * 10**6), places)
+                    ),
                 }
                 for row in tier_table(total, table)
             ]

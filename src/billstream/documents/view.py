@@ -325,13 +325,20 @@ def _tiers(lineage: Mapping[str, Any], currency: str, locale: str) -> tuple[Tier
     for tier in lineage.get("tiers") or ():
         rows.append(
             TierRow(
-                start=number(Decimal(str(tier.get("from", 0))), locale),
-                quantity=number(Decimal(str(tier.get("quantity", 0))), locale),
+                start=_usage_quantity(tier.get("from"), lineage, locale),
+                quantity=_usage_quantity(tier.get("quantity"), lineage, locale),
                 rate=rate(Decimal(str(tier.get("rate", 0))), currency, locale),
                 amount=money(Decimal(str(tier.get("amount", 0))), currency, locale),
             )
         )
     return tuple(rows)
+
+
+def _usage_quantity(value: object, lineage: Mapping[str, Any], locale: str) -> str:
+    """A usage quantity of the bill run's lineage: minutes for time usage (counted in
+    seconds), units otherwise (SMS, data)."""
+    amount = Decimal(str(value or 0))
+    return minutes(amount, locale) if lineage.get("unit") == "second" else number(amount, locale)
 
 
 def _usage_row(line: LineRecord, currency: str, locale: str) -> UsageRow:
@@ -341,8 +348,8 @@ def _usage_row(line: LineRecord, currency: str, locale: str) -> UsageRow:
         usage_type=line.usage_type or "",
         destination=line.destination or "",
         records=number(int(lineage.get("records", 0)), locale),
-        billed_minutes=minutes(Decimal(str(lineage.get("billed_s", 0))), locale),
-        included_minutes=minutes(Decimal(str(lineage.get("allowance_s", 0))), locale),
+        billed_minutes=_usage_quantity(lineage.get("billed"), lineage, locale),
+        included_minutes=_usage_quantity(lineage.get("allowance"), lineage, locale),
         amount=money(line.amount, currency, locale),
         tiers=_tiers(lineage, currency, locale),
     )
@@ -353,7 +360,9 @@ def _line(line: LineRecord, currency: str, locale: str) -> DocumentLine:
         description=line.description,
         kind=line.kind,
         period=span(line.service_start, line.service_end, locale),
-        quantity=number(line.quantity.normalize(), locale),
+        quantity=_usage_quantity(line.quantity, line.lineage, locale)
+        if line.usage_type
+        else number(line.quantity.normalize(), locale),
         unit_price="" if line.unit_price is None else rate(line.unit_price, currency, locale),
         amount=money(line.amount, currency, locale),
         amount_value=line.amount,

@@ -24,6 +24,7 @@ from billstream.billing.service import (
 )
 from billstream.core.clock import FakeClock
 from billstream.core.errors import ConflictError, InvalidInputError
+from billstream.documents.service import invoice_document
 from billstream.rating.service import RatingRequest, rate_period
 from billstream.tenants.models import Tenant
 from tests.factories import (
@@ -237,6 +238,12 @@ def test_usage_lines_per_destination_and_a_rerating_bills_only_the_difference(
         ("usage", "UK mobile", Decimal("0.38"), 2),
     ]
     assert invoice.total == Decimal("0.50")
+    # and the document's usage summary shows each sub-account's calls in minutes
+    document = invoice_document(session, scope=scope, invoice_id=invoice.id)
+    assert [
+        [(u.destination, u.records, u.billed_minutes) for u in section.usage]
+        for section in document.sections
+    ] == [[("UK", "1", "2")], [("UK mobile", "2", "3")]]
     # and the mobile line opens on its two records, each with its rate and billed seconds
     records = line_records(session, scope=scope, invoice_id=invoice.id, position=2).items
     assert sorted(

@@ -136,9 +136,12 @@ def test_usage_is_billed_once_then_only_by_its_difference() -> None:
         "usage:a:2026-01-01:voice:UK mobile:0",
     )
     assert first.lineage["tiers"] == [
-        {"from": 0, "to": 900, "rate_micros": 60_000, "quantity": 900},
-        {"from": 900, "to": None, "rate_micros": 30_000, "quantity": 600},
-    ]
+        {"from": 0, "to": 900, "rate_micros": 60_000, "rate": "0.06", "quantity": 900,
+         "amount": "0.90"},  # 15 minutes at 0.06
+        {"from": 900, "to": None, "rate_micros": 30_000, "rate": "0.03", "quantity": 600,
+         "amount": "0.30"},  # 10 minutes at 0.03
+    ]  # fmt: skip
+    assert first.lineage["unit"] == "second"
     assert usage_charges([aggregate(1_235_000, invoiced="1.24", revisions=1)], places=2) == []
     [fix] = usage_charges([aggregate(2_000_000, invoiced="1.24", revisions=1)], places=2)
     assert (fix.kind, fix.amount, fix.line_key) == (

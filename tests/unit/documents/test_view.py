@@ -155,13 +155,14 @@ def test_hierarchy_order_is_depth_first_by_name() -> None:
 
 def test_usage_lines_give_a_usage_summary_and_a_tier_table() -> None:
     # given a usage line whose lineage holds two tiers
-    lineage = {
+    lineage = {  # as the bill run writes it: seconds, a tier table on the period total
+        "unit": "second",
         "records": 1250,
-        "billed_s": 90_090,
-        "allowance_s": 6000,
+        "billed": 90_090,
+        "allowance": 6000,
         "tiers": [
-            {"from": 0, "rate": "0.05", "quantity": 1000, "amount": "50.00"},
-            {"from": 1000, "rate": "0.0125", "quantity": "401.5", "amount": "5.02"},
+            {"from": 0, "rate": "0.05", "quantity": 60_000, "amount": "50.00"},
+            {"from": 60_000, "rate": "0.0125", "quantity": 24_090, "amount": "5.02"},
         ],
     }
     usage = line(
