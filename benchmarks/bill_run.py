@@ -16,11 +16,13 @@ records per account, ~1% rejected). Then measures in one run:
     process, so PDFs/s is per core).
 
 Prints invoices/s for (a) and (b), the speed-up, and PDFs/s; with `--json` ends with one JSON
-line (`invoices_per_s`, `accounts`, `seconds`, `pdfs_per_s`, ...). The database is a temporary
-SQLite file, or with `--database postgresql+psycopg://user@host:port/any` a fresh database
+line (`invoices_per_s`, `accounts`, `seconds`, `pdfs_per_s`, ... of the last database, and
+`by_backend`: invoices/s of each). Each `--database` is measured in turn: `sqlite` (the
+default) a temporary SQLite file, `postgresql+psycopg://user@host:port/any` a fresh database
 `bench_bill_run_<random>` created on that server and dropped at the end.
 
-    python -m benchmarks.bill_run [--accounts 100000] [--database URL] [--pdfs 50] [--json]
+    python -m benchmarks.bill_run [--accounts 100000] [--database sqlite --database URL]
+        [--pdfs 50] [--workers 2] [--json]
 """
 
 from __future__ import annotations
@@ -341,14 +343,27 @@ def main() -> None:
         "--workers", type=int, default=os.cpu_count() or 1, help="processes (PostgreSQL only)"
     )
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite file)")
+    parser.add_argument(
+        "--database",
+        action="append",
+        help="SQLAlchemy URL, or `sqlite` for a temporary file; repeat to measure several "
+        "databases in one run (default: sqlite). PDFs are measured on the last one.",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    with bench_database(args.database) as url:
-        backend, figures = measure(args, url)
-    report(args, backend, figures)
+    databases = args.database or ["sqlite"]
+    pdfs = args.pdfs
+    results: dict[str, dict[str, Any]] = {}
+    for i, database in enumerate(databases):
+        args.pdfs = pdfs if i == len(databases) - 1 else 0
+        with bench_database(None if database == "sqlite" else database) as url:
+            backend, figures = measure(args, url)
+        report(args, backend, figures)
+        results[backend] = figures
     if args.json:
-        console.print(json.dumps(figures), highlight=False, soft_wrap=True)
+        last = results[list(results)[-1]]
+        summary = {**last, "by_backend": {b: f["invoices_per_s"] for b, f in results.items()}}
+        console.print(json.dumps(summary), highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":
