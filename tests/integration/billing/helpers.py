@@ -17,7 +17,13 @@ from billstream.subscriptions.schemas import ChangeCreate
 from billstream.subscriptions.service import CLI_ACTOR, change_subscription
 from billstream.tenants.models import Tenant
 from billstream.tenants.service import operator_scope
-from tests.factories import make_subscription, scope_of
+from tests.factories import (
+    apply_catalog_yaml,
+    make_account,
+    make_subscription,
+    make_tenant,
+    scope_of,
+)
 
 
 def numbers_catalog(timing: str) -> str:
@@ -41,6 +47,25 @@ plans:
 
 def at(day: date, hour: int = 12) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def numbers_tenant(session: Session, clock: FakeClock, timing: str) -> Tenant:
+    """On Dec 20, 2025: a tenant selling the numbers plan billed in `timing`."""
+    clock.set(at(date(2025, 12, 20)))
+    tenant = make_tenant(session, clock)
+    apply_catalog_yaml(session, clock, tenant, numbers_catalog(timing))
+    return tenant
+
+
+def spec_account(
+    session: Session, clock: FakeClock, timing: str, name: str = "Case Study Co"
+) -> tuple[Tenant, Any]:
+    """A numbers tenant and one account with SPEC C4's orders, committed."""
+    tenant = numbers_tenant(session, clock, timing)
+    account = make_account(session, clock, tenant, name=name)
+    spec_orders(session, clock, tenant, account)
+    session.commit()
+    return tenant, account
 
 
 def spec_orders(session: Session, clock: FakeClock, tenant: Tenant, account: Any) -> str:

@@ -31,8 +31,10 @@ from tests.integration.billing.helpers import (
     invoices_of,
     lines_of,
     numbers_catalog,
+    numbers_tenant,
     preview,
     run,
+    spec_account,
     spec_orders,
 )
 
@@ -41,12 +43,7 @@ def test_spec_proration_table_through_month_end_bill_runs(
     session: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
     # given SPEC C4's orders on a postpaid (in arrears) numbers plan, calendar billing
-    clock.set(at(date(2025, 12, 20)))
-    tenant = make_tenant(session, clock)
-    apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
-    account = make_account(session, clock, tenant, name="Case Study Co")
-    spec_orders(session, clock, tenant, account)
-    session.commit()
+    tenant, account = spec_account(session, clock, "arrears")
 
     # when the bill runs of Jan 31 and Feb 28 run, each the day after
     clock.set(at(date(2026, 2, 1)))
@@ -78,12 +75,7 @@ def test_advance_billing_charges_the_coming_period_at_the_close(
     session: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
     # given the same orders on a prepaid (in advance) plan, placed in December
-    clock.set(at(date(2025, 12, 20)))
-    tenant = make_tenant(session, clock)
-    apply_catalog_yaml(session, clock, tenant, numbers_catalog("advance"))
-    account = make_account(session, clock, tenant)
-    spec_orders(session, clock, tenant, account)
-    session.commit()
+    tenant, account = spec_account(session, clock, "advance")
 
     # when December closes
     clock.set(at(date(2026, 1, 1)))
@@ -104,9 +96,7 @@ def test_a_change_recorded_after_its_period_was_billed_is_credited_and_recharged
     session: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
     # given 50 numbers in advance, January billed at December's close
-    clock.set(at(date(2025, 12, 20)))
-    tenant = make_tenant(session, clock)
-    apply_catalog_yaml(session, clock, tenant, numbers_catalog("advance"))
+    tenant = numbers_tenant(session, clock, "advance")
     account = make_account(session, clock, tenant)
     sub = make_subscription(
         session, clock, account, "numbers", quantity=Decimal(50), start_date=date(2026, 1, 1)
@@ -145,12 +135,7 @@ def test_a_change_recorded_after_its_period_was_billed_is_credited_and_recharged
 def test_running_again_changes_nothing(
     session: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    clock.set(at(date(2025, 12, 20)))
-    tenant = make_tenant(session, clock)
-    apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
-    account = make_account(session, clock, tenant)
-    spec_orders(session, clock, tenant, account)
-    session.commit()
+    tenant, _account = spec_account(session, clock, "arrears")
     clock.set(at(date(2026, 2, 1)))
     first = run(session_factory, clock, tenant, date(2026, 1, 31))
     before = counts(session)
@@ -168,11 +153,7 @@ def test_running_again_changes_nothing(
 def test_a_dry_run_shows_the_invoices_and_writes_nothing(
     session: Session, clock: FakeClock
 ) -> None:
-    clock.set(at(date(2025, 12, 20)))
-    tenant = make_tenant(session, clock)
-    apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
-    account = make_account(session, clock, tenant)
-    spec_orders(session, clock, tenant, account)
+    tenant, _account = spec_account(session, clock, "arrears")
     clock.set(at(date(2026, 2, 1)))
     before = counts(session)
 
@@ -186,9 +167,7 @@ def test_a_broken_account_fails_alone(
     session: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
     # given two accounts; one bills in GBP while its subscription is in USD
-    clock.set(at(date(2025, 12, 20)))
-    tenant = make_tenant(session, clock)
-    apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
+    tenant = numbers_tenant(session, clock, "arrears")
     good = make_account(session, clock, tenant, name="Good")
     bad = make_account(session, clock, tenant, name="Bad")
     spec_orders(session, clock, tenant, good)
@@ -285,9 +264,7 @@ def test_a_subscription_with_a_corrupt_history_fails_its_account_alone(
 ) -> None:
     # given two accounts, one of whose subscriptions has a change no timeline allows (a
     # resume that follows no suspension, written behind the services' back)
-    clock.set(at(date(2025, 12, 20)))
-    tenant = make_tenant(session, clock)
-    apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
+    tenant = numbers_tenant(session, clock, "arrears")
     good = make_account(session, clock, tenant, name="Good")
     bad = make_account(session, clock, tenant, name="Bad")
     spec_orders(session, clock, tenant, good)
