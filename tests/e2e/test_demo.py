@@ -6,11 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from tests.e2e.test_cli import billstream, tables
+from typer.testing import Result
 
-from billstream.cli import app
-
-runner = CliRunner()
 SMALL = ("--accounts", "60", "--cdrs", "5000", "--pdfs", "2", "--seed", "7")
 BRANDS = ["Northwind US (US)", "Northwind UK (UK)", "Northwind Singapore (SG)"]
 
@@ -23,27 +21,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     assert billstream("db", "upgrade").exit_code == 0
     return tmp_path / "var"
-
-
-def billstream(*args: str) -> Result:
-    return runner.invoke(app, list(args), catch_exceptions=False)
-
-
-def tables(output: str) -> dict[str, list[list[str]]]:
-    """Each Rich table of `output` by its title (a wrapped title by its last line)."""
-    lines = output.splitlines()
-    found: dict[str, list[list[str]]] = {}
-    for i, line in enumerate(lines):
-        if not line.startswith("┏"):
-            continue
-        rows: list[list[str]] = []
-        for row in lines[i + 1 :]:
-            if row.startswith("└"):
-                break
-            if row[:1] in ("┃", "│"):
-                rows.append([cell.strip() for cell in row[1:-1].split(row[0])])
-        found[lines[i - 1].strip()] = rows
-    return found
 
 
 def table_titled(output: str, start: str) -> list[list[str]]:
