@@ -58,12 +58,15 @@ from billstream.mediation.service import (
 from billstream.rating.allowances import Tier
 from billstream.rating.models import CardKind
 from billstream.rating.rater import RoundingMode, RoundingRules
+from billstream.rating.rule_models import MarginRule
 from billstream.rating.service import (
     RatingRequest,
     import_rate_card,
+    list_margin_rules,
     list_rounding_rules,
     list_tiers,
     rate_period,
+    set_margin_rule,
     set_rounding_rule,
     set_tiers,
 )
@@ -704,7 +707,8 @@ def ratecard_import(
     carrier: Annotated[str | None, typer.Option(help="Cost: the usage's carrier name.")] = None,
 ) -> None:
     """Import a rate card CSV as a new version; bad rows are listed by line and column and
-    the rest are imported. Exit 1 only when no row could be imported."""
+    the rest are imported. Exit 1 when no row could be imported, or when rows of one prefix,
+    usage type and band overlap in time (then nothing is imported)."""
     with csv_rows(file) as rows, unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
         report = import_rate_card(
@@ -748,6 +752,9 @@ def ratecard_rules(
         RoundingMode.UP
     ),
     charge_attempts: Annotated[bool, typer.Option(help="0 s calls pay the connect fee.")] = False,
+    split_bands: Annotated[
+        bool, typer.Option(help="Split calls at time-band boundaries, each part at its rate.")
+    ] = False,
     effective_from: Annotated[
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Local date; default today.")
     ] = None,
@@ -767,6 +774,7 @@ def ratecard_rules(
                 free_below_s=free_below,
                 mode=mode,
                 charge_attempts=charge_attempts,
+                split_bands=split_bands,
             ),
             usage_type=usage_type,
             effective_from=effective_from.date() if effective_from else None,
@@ -780,6 +788,7 @@ def ratecard_rules(
             "next",
             "mode",
             "attempts",
+            "bands",
             title=f"Rounding rules of {target.slug}",
         )
         for rule in rules:
@@ -789,6 +798,7 @@ def ratecard_rules(
                 *(str(n) for n in (rule.free_below_s, rule.first_s, rule.next_s)),
                 rule.mode,
                 "charged" if rule.charge_attempts else "free",
+                "split" if rule.split_bands else "start",
             )
     console().print(table)
 
@@ -882,6 +892,95 @@ def _rate_usage(
 TenantOption = Annotated[str, typer.Option(help="The tenant (slug or id).")]
 FromDay = Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")]
 ToDay = Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Day after.")]
+
+
+def _decimal_option(text: str, *, option: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        raise InvalidInputError(f"{text!r} is not a number", field=option) from None
+
+
+def _margin_rules_table(session: Session, target: Tenant) -> Table:
+    table = Table(
+        "usage",
+        "prefix",
+        "from",
+        "percent",
+        "min margin",
+        "rule",
+        title=f"Margin rules of {target.slug}",
+    )
+    rules: list[MarginRule] = list_margin_rules(
+        session, scope=operator_scope(session, target.id), tenant_id=target.id
+    )
+    for rule in rules:
+        minimum = rule.min_margin_micros
+        table.add_row(
+            rule.usage_type or "all",
+            rule.prefix or "all",
+            f"{rule.effective_from:%Y-%m-%d %H:%M %Z}",
+            f"{rule.percent.normalize():f}",
+            "-" if minimum is None else f"{Decimal(minimum).scaleb(-6).normalize():f}",
+            rule.id,
+        )
+    return table
+
+
+@ratecard_app.command("margin-rule")
+@fails_cleanly
+def ratecard_margin_rule(
+    tenant: TenantOption,
+    percent: Annotated[str, typer.Option(help="Margin on carrier cost in percent, e.g. 12.5.")],
+    prefix: Annotated[
+        str | None, typer.Option(help="Only destinations with this prefix, e.g. 44.")
+    ] = None,
+    usage_type: Annotated[str | None, typer.Option(help="Default: every usage type.")] = None,
+    min_margin: Annotated[
+        str | None, typer.Option(help="At least this over cost per minute (unit), e.g. 0.002.")
+    ] = None,
+    start: Annotated[
+        datetime | None,
+        typer.Option(
+            "--from", "--effective-from", formats=["%Y-%m-%d"], help="Local date; default today."
+        ),
+    ] = None,
+) -> None:
+    """Price the usage no special rate and no retail card rates at its carrier cost plus a
+    percentage (its brands inherit the rule), then list the tenant's own margin rules."""
+    margin = _decimal_option(percent, option="percent")
+    minimum: int | None = None
+    if min_margin is not None:
+        try:
+            minimum = to_micros(_decimal_option(min_margin, option="min-margin"))
+        except ValueError:
+            raise InvalidInputError(
+                "a minimum margin has at most 6 decimal places", field="min-margin"
+            ) from None
+    with unit_of_work() as (runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        set_margin_rule(
+            session,
+            clock=runtime.clock,
+            scope=operator_scope(session, target.id),
+            tenant_id=target.id,
+            percent=margin,
+            usage_type=usage_type,
+            prefix=prefix,
+            min_margin_micros=minimum,
+            effective_from=start.date() if start else None,
+        )
+        table = _margin_rules_table(session, target)
+    console().print(table)
+
+
+@ratecard_app.command("margin-rules")
+@fails_cleanly
+def ratecard_margin_rules(tenant: TenantOption) -> None:
+    """List a tenant's own margin rules (its brands inherit them)."""
+    with unit_of_work() as (_runtime, session):
+        table = _margin_rules_table(session, tenant_ref(session, tenant, option="tenant"))
+    console().print(table)
 
 
 @usage_app.command("rate")

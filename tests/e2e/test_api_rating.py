@@ -1,12 +1,16 @@
-"""/v1/rating/runs and /v1/rated-usage over HTTP: rate, refuse a second rating, re-rate."""
+"""/v1/rating/runs and /v1/rated-usage over HTTP: rate, refuse a second rating, re-rate; and
+the rating rules: rounding, tiers, margins."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+import pytest
 from tests.e2e.conftest import Api, Caller, assert_problem
 from tests.e2e.test_api_usage import CDRS, _upload
 from tests.e2e.test_api_usage import us as us  # a New York tenant holding the NY number
+from tests.unit.mediation.samples import NY
 
 from billstream.rating.models import CardKind
 from billstream.rating.service import import_rate_card
@@ -15,17 +19,18 @@ from billstream.tenants.service import operator_scope
 PERIOD = {"period_start": "2026-01-01", "period_end": "2026-02-01"}
 
 
-def _card(api: Api, caller: Caller, rate: str, effective_from: date) -> None:
+def _card(api: Api, caller: Caller, rate: str, effective_from: date, **options: Any) -> None:
+    options.setdefault("name", "retail")
+    options.setdefault("kind", CardKind.RETAIL)
     import_rate_card(
         api.session,
         clock=api.clock,
         scope=operator_scope(api.session, caller.tenant_id),
         tenant_id=caller.tenant_id,
-        name="retail",
-        kind=CardKind.RETAIL,
         rows=[{"prefix": "1212", "rate": rate}],
         source="api-test.csv",
         effective_from=effective_from,
+        **options,
     )
     api.session.commit()
 
@@ -91,6 +96,24 @@ def test_rounding_rules_are_set_listed_and_used_by_the_next_rating(api: Api, us:
     assert (row["billed_s"], row["next_increment_s"], row["amount_micros"]) == (90, 30, 90_000)
 
 
+def test_a_rule_splitting_at_band_boundaries_over_http(api: Api, us: Caller) -> None:
+    # given the 65 s call (inside one band) and a card at 0.06/min
+    assert _upload(api, us, CDRS, timezone="America/New_York").status_code == 201
+    _card(api, us, "0.06", date(2026, 1, 1))
+
+    # when the tenant sets a 60/60 rule splitting calls at band boundaries
+    rule = {"first_s": 60, "next_s": 60, "split_bands": True, "effective_from": "2026-01-01"}
+    created = api.created(us, "/v1/rating/rules", rule)
+    assert created["split_bands"] is True
+    assert [r["split_bands"] for r in api.ok(us, "/v1/rating/rules")["data"]] == [True]
+
+    # then a call crossing no boundary is rated whole, its lineage saying so
+    run = api.created(us, "/v1/rating/runs", PERIOD)
+    [row] = api.ok(us, "/v1/rated-usage", run_id=run["id"])["data"]
+    assert (row["billed_s"], row["amount_micros"]) == (120, 120_000)
+    assert (row["split_s"], row["band_split"]) == (0, None)
+
+
 def test_period_tiers_are_set_listed_and_refused_when_inexact(api: Api, us: Caller) -> None:
     # given a tier set for voice: 0.06 a minute, then 0.03 from the 15th minute of the period
     body = {
@@ -123,4 +146,68 @@ def test_period_tiers_are_set_listed_and_refused_when_inexact(api: Api, us: Call
     assert_problem(
         api.post(us, "/v1/rating/tiers", late), status=422, code="invalid_input", field="tiers"
     )
+    assert api.counts() == before
+
+
+MARGIN_RULE = {"percent": "25", "prefix": "+1212", "effective_from": "2026-01-01"}
+
+
+def test_margin_rules_are_set_listed_and_price_what_no_card_rates(api: Api, us: Caller) -> None:
+    # given a 65 s call to New York through carrier acme, no retail card, acme's cost 0.06/min
+    call = {
+        "record_key": "m1",
+        "started_at": "2026-01-10T15:00:00Z",
+        "duration_s": 65,
+        "called": "+1" + NY,
+        "carrier": "acme",
+    }
+    assert api.created(us, "/v1/usage/events", {"events": [call]})["accepted"] == 1
+    _card(api, us, "0.06", date(2026, 1, 1), name="acme", kind=CardKind.COST, carrier="acme")
+
+    # when the tenant prices New York at cost + 25 %, at least 0.002 a minute over cost
+    created = api.created(us, "/v1/rating/margin-rules", {**MARGIN_RULE, "min_margin": "0.002"})
+
+    # then the rule is stored exactly, listed, and a second one of that day is refused
+    assert (created["tenant_id"], created["prefix"], created["usage_type"]) == (
+        us.tenant_id,
+        "1212",
+        None,
+    )
+    assert (created["percent"], created["min_margin_micros"]) == ("25", 2_000)
+    assert [r["id"] for r in api.ok(us, "/v1/rating/margin-rules")["data"]] == [created["id"]]
+    again = api.post(us, "/v1/rating/margin-rules", MARGIN_RULE)
+    assert_problem(again, status=409, code="conflict", field="effective_from")
+
+    # and rating prices the call at its cost (120 s x 0.06 = 0.12) + 25 % = 0.15, naming the rule
+    run = api.created(us, "/v1/rating/runs", PERIOD)
+    assert (run["rated"], run["rejected"], run["retail_micros"]) == (1, 0, 150_000)
+    [row] = api.ok(us, "/v1/rated-usage", run_id=run["id"])["data"]
+    assert (row["amount_micros"], row["cost_micros"], row["margin_micros"]) == (
+        150_000,
+        120_000,
+        30_000,
+    )
+    assert (row["margin_rule_id"], row["rate_id"], row["billed_s"]) == (created["id"], None, 120)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"percent": "-100"}, "percent"),
+        ({"percent": "10000.01"}, "percent"),
+        ({"percent": "1.00001"}, "percent"),
+        ({"percent": "lots"}, "percent"),
+        ({"prefix": "12a"}, "prefix"),
+        ({"prefix": "0"}, "prefix"),
+        ({"usage_type": "not a type"}, "usage_type"),
+        ({"min_margin": "0.0000001"}, "min_margin"),
+        ({"min_margin": "-1"}, "min_margin"),
+    ],
+)
+def test_a_bad_margin_rule_is_refused_naming_the_field(
+    api: Api, us: Caller, change: dict[str, Any], field: str
+) -> None:
+    before = api.counts()
+    refused = api.post(us, "/v1/rating/margin-rules", {**MARGIN_RULE, **change})
+    assert_problem(refused, status=422, code="invalid_input", field=field)
     assert api.counts() == before

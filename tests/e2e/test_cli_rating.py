@@ -1,4 +1,5 @@
-"""`billstream ratecard import`, `usage rate` and `usage rerate` at the command line."""
+"""`billstream ratecard import`, its rules (rounding, tiers, margins), `usage rate` and `usage
+rerate` at the command line."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ def test_rounding_rules_set_at_the_command_line_replace_the_card_increments(
     assert rules.exit_code == 0, rules.output
     [header, row] = tables(rules.stdout)["Rounding rules of acme"]
     assert header[:5] == ["usage", "from", "free below", "first", "next"]
-    assert [row[0], *row[2:]] == ["voice", "30", "60", "30", "up", "free"]
+    assert [row[0], *row[2:]] == ["voice", "30", "60", "30", "up", "free", "start"]
 
     rated = billstream(
         "usage", "rate", "--tenant", "acme", "--from", "2026-01-01", "--to", "2026-02-01"
@@ -106,3 +107,52 @@ def test_tiers_at_the_command_line(acme: None) -> None:
     )
     assert bad.exit_code == 1
     assert "tier[0]" in bad.output
+
+
+def test_split_bands_at_the_command_line(acme: None) -> None:
+    result = billstream(
+        "ratecard", "rules", "--tenant", "acme", "--first", "60", "--next", "60",
+        "--split-bands", "--effective-from", "2026-01-01",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [header, row] = tables(result.stdout)["Rounding rules of acme"]
+    assert (header[-1], row[0], row[-1]) == ("bands", "all", "split")
+
+
+MARGIN_HEADER = ["usage", "prefix", "from", "percent", "min margin", "rule"]
+
+
+def test_margin_rules_at_the_command_line(acme: None) -> None:
+    # when a margin rule is set for UK voice, then one for everything else
+    uk = billstream(
+        "ratecard", "margin-rule", "--tenant", "acme", "--percent", "12.5", "--prefix", "+44",
+        "--usage-type", "voice", "--min-margin", "0.002", "--from", "2026-01-01",
+    )  # fmt: skip
+    assert uk.exit_code == 0, uk.output
+    rest = billstream("ratecard", "margin-rule", "--tenant", "acme", "--percent", "30")
+    assert rest.exit_code == 0, rest.output
+
+    # then the listing shows both, each with its id
+    listed = billstream("ratecard", "margin-rules", "--tenant", "acme")
+    assert listed.exit_code == 0, listed.output
+    [header, *rows] = tables(listed.stdout)["Margin rules of acme"]
+    assert header == MARGIN_HEADER
+    assert [(r[0], r[1], r[3], r[4]) for r in rows] == [
+        ("all", "all", "30", "-"),
+        ("voice", "44", "12.5", "0.002"),
+    ]
+    assert all(r[5].startswith("mgr_") for r in rows)
+
+
+def test_a_bad_margin_rule_fails_cleanly_naming_the_option(acme: None) -> None:
+    for args, field in (
+        (("--percent", "-100"), "percent"),
+        (("--percent", "ten"), "percent"),
+        (("--percent", "5", "--prefix", "4x"), "prefix"),
+        (("--percent", "5", "--min-margin", "0.0000001"), "min-margin"),
+    ):
+        bad = billstream("ratecard", "margin-rule", "--tenant", "acme", *args)
+        assert bad.exit_code == 1, args
+        assert bad.stderr.startswith(f"error: {field}: "), bad.stderr
+    listed = billstream("ratecard", "margin-rules", "--tenant", "acme")
+    assert tables(listed.stdout)["Margin rules of acme"] == [MARGIN_HEADER]

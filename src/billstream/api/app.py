@@ -20,6 +20,7 @@ from billstream.documents.api import invoices as invoice_documents_router
 from billstream.documents.api import templates as document_templates_router
 from billstream.mediation.api import router as usage_router
 from billstream.rating.api import margin as rating_margin_router
+from billstream.rating.api import margin_rules as rating_margin_rules_router
 from billstream.rating.api import rated_usage as rated_usage_router
 from billstream.rating.api import rules as rating_rules_router
 from billstream.rating.api import runs as rating_runs_router
@@ -56,6 +57,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         rating_runs_router,
         rating_rules_router,
         rating_tiers_router,
+        rating_margin_rules_router,
         rating_margin_router,
         rated_usage_router,
         bill_runs_router,

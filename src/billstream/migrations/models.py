@@ -17,7 +17,7 @@ from billstream.db import Base
 from billstream.documents.models import DocumentTemplate, InvoiceDelivery
 from billstream.mediation.models import UsageFile, UsageRecord, UsageReject
 from billstream.rating.models import Rate, RateCard, RateCardVersion, RatedUsage, RatingRun
-from billstream.rating.rule_models import RatingRule, RatingTier
+from billstream.rating.rule_models import MarginRule, RatingRule, RatingTier
 from billstream.subscriptions.models import Subscription, SubscriptionChange
 from billstream.tenants.models import Tenant
 
@@ -35,6 +35,7 @@ __all__ = [
     "InvoiceLine",
     "InvoiceSequence",
     "InvoiceTax",
+    "MarginRule",
     "NumberAssignment",
     "PhoneNumber",
     "Plan",

@@ -8,6 +8,8 @@ instants have a fixed order): a window `cum_sum` per account and usage type, no 
   billed seconds of the period. A record that crosses the end of the allowance is split: its
   covered part goes to ``allowance_s`` (``allowance_units``), only the rest stays in
   ``billed_s`` and is charged. A fully covered record costs nothing, connect fee included.
+  A call split at band boundaries (``band_parts``) is covered from its start: its first
+  parts go first, and the charged rest is priced part by part at each part's rate.
 * **Tiers**: graduated prices on the period's total: each record's slice of each tier is
   priced at that tier's rate, and the call's amount is rounded once, half-up.
 """
@@ -88,6 +90,8 @@ def consume_allowances(rated: pl.LazyFrame, allowances: pl.LazyFrame) -> pl.Lazy
         .with_columns(pl.col("included").fill_null(0).alias("_included"))
         .with_columns(covered.alias("_covered"))
     )
+    if "band_parts" in frame.collect_schema().names():
+        frame = _split_rest(frame)
     charged = billed - pl.col("_covered")
     recomputed = amount_expr(
         charged,
@@ -96,6 +100,8 @@ def consume_allowances(rated: pl.LazyFrame, allowances: pl.LazyFrame) -> pl.Lazy
         per_minute=is_time,
         fee_due=pl.lit(False),
     )
+    if "_split_rest" in frame.collect_schema().names():
+        recomputed = pl.coalesce("_split_rest", recomputed)
     return frame.with_columns(
         pl.when(pl.col("_covered") == 0)
         .then(pl.col("amount_micros"))
@@ -105,7 +111,38 @@ def consume_allowances(rated: pl.LazyFrame, allowances: pl.LazyFrame) -> pl.Lazy
         pl.when(is_time).then(0).otherwise(pl.col("_covered")).alias("allowance_units"),
         pl.when(is_time).then(charged).otherwise(0).alias("billed_s"),
         pl.when(is_time).then(0).otherwise(charged).alias("billed_units"),
-    ).drop("included", "_included", "_covered")
+    ).drop("included", "_included", "_covered", "_split_rest", strict=False)
+
+
+def _split_rest(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``_split_rest``: the amount of the charged rest of each split call the allowance
+    covers in part (its first `_covered` seconds, part by part from the start), each part
+    rounded half-up, the connect fee once; null for every other record. Only those few
+    calls (at most one per account: the one crossing the allowance's end) are exploded."""
+    seconds = pl.col("seconds")
+    before = seconds.cum_sum().over("_arow") - seconds
+    charged = seconds - (pl.col("_covered") - before).clip(0, seconds)
+    partly = (
+        pl.col("band_parts").is_not_null()
+        & (pl.col("_covered") > 0)
+        & (pl.col("_covered") < _billed())
+    )
+    keyed = frame.with_row_index("_arow")
+    rest = (
+        keyed.filter(partly)
+        .select("_arow", "_covered", "connect_fee_micros", "band_parts")
+        .explode("band_parts")
+        .unnest("band_parts")
+        .with_columns(charged.alias("_charged"))
+        .group_by("_arow")
+        .agg(
+            (
+                ((pl.col("_charged") * pl.col("rate_micros") * 2 + 60) // 120).sum()
+                + pl.col("connect_fee_micros").first()
+            ).alias("_split_rest")
+        )
+    )
+    return keyed.join(rest, on="_arow", how="left", maintain_order="left").drop("_arow")
 
 
 @dataclass(frozen=True, slots=True)

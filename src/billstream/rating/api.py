@@ -18,8 +18,10 @@ from billstream.rating import service
 from billstream.rating.allowances import Tier
 from billstream.rating.models import RatingRun
 from billstream.rating.rater import RoundingMode, RoundingRules
-from billstream.rating.rule_models import RatingTier
+from billstream.rating.rule_models import MarginRule, RatingTier
 from billstream.rating.schemas import (
+    MarginRuleCreate,
+    MarginRuleOut,
     RatedUsageOut,
     RatingRunCreate,
     RatingRunOut,
@@ -35,6 +37,9 @@ runs = APIRouter(prefix="/rating/runs", tags=["rating"], route_class=Transaction
 rated_usage = APIRouter(prefix="/rated-usage", tags=["rating"], route_class=TransactionalRoute)
 rules = APIRouter(prefix="/rating/rules", tags=["rating"], route_class=TransactionalRoute)
 tiers = APIRouter(prefix="/rating/tiers", tags=["rating"], route_class=TransactionalRoute)
+margin_rules = APIRouter(
+    prefix="/rating/margin-rules", tags=["rating"], route_class=TransactionalRoute
+)
 
 
 def _out(run: RatingRun) -> RatingRunOut:
@@ -120,6 +125,7 @@ def create_rule(ctx: Context, body: RoundingRuleCreate) -> RoundingRuleOut:
             free_below_s=body.free_below_s,
             mode=RoundingMode(body.mode),
             charge_attempts=body.charge_attempts,
+            split_bands=body.split_bands,
         ),
         usage_type=body.usage_type,
         effective_from=body.effective_from,
@@ -184,6 +190,43 @@ def create_tiers(ctx: Context, body: TiersCreate) -> TierSetOut:
 def list_tiers(ctx: Context, tenant_id: str | None = None) -> PageOut[TierSetOut]:
     rows = service.list_tiers(ctx.session, scope=ctx.scope, tenant_id=tenant_id or ctx.scope.home)
     return PageOut(data=_tier_sets(rows), next_cursor=None)
+
+
+def _margin_rule_out(rule: MarginRule) -> MarginRuleOut:
+    out = MarginRuleOut.model_validate(rule)
+    # the same figure from both databases: PostgreSQL hands back 12.5000000000
+    return out.model_copy(update={"percent": Decimal(f"{rule.percent.normalize():f}")})
+
+
+@margin_rules.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Set a margin rule: retail = cost + x %"
+)
+def create_margin_rule(ctx: Context, body: MarginRuleCreate) -> MarginRuleOut:
+    """Price the records no customer special rate and no retail card rates at their carrier
+    cost plus `percent`, at least cost + `min_margin` per minute (unit). The longest `prefix`
+    wins, then a rule of the record's usage type; a brand's own rules before its parent's."""
+    rule = service.set_margin_rule(
+        ctx.session,
+        clock=ctx.clock,
+        scope=ctx.scope,
+        tenant_id=body.tenant_id or ctx.scope.home,
+        percent=body.percent,
+        usage_type=body.usage_type,
+        prefix=body.prefix,
+        min_margin_micros=(
+            None if body.min_margin is None else micros_of(body.min_margin, "min_margin")
+        ),
+        effective_from=body.effective_from,
+    )
+    return _margin_rule_out(rule)
+
+
+@margin_rules.get("", summary="A tenant's own margin rules (its brands inherit them)")
+def list_margin_rules(ctx: Context, tenant_id: str | None = None) -> PageOut[MarginRuleOut]:
+    found = service.list_margin_rules(
+        ctx.session, scope=ctx.scope, tenant_id=tenant_id or ctx.scope.home
+    )
+    return PageOut(data=[_margin_rule_out(r) for r in found], next_cursor=None)
 
 
 # --- margin of dual rating ----------------------------------------------------------------

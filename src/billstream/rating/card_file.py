@@ -24,12 +24,15 @@ half-open ``[from, to)``: a date ``YYYY-MM-DD`` is the tenant's local midnight (
 is that instant. ``to`` must be after ``from``.
 
 A bad row is an error naming its line and column; the other rows still load. The same
-(prefix, usage type, band) twice is an error on the later line.
+(prefix, usage type, band) may appear on several rows when their windows do not overlap (a
+price change on a date, in one file); two rows whose windows overlap (two rows without dates
+included) are an *overlap* naming both lines, and an overlap refuses the whole file: which of
+the two prices was meant is not ours to guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -39,7 +42,7 @@ from zoneinfo import ZoneInfo
 from billstream.core.money import to_micros
 from billstream.rating.rater import Band
 
-__all__ = ["CardFile", "RowError", "read_card_rows"]
+__all__ = ["CardFile", "RowError", "overlap_summary", "read_card_rows"]
 
 MICROS = Decimal(1_000_000)
 MAX_SECONDS = 86_400
@@ -56,8 +59,24 @@ class RowError:
 @dataclass
 class CardFile:
     rates: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # bad rows; the others load
+    overlaps: list[RowError] = field(default_factory=list)  # any one refuses the whole file
     rows: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """A row's own half-open window (None: its version's bound) and how the file wrote it."""
+
+    line: int
+    starts: datetime | None
+    ends: datetime | None
+    text: str
+
+    def overlaps(self, other: _Window) -> bool:
+        before = self.ends is not None and other.starts is not None and self.ends <= other.starts
+        after = other.ends is not None and self.starts is not None and other.ends <= self.starts
+        return not (before or after)
 
 
 class _Bad(Exception):
@@ -119,6 +138,11 @@ def _window(row: Mapping[str, Any], timezone: str) -> tuple[datetime | None, dat
     return starts, ends
 
 
+def _window_text(row: Mapping[str, Any]) -> str:
+    starts = _text(row, "effective_from") or "version start"
+    return f"[{starts}, {_text(row, 'effective_to') or 'open'})"
+
+
 def _prefix(row: Mapping[str, Any]) -> str:
     raw = _text(row, "prefix")
     digits = raw.removeprefix("+")
@@ -165,9 +189,21 @@ def read_card_rows(
     ('44', 12000, 60)
     >>> [(e.line, e.column) for e in card.errors]
     [(3, 'rate'), (4, 'prefix')]
+
+    A destination's price change on a date is two rows with windows that do not overlap;
+    windows that do overlap are `overlaps`, naming both lines:
+
+    >>> card = read_card_rows([
+    ...     {"prefix": "44", "rate": "0.01", "effective_to": "2026-02-01"},
+    ...     {"prefix": "44", "rate": "0.02", "effective_from": "2026-02-01"},
+    ...     {"prefix": "44", "rate": "0.03", "effective_from": "2026-01-15"}])
+    >>> len(card.rates), [(e.line, e.column) for e in card.overlaps]
+    (3, [(4, 'effective_from')])
+    >>> card.overlaps[0].reason
+    '44 voice all [2026-01-15, open) overlaps line 2 [version start, 2026-02-01)'
     """
     out = CardFile()
-    seen: dict[tuple[str, str, str], int] = {}
+    seen: dict[tuple[str, str, str], list[_Window]] = {}
     for line, row in enumerate(rows, start=first_line):
         out.rows += 1
         if None in row:  # csv.DictReader puts surplus fields under the key None
@@ -179,11 +215,37 @@ def read_card_rows(
             out.errors.append(RowError(line, bad.column, bad.reason))
             continue
         key = (rate["prefix"], rate["usage_type"], rate["band"])
-        if key in seen:
-            out.errors.append(
-                RowError(line, "prefix", f"{key[0]} {key[1]} {key[2]} repeats line {seen[key]}")
-            )
-            continue
-        seen[key] = line
+        window = _Window(line, rate["effective_from"], rate["effective_to"], _window_text(row))
+        earlier = next((w for w in seen.get(key, ()) if w.overlaps(window)), None)
+        if earlier is not None:
+            out.overlaps.append(_overlap(key, window, earlier))
+        seen.setdefault(key, []).append(window)
         out.rates.append(rate)
     return out
+
+
+def _overlap(key: tuple[str, str, str], window: _Window, earlier: _Window) -> RowError:
+    """The later row of two overlapping ones, blamed on its first date (no date: its prefix,
+    there again)."""
+    column = "prefix"
+    if window.starts is not None:
+        column = "effective_from"
+    elif window.ends is not None:
+        column = "effective_to"
+    return RowError(
+        window.line,
+        column,
+        f"{' '.join(key)} {window.text} overlaps line {earlier.line} {earlier.text}",
+    )
+
+
+def overlap_summary(overlaps: Sequence[RowError], *, shown: int = 5) -> str:
+    """The overlaps of a file in one sentence, the first `shown` of them by line.
+
+    >>> overlap_summary([RowError(4, "effective_from", "44 voice all [...] overlaps line 2")])
+    'line 4 effective_from: 44 voice all [...] overlaps line 2'
+    """
+    parts = [f"line {o.line} {o.column}: {o.reason}" for o in overlaps[:shown]]
+    if len(overlaps) > shown:
+        parts.append(f"and {len(overlaps) - shown} more")
+    return "; ".join(parts)

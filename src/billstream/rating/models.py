@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billstream.db import Base, TimestampMixin
@@ -68,10 +68,15 @@ class Rate(Base):
     per minute for time usage, per unit otherwise. Written in bulk, never one by one.
 
     `effective_from` / `effective_to` (null: the version's own bounds) narrow the rate inside
-    its version's window, half-open; the rater uses it only for records starting inside both."""
+    its version's window, half-open; the rater uses it only for records starting inside both.
+    One (prefix, usage type, band) may have several rates in a version when their windows do
+    not overlap (a price change on a date); the import refuses overlapping ones (no portable
+    constraint says "no overlap": the unique key below only stops two starting together)."""
 
     __tablename__ = "rates"
-    __table_args__ = (UniqueConstraint("version_id", "prefix", "usage_type", "band"),)
+    __table_args__ = (
+        UniqueConstraint("version_id", "prefix", "usage_type", "band", "effective_from"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(
@@ -123,9 +128,10 @@ class RatingRun(Base):
 
 
 class RatedUsage(Base):
-    """One rated record of one rating run, with its lineage: the rate and card version,
-    matched prefix, band, increments, billed quantity, allowance consumed, and both the retail
-    and the cost amount. Written in bulk (COPY on PostgreSQL), millions per run.
+    """One rated record of one rating run, with its lineage: the rate and card version (or
+    the margin rule that priced it from its cost), matched prefix, band, increments, billed
+    quantity, allowance consumed, and both the retail and the cost amount. Written in bulk
+    (COPY on PostgreSQL), millions per run.
 
     Deliberately without foreign keys and with few indexes: on PostgreSQL each foreign key is a
     trigger run per copied row and each index a random insert per row, which together made
@@ -153,10 +159,16 @@ class RatedUsage(Base):
     rate_id: Mapped[str | None] = mapped_column(String(36))
     card_version_id: Mapped[str | None] = mapped_column(String(36))
     matched_prefix: Mapped[str | None] = mapped_column(String(15))
+    # set: no retail rate, the price is the cost marked up by this margin rule
+    margin_rule_id: Mapped[str | None] = mapped_column(String(36))
     first_increment_s: Mapped[int | None] = mapped_column(Integer)
     next_increment_s: Mapped[int | None] = mapped_column(Integer)
     billed_s: Mapped[int] = mapped_column(BigInteger)
     billed_units: Mapped[int] = mapped_column(BigInteger)
+    # a call split at band boundaries (`band_split`): billed seconds outside its start band,
+    # and its parts as ``band:seconds:rate_id`` joined by ``;`` (null: not split)
+    split_s: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    band_split: Mapped[str | None] = mapped_column(String(500))
     allowance_s: Mapped[int] = mapped_column(BigInteger)
     allowance_units: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

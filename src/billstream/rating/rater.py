@@ -29,17 +29,21 @@ How a record is rated
 5. **Amount**: ``connect fee + rate x billed / 60`` (per unit: ``rate x units``), rounded
    half-up per call. A call billed 0 s costs nothing; an unanswered call (0 s) pays the
    connect fee only when the rules say attempts are charged.
+6. **Band split** (only under a rule with ``split_bands``): a call crossing a band boundary
+   has its billed seconds divided at each boundary, each part at the same prefix's rate for
+   its band, rounded half-up per part; see `band_split` and docs/rating.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import time
 from enum import StrEnum
 
 import polars as pl
 
+from billstream.rating.band_split import split_at_bands
+from billstream.rating.bands import Band, TimeBands, bands_of
 from billstream.rating.prefixes import (
     MAX_LANES,
     SPAN,
@@ -52,6 +56,7 @@ from billstream.rating.prefixes import (
 from billstream.rating.windows import slice_windows
 
 __all__ = [
+    "BAND_PARTS",
     "RATED_COLUMNS",
     "RATE_SCHEMA",
     "RULE_SCHEMA",
@@ -99,6 +104,7 @@ RULE_SCHEMA: dict[str, pl.DataType] = {
     "next_s": pl.Int64(),
     "nearest": pl.Boolean(),
     "charge_attempts": pl.Boolean(),
+    "split_bands": pl.Boolean(),
 }
 RATED_COLUMNS = (
     "band",
@@ -114,13 +120,18 @@ RATED_COLUMNS = (
     "amount_micros",
     "reject_reason",
 )
-
-
-class Band(StrEnum):
-    ALL = "all"
-    PEAK = "peak"
-    OFFPEAK = "offpeak"
-    WEEKEND = "weekend"
+# Lineage of a call split at band boundaries (only when a rule splits; null: not split): one
+# struct per part in time order, the first part in the record's own band.
+BAND_PARTS = pl.List(
+    pl.Struct(
+        {
+            "band": pl.String(),
+            "seconds": pl.Int64(),
+            "rate_id": pl.String(),
+            "rate_micros": pl.Int64(),
+        }
+    )
+)
 
 
 class RejectReason(StrEnum):
@@ -134,19 +145,6 @@ class RoundingMode(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class TimeBands:
-    """Peak hours on weekdays, everything else off-peak, the weekend days their own band.
-
-    >>> TimeBands().peak_from, TimeBands().weekend_days
-    (datetime.time(8, 0), (6, 7))
-    """
-
-    peak_from: time = time(8)
-    peak_to: time = time(20)
-    weekend_days: tuple[int, ...] = (6, 7)  # ISO weekdays: Saturday, Sunday
-
-
-@dataclass(frozen=True, slots=True)
 class RoundingRules:
     """A brand's rounding of call durations, as data; it replaces the card's increments.
 
@@ -154,6 +152,8 @@ class RoundingRules:
     rounds to `next_s` (up, or to the nearest). SPEC C6's brand rule is
     ``RoundingRules(free_below_s=30, first_s=60, next_s=30)``: 25 s → 0, 45 s → 60,
     61 s → 90, 95 s → 120. `charge_attempts` makes an unanswered call (0 s) pay the connect fee.
+    `split_bands` divides a call's billed seconds at the time-band boundaries it crosses, each
+    part at its band's rate (see `rate`).
     """
 
     first_s: int
@@ -161,45 +161,11 @@ class RoundingRules:
     free_below_s: int = 0
     mode: RoundingMode = RoundingMode.UP
     charge_attempts: bool = False
+    split_bands: bool = False
 
     def __post_init__(self) -> None:
         if self.first_s < 0 or self.next_s < 1 or self.free_below_s < 0:
             raise ValueError("rounding needs first >= 0, next >= 1 and free_below >= 0 seconds")
-
-
-def bands_of(started_at: pl.Expr, *, timezone: str, bands: TimeBands) -> pl.Expr:
-    """The time band of each start instant, in the tenant's local time.
-
-    >>> from datetime import datetime, UTC
-    >>> frame = pl.DataFrame({"at": [
-    ...     datetime(2026, 3, 27, 7, 30, tzinfo=UTC),   # Fri 07:30 UTC = 07:30 GMT
-    ...     datetime(2026, 3, 30, 7, 30, tzinfo=UTC),   # Mon 07:30 UTC = 08:30 BST (DST)
-    ...     datetime(2026, 3, 28, 12, 0, tzinfo=UTC),   # Saturday
-    ... ]})
-    >>> frame.select(bands_of(pl.col("at"), timezone="Europe/London", bands=TimeBands()))
-    shape: (3, 1)
-    ┌─────────┐
-    │ band    │
-    │ ---     │
-    │ str     │
-    ╞═════════╡
-    │ offpeak │
-    │ peak    │
-    │ weekend │
-    └─────────┘
-    """
-    local = started_at.dt.convert_time_zone(timezone)
-    minute = local.dt.hour().cast(pl.Int32) * 60 + local.dt.minute().cast(pl.Int32)
-    peak_from = bands.peak_from.hour * 60 + bands.peak_from.minute
-    peak_to = bands.peak_to.hour * 60 + bands.peak_to.minute
-    return (
-        pl.when(local.dt.weekday().is_in(list(bands.weekend_days)))
-        .then(pl.lit(Band.WEEKEND.value))
-        .when((minute >= peak_from) & (minute < peak_to))
-        .then(pl.lit(Band.PEAK.value))
-        .otherwise(pl.lit(Band.OFFPEAK.value))
-        .alias("band")
-    )
 
 
 def _ceil_div(a: pl.Expr, b: pl.Expr) -> pl.Expr:
@@ -293,7 +259,9 @@ def rate(
     The usage with `RATED_COLUMNS` added (``rate_id``, ``card_version_id`` and
     ``matched_prefix`` as `pl.Enum` of the card's values). A record without a rate keeps
     nulls in the rate columns, ``amount_micros`` 0 and ``reject_reason`` ``no_rate`` (or
-    ``invalid_number``).
+    ``invalid_number``). When a rule has ``split_bands``, also ``band_parts`` (`BAND_PARTS`:
+    the parts of each call split at band boundaries, null for the others; see `band_split`);
+    without one the column is absent and the split step is not in the plan.
 
     Examples
     --------
@@ -334,7 +302,10 @@ def rate(
         rules = rules_frame([(None, None, None, None, rules)])
     if rules is not None:
         frame = _ruled_increments(frame.with_columns(_rule_columns(rules)))
-    return _priced(frame, ruled=rules is not None).drop(
+    frame = _priced(frame, ruled=rules is not None)
+    if rules is not None and bool(rules["split_bands"].any()):
+        frame = split_at_bands(frame, card, timezone=timezone, bands=bands or TimeBands())
+    return frame.drop(
         "_num", "_n", "_special_v", "_card_v", "_rid", "_time", "_min", "_rule", strict=False
     )
 
@@ -360,6 +331,7 @@ def rules_frame(
                 r.next_s,
                 r.mode is RoundingMode.NEAREST,
                 r.charge_attempts,
+                r.split_bands,
             )
             for rule_id, (tenant, usage, start, end, r) in zip(ids, rows, strict=True)
         ],
@@ -372,7 +344,7 @@ def _rule_columns(rules: pl.DataFrame | None) -> pl.Expr:
     """Each record's rounding rule as a struct (null: none applies), by a when/then chain over
     the few rule rows: column-wise over the frame and streaming, like the card versions (a
     join would need an interval condition, and a join-then-filter multiplies the rows)."""
-    fields = ("free_below_s", "first_s", "next_s", "nearest", "charge_attempts")
+    fields = ("free_below_s", "first_s", "next_s", "nearest", "charge_attempts", "split_bands")
     chosen: pl.Expr = pl.lit(None, pl.Struct({f: RULE_SCHEMA[f] for f in fields}))
     if rules is None:
         return chosen.alias("_rule")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -29,10 +29,12 @@ __all__ = [
     "CardIndex",
     "RatedRecord",
     "band_at",
+    "band_runs",
     "billed_quantity",
     "index_rates",
     "rate_record",
     "rate_records",
+    "split_seconds",
 ]
 
 MICRO = Decimal("0.000001")
@@ -48,6 +50,8 @@ class RatedRecord:
     billed_units: int
     amount_micros: int
     reject_reason: str | None
+    # a call split at band boundaries: (band, billed seconds, rate id) per part, in time order
+    band_parts: tuple[tuple[str, int, str], ...] | None = None
 
 
 def band_at(started_at: datetime, *, timezone: str, bands: TimeBands) -> str:
@@ -72,6 +76,38 @@ def billed_quantity(
         round_half_up(beyond, 0) if nearest else beyond.to_integral_value(rounding="ROUND_CEILING")
     )
     return first + int(steps) * next_
+
+
+def band_runs(
+    started_at: datetime, duration_s: int, *, timezone: str, bands: TimeBands
+) -> list[tuple[datetime, str]]:
+    """Where each band the call goes through starts: ``(started_at, its band)``, then each
+    boundary strictly inside the call. Bands are whole local minutes and UTC offsets whole
+    minutes, so a band can only change at a whole UTC minute: walk them."""
+    runs = [(started_at, band_at(started_at, timezone=timezone, bands=bands))]
+    last = started_at + timedelta(seconds=duration_s) - timedelta(microseconds=1)
+    at = started_at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    while at <= last:
+        band = band_at(at, timezone=timezone, bands=bands)
+        if band != runs[-1][1]:
+            runs.append((at, band))
+        at += timedelta(minutes=1)
+    return runs
+
+
+def split_seconds(
+    runs: Sequence[tuple[datetime, str]], started_at: datetime, billed: int
+) -> list[tuple[str, int]]:
+    """The billed seconds of each band run: billed second k is charged at the band in force at
+    ``started_at + k`` (the seconds rounded on beyond the call's end: at the last band)."""
+    cuts = [
+        min(-(-((at - started_at) // timedelta(microseconds=1)) // 1_000_000), billed)
+        for at, _ in runs
+    ]
+    ends = [*cuts[1:], billed]
+    return [
+        (band, end - cut) for (_, band), cut, end in zip(runs, cuts, ends, strict=True) if end > cut
+    ]
 
 
 def _in_force(rate: Mapping[str, Any], at: datetime) -> bool:
@@ -111,6 +147,44 @@ def _find(record: Mapping[str, Any], card: CardIndex, band: str) -> Any:
     return None
 
 
+def _same_prefix(
+    found: Mapping[str, Any], card: CardIndex, band: str, at: datetime
+) -> Mapping[str, Any] | None:
+    """The rate of `found`'s prefix for `band` in the same card version (and layer)."""
+    candidates = [
+        r
+        for r in card.by_prefix.get((found["account_id"], found["prefix"]), ())
+        if r["usage_type"] == found["usage_type"]
+        and r["card_version_id"] == found["card_version_id"]
+        and _in_force(r, at)
+    ]
+    for wanted in (band, Band.ALL.value):
+        hits = [r for r in candidates if r["band"] == wanted]
+        if hits:
+            return min(hits, key=lambda r: r["_order"])
+    return None
+
+
+def _split_amount(
+    record: Mapping[str, Any], found: Mapping[str, Any], card: CardIndex, billed: int, **bands: Any
+) -> tuple[Decimal, tuple[tuple[str, int, str], ...]] | None:
+    """The amount of a call split at band boundaries and its parts; None: not split (no
+    boundary crossed, a band without a rate for the prefix, or one rate throughout)."""
+    at = record["started_at"]
+    runs = band_runs(at, int(record["duration_s"]), **bands)
+    parts = [
+        (band, s, _same_prefix(found, card, band, at))
+        for band, s in split_seconds(runs, at, billed)
+    ]
+    if any(r is None for _, _, r in parts) or len({r["_order"] for _, _, r in parts if r}) < 2:
+        return None
+    amount = Decimal(found["connect_fee_micros"]) * MICRO
+    for _, seconds, rate in parts:
+        assert rate is not None
+        amount += round_half_up(Fraction(Decimal(rate["rate_micros"]) * MICRO * seconds) / 60, 6)
+    return amount, tuple((band, s, r["rate_id"]) for band, s, r in parts if r is not None)
+
+
 def rate_record(
     record: Mapping[str, Any],
     card: CardIndex,
@@ -142,7 +216,14 @@ def rate_record(
     )
     rate = Decimal(found["rate_micros"]) * MICRO
     fee = Decimal(found["connect_fee_micros"]) * MICRO
-    if billed > 0:
+    split = None
+    if rules is not None and rules.split_bands and is_time and used > 0 and billed > 0:
+        split = _split_amount(
+            record, found, card, billed, timezone=timezone, bands=bands or TimeBands()
+        )
+    if split is not None:
+        amount = split[0]
+    elif billed > 0:
         # exact: a Fraction, so a third of a micro-unit is never rounded twice
         variable = Fraction(rate * billed) / 60 if is_time else Fraction(rate * billed)
         amount = fee + round_half_up(variable, 6)
@@ -159,6 +240,7 @@ def rate_record(
         billed_units=0 if is_time else billed,
         amount_micros=int(amount / MICRO),
         reject_reason=None,
+        band_parts=None if split is None else split[1],
     )
 
 

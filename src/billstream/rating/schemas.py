@@ -37,6 +37,11 @@ class RoundingRuleCreate(Input):
     next_s: int = Field(ge=1, description="Beyond, the rest rounds to steps of this")
     mode: Literal["up", "nearest"] = "up"
     charge_attempts: bool = Field(default=False, description="0 s calls pay the connect fee")
+    split_bands: bool = Field(
+        default=False,
+        description="Divide a call's billed seconds at the time-band boundaries it crosses, "
+        "each part at its band's rate (docs/rating.md)",
+    )
     effective_from: date | None = Field(default=None, description="Local date; default today")
 
 
@@ -49,6 +54,7 @@ class RoundingRuleOut(BaseModel):
     next_s: int
     mode: str
     charge_attempts: bool
+    split_bands: bool
     effective_from: datetime
     created_at: datetime
 
@@ -92,10 +98,15 @@ class RatedUsageOut(BaseModel):
     rate_id: str | None
     card_version_id: str | None
     matched_prefix: str | None
+    margin_rule_id: str | None = Field(
+        description="Set when no rate applied and this margin rule priced the record from its cost"
+    )
     first_increment_s: int | None
     next_increment_s: int | None
     billed_s: int
     billed_units: int
+    split_s: int
+    band_split: str | None
     allowance_s: int
     allowance_units: int
     currency: str
@@ -138,3 +149,37 @@ class TierSetOut(BaseModel):
     usage_type: str
     effective_from: datetime
     tiers: list[TierOut]
+
+
+class MarginRuleCreate(Input):
+    """Retail = carrier cost + `percent` % for the records no customer special rate and no
+    retail card rates (SPEC C6), for the tenant and its brands, which may override it."""
+
+    tenant_id: str | None = Field(default=None, description="Default: the caller's tenant")
+    percent: Decimal = Field(
+        allow_inf_nan=False, description="Margin on cost: > -100, <= 10000, <= 4 places"
+    )
+    usage_type: str | None = Field(default=None, description="Default: every usage type")
+    prefix: str | None = Field(
+        default=None, description="Destination prefix (E.164 digits); the longest one wins"
+    )
+    min_margin: Decimal | None = Field(
+        default=None,
+        ge=0,
+        allow_inf_nan=False,
+        description="At least this much over cost per minute (time usage) or unit, <= 6 places",
+    )
+    effective_from: date | None = Field(default=None, description="Local date; default today")
+
+
+class MarginRuleOut(BaseModel):
+    id: str
+    tenant_id: str
+    usage_type: str | None
+    prefix: str | None
+    percent: Decimal
+    min_margin_micros: int | None
+    effective_from: datetime
+    created_at: datetime
+
+    model_config = ConfigDict(from_attributes=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -390,7 +392,7 @@ def test_the_brand_importing_alone_cannot_route_to_the_root(
 def test_the_same_event_batch_twice_counts_once(
     session: Session, clock: FakeClock, provider: Provider
 ) -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         {
             "record_key": "e1",
             "started_at": "2026-01-10T10:00:00Z",
@@ -490,3 +492,84 @@ carrier: tf-carrier
     assert row["calling"] == "9" * 64
     assert row["called"] == "+13125550000"
     assert row["carrier"] == "tf-carrier"
+
+
+TRUNCATING_CARRIER = """
+name: trunc-carrier
+columns: [call_id, start, from_number, to_number, seconds, {plan_list}]
+{optional}
+fields: {{started_at: [start], duration: seconds, calling: from_number, called: to_number}}
+record_key: {{column: call_id}}
+default_region: US
+"""
+
+
+def _write_carrier(folder: Path, *, plan_optional: bool) -> None:
+    text = TRUNCATING_CARRIER.format(
+        plan_list="" if plan_optional else "plan",
+        optional="optional_columns: [plan]" if plan_optional else "",
+    ).replace(", ]", "]")
+    (folder / "trunc-carrier.yaml").write_text(text, encoding="utf-8")
+
+
+def test_a_truncated_last_line_is_read_again_as_a_whole_line_on_reprocessing(
+    session: Session, clock: FakeClock, provider: Provider, tmp_path: Path
+) -> None:
+    # given a carrier format whose rows end with a plan column, and two files whose last
+    # lines end without a line end: one lacking the plan, one cut inside a quoted number
+    _write_carrier(tmp_path, plan_optional=False)
+    fmt = find_format("trunc-carrier", tmp_path)
+    short = lines("c1,2026-01-10 10:00:00,4155550123,2125551234,65,gold") + (
+        b"c2,2026-01-10 10:05:00,4155550123,2125551234,30"
+    )
+    cut = lines("c3,2026-01-10 10:06:00,4155550123,2125551234,12,gold") + (
+        b'c4,2026-01-10 10:07:00,4155550123,"21255'
+    )
+    ingest(session, clock, provider, short, fmt, name="short.csv")
+    ingest(session, clock, provider, cut, fmt, name="cut.csv")
+    scope = scope_of(session, provider.root)
+    first = list_rejects(session, scope=scope).items
+    assert sorted((r.raw, r.reason) for r in first) == [
+        ("c2,2026-01-10 10:05:00,4155550123,2125551234,30", RejectReason.TRUNCATED_LINE),
+        ('c4,2026-01-10 10:07:00,4155550123,"21255', RejectReason.TRUNCATED_LINE),
+    ]
+
+    # when they are reprocessed with the format unchanged
+    unchanged = reprocess_rejects(session, clock=clock, scope=scope, formats_dir=tmp_path)
+
+    # then each is judged on what its line holds, not called truncated again
+    assert (unchanged.accepted, unchanged.still_rejected) == (0, 2)
+    assert sorted(
+        (r.line_no, r.reason, r.detail) for r in list_rejects(session, scope=scope).items
+    ) == [
+        (2, RejectReason.MALFORMED_ROW, "a quoted field is not closed"),
+        (2, RejectReason.WRONG_COLUMN_COUNT, "5 columns, expected 6"),
+    ]
+
+    # when the plan column is made optional and they are reprocessed again
+    _write_carrier(tmp_path, plan_optional=True)
+    fixed = reprocess_rejects(session, clock=clock, scope=scope, formats_dir=tmp_path)
+
+    # then the line lacking only the plan is accepted; the cut one stays malformed
+    assert (fixed.reprocessed, fixed.accepted, fixed.duplicates, fixed.still_rejected) == (
+        2,
+        1,
+        0,
+        1,
+    )
+    [left] = list_rejects(session, scope=scope).items
+    assert (left.raw, left.reason) == (
+        'c4,2026-01-10 10:07:00,4155550123,"21255',
+        RejectReason.MALFORMED_ROW,
+    )
+    usage = accepted_usage(
+        session, scope=scope, start=JAN, end=datetime(2026, 2, 1, tzinfo=UTC)
+    ).collect()
+    assert sorted(usage.select("record_key", "duration_s").rows()) == [
+        ("c1", 65),
+        ("c2", 30),
+        ("c3", 12),
+    ]
+    short_file = session.scalar(select(UsageFile).where(UsageFile.name == "short.csv"))
+    assert short_file is not None
+    assert (short_file.records_in, short_file.accepted, short_file.rejected) == (2, 2, 0)

@@ -348,6 +348,7 @@ RULES = st.one_of(
         free_below_s=st.integers(0, 40),
         mode=st.sampled_from(list(RoundingMode)),
         charge_attempts=st.booleans(),
+        split_bands=st.booleans(),
     ),
 )
 
@@ -377,6 +378,7 @@ def test_the_vectorised_rater_equals_the_reference(
             r["billed_units"],
             r["amount_micros"],
             r["reject_reason"],
+            _band_parts(r),
         )
         for r in fast
     ] == [
@@ -389,9 +391,16 @@ def test_the_vectorised_rater_equals_the_reference(
             r.billed_units,
             r.amount_micros,
             r.reject_reason,
+            r.band_parts,
         )
         for r in slow
     ]
+
+
+def _band_parts(row: dict[str, Any]) -> tuple[tuple[str, int, str], ...] | None:
+    if row.get("band_parts") is None:
+        return None
+    return tuple((p["band"], p["seconds"], p["rate_id"]) for p in row["band_parts"])
 
 
 def test_a_card_of_too_many_lanes_falls_back_to_a_join_per_length(

@@ -84,7 +84,11 @@ def _open_rejects(
 def _reparsed(
     file: UsageFile, fmt: CdrFormat, rejects: list[UsageReject]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The rejects' raw lines read again with the format as it is now: (records, rejects)."""
+    """The rejects' raw lines read again with the format as it is now: (records, rejects).
+
+    Each raw line is read as a whole line: a `truncated_line` reject was the file's last line
+    without a line end, but what is kept is all of it there is, so it is judged on what it
+    holds now (accepted, or rejected for what is wrong with it), never truncated again."""
     if fmt.name == EVENTS_FORMAT.name:
         frame = events_frame([json.loads(r.raw) for r in rejects])
         frame = frame.with_columns(pl.Series("line_no", [r.line_no for r in rejects], pl.Int64))
@@ -94,7 +98,7 @@ def _reparsed(
         {
             "line_no": [r.line_no for r in rejects],
             "raw": [r.raw for r in rejects],
-            "last_incomplete": [r.reason == RejectReason.TRUNCATED_LINE for r in rejects],
+            "last_incomplete": [False] * len(rejects),
         },
         schema={"line_no": pl.Int64, "raw": pl.String, "last_incomplete": pl.Boolean},
     )

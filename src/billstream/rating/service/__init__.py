@@ -1,6 +1,12 @@
-"""Rating use cases: rate card import, rating a period (and re-rating), reading rated usage."""
+"""Rating use cases: rate card import, rating rules (rounding, tiers, margins), rating a period
+(and re-rating), reading rated usage."""
 
 from billstream.rating.service.cards import CardImport, import_rate_card, rates_frame
+from billstream.rating.service.margin_rules import (
+    list_margin_rules,
+    resolved_margin_rules,
+    set_margin_rule,
+)
 from billstream.rating.service.reading import get_run, list_rated_usage
 from billstream.rating.service.rules import (
     list_rounding_rules,
@@ -18,13 +24,16 @@ __all__ = [
     "RatingRequest",
     "get_run",
     "import_rate_card",
+    "list_margin_rules",
     "list_rated_usage",
     "list_rounding_rules",
     "list_tiers",
     "rate_period",
     "rates_frame",
+    "resolved_margin_rules",
     "resolved_rules",
     "resolved_tiers",
+    "set_margin_rule",
     "set_rounding_rule",
     "set_tiers",
     "store_rated_rows",

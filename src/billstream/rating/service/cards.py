@@ -17,7 +17,7 @@ from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
 from billstream.core.ids import new_id
 from billstream.core.money import validate_currency
-from billstream.rating.card_file import RowError, read_card_rows
+from billstream.rating.card_file import RowError, overlap_summary, read_card_rows
 from billstream.rating.models import CardKind, Rate, RateCard, RateCardVersion
 from billstream.rating.rater import RATE_SCHEMA
 from billstream.tenants.scope import TenantScope
@@ -94,7 +94,9 @@ def import_rate_card(
 ) -> CardImport:
     """Import rows as the next version of card `name`, in force from `effective_from` (the
     tenant's local midnight; default today); the version before ends there. Bad rows are
-    reported with their line and column and the rest are imported. No valid row: nothing."""
+    reported with their line and column and the rest are imported. No valid row: nothing.
+    Rows of one (prefix, usage type, band) whose effective windows overlap refuse the whole
+    file (`InvalidInputError` naming the later row's line and column): nothing is written."""
     scope.require(tenant_id)
     if not name.strip() or len(name) > 100:
         raise InvalidInputError("a card name is 1-100 characters", field="name")
@@ -110,6 +112,7 @@ def import_rate_card(
         settings.timezone,
     )
     parsed = read_card_rows(rows, timezone=settings.timezone)
+    _refuse_overlaps(parsed.overlaps)
     card = _card(
         session,
         tenant_id=tenant_id,
@@ -134,6 +137,18 @@ def import_rate_card(
     session.flush()
     return CardImport(
         card.id, version.id, version.version, parsed.rows, len(parsed.rates), parsed.errors
+    )
+
+
+def _refuse_overlaps(overlaps: list[RowError]) -> None:
+    """Refuse a file where one destination's rows overlap in time, before anything is written."""
+    if not overlaps:
+        return
+    first = overlaps[0]
+    raise InvalidInputError(
+        "rows of one prefix, usage type and band have overlapping effective windows, so "
+        f"nothing was imported: {overlap_summary(overlaps)}",
+        field=f"line {first.line}: {first.column}",
     )
 
 

@@ -39,13 +39,15 @@ __all__ = [
 MAX_USAGE_TYPE = 32
 
 
-def _starts(session: Session, clock: Clock, tenant_id: str, day: date | None) -> datetime:
+def rule_starts(session: Session, clock: Clock, tenant_id: str, day: date | None) -> datetime:
+    """The instant a rule of `tenant_id` starts: `day`'s (default: today's) local midnight."""
     timezone = resolved_settings(session, tenant_id).timezone
     local = local_midnight(day or clock.now().astimezone(ZoneInfo(timezone)).date(), timezone)
     return local.astimezone(UTC)
 
 
-def _usage_type(usage_type: str | None) -> str | None:
+def checked_usage_type(usage_type: str | None) -> str | None:
+    """A rule's usage type, trimmed and lower-case (None: every usage type)."""
     if usage_type is None:
         return None
     usage_type = usage_type.strip().lower()
@@ -67,8 +69,8 @@ def set_rounding_rule(
     """Give `tenant_id` (and the brands below it that have none) rounding rules for
     `usage_type` (None: all), from `effective_from` (local midnight; default today)."""
     scope.require(tenant_id)
-    usage_type = _usage_type(usage_type)
-    starts = _starts(session, clock, tenant_id, effective_from)
+    usage_type = checked_usage_type(usage_type)
+    starts = rule_starts(session, clock, tenant_id, effective_from)
     same = session.scalar(
         select(RatingRule.id).where(
             RatingRule.tenant_id == tenant_id,
@@ -93,6 +95,7 @@ def set_rounding_rule(
         next_s=rules.next_s,
         mode=rules.mode.value,
         charge_attempts=rules.charge_attempts,
+        split_bands=rules.split_bands,
         effective_from=starts,
         created_at=clock.now(),
     )
@@ -123,6 +126,7 @@ def rules_of(rule: RatingRule) -> RoundingRules:
         free_below_s=rule.free_below_s,
         mode=RoundingMode(rule.mode),
         charge_attempts=rule.charge_attempts,
+        split_bands=rule.split_bands,
     )
 
 
@@ -171,7 +175,7 @@ def set_tiers(
     tiers of their own) by graduated tiers on each account's period total, from
     `effective_from` on; returns the tier set's id."""
     scope.require(tenant_id)
-    kind = _usage_type(usage_type)
+    kind = checked_usage_type(usage_type)
     assert kind is not None
     ordered = sorted(tiers, key=lambda t: t.from_quantity)
     if not ordered or ordered[0].from_quantity != 0:
@@ -180,7 +184,7 @@ def set_tiers(
         t.rate_micros < 0 for t in ordered
     ):
         raise InvalidInputError("tiers start at distinct quantities, at rates >= 0", field="tiers")
-    starts = _starts(session, clock, tenant_id, effective_from)
+    starts = rule_starts(session, clock, tenant_id, effective_from)
     set_id = new_id("rts")
     session.add_all(
         RatingTier(

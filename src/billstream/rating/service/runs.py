@@ -1,9 +1,11 @@
 """Rating a billing period: dual (retail and cost) rating, allowances, re-rating versions.
 
 `rate_period` fetches what the pure core needs (accepted usage from mediation, the rates in
-force, the rounding rules and period tiers the tenant owns or inherits, the plans' included
-quantities), computes with `rater.rate`, `allowances.consume_allowances` and
-`allowances.apply_tiers`, and persists one `RatingRun` and its rated rows. Rating a
+force, the rounding rules, period tiers and margin rules the tenant owns or inherits, the
+plans' included quantities), computes with `rater.rate`, `allowances.consume_allowances`,
+`allowances.apply_tiers` and, last, `margin_pricing.price_by_margin` on the records no card
+rated (so they are outside included quantities and tiers, which price card rates), and
+persists one `RatingRun` and its rated rows. Rating a
 period that already has current rated rows is refused unless it is a re-rating: then the
 earlier rows of the same records are marked superseded by the new run, so nothing is charged
 twice, and the run records what the replaced rows had charged, so the difference shows.
@@ -26,9 +28,11 @@ from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
 from billstream.mediation.service import accepted_usage
 from billstream.rating.allowances import ALLOWANCE_SCHEMA, apply_tiers, consume_allowances
+from billstream.rating.margin_pricing import COST_QUANTITIES, price_by_margin
 from billstream.rating.models import CardKind, RatedUsage, RatingRun
 from billstream.rating.rater import TIME_USAGE, RoundingRules, rate
 from billstream.rating.service.cards import local_midnight, rates_frame
+from billstream.rating.service.margin_rules import resolved_margin_rules
 from billstream.rating.service.rules import resolved_rules, resolved_tiers
 from billstream.rating.service.storage import (
     rated_usage_rows,
@@ -94,6 +98,7 @@ def rate_period(
     rated = consume_allowances(rated, _allowances(session, tenant_id, request.start, request.end))
     for usage_type, tiers in sorted(resolved_tiers(session, tenant_id, start).items()):
         rated = apply_tiers(rated, tiers, usage_type=usage_type)
+    margin_rules = resolved_margin_rules(session, [tenant_id])
     rated = _with_cost(
         session,
         usage,
@@ -103,7 +108,10 @@ def rate_period(
         start=start,
         end=end,
         timezone=timezone,
+        quantities=not margin_rules.is_empty(),
     )
+    if not margin_rules.is_empty():  # without rules, no record pays for them
+        rated = price_by_margin(rated, margin_rules)
     run = RatingRun(
         id=new_id("rr"),
         tenant_id=tenant_id,
@@ -236,9 +244,13 @@ def _with_cost(
     start: datetime,
     end: datetime,
     timezone: str,
+    quantities: bool = False,
 ) -> pl.LazyFrame:
     """Add each record's cost, rated with its carrier's cost card (null: no card, or a card in
-    another currency, where no margin can be taken)."""
+    another currency, where no margin can be taken); with `quantities`, also the cost's billed
+    quantity and increments (`margin_pricing.COST_QUANTITIES`), for margin rules."""
+    extra = COST_QUANTITIES if quantities else {}
+    taken = {**COST_COLUMNS, **extra}
     carriers = usage.select(pl.col("carrier").unique()).collect()["carrier"].drop_nulls().to_list()
     costs: list[pl.LazyFrame] = []
     for carrier in sorted(carriers):
@@ -250,8 +262,8 @@ def _with_cost(
         costed = rate(usage.filter(pl.col("carrier") == carrier), card, timezone=timezone)
         costs.append(
             costed.filter(pl.col("reject_reason").is_null())
-            .select("record_key", *COST_COLUMNS)
-            .rename(COST_COLUMNS)
+            .select("record_key", *taken)
+            .rename(taken)
             .cast(
                 {
                     "cost_rate_id": pl.String,
@@ -263,5 +275,8 @@ def _with_cost(
     if not costs:
         return rated.with_columns(
             pl.lit(None, pl.String).alias(c) for c in COST_COLUMNS.values()
-        ).with_columns(pl.col("cost_micros").cast(pl.Int64))
+        ).with_columns(
+            pl.col("cost_micros").cast(pl.Int64),
+            *(pl.lit(None, pl.Int64).alias(c) for c in extra.values()),
+        )
     return rated.join(pl.concat(costs), on="record_key", how="left", maintain_order="left")

@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
+from billstream.rating.band_split import lineage_columns
 from billstream.rating.models import RatedUsage
 
 __all__ = [
@@ -86,8 +87,15 @@ def rated_usage_rows(
     rated: pl.DataFrame, *, run_id: str, currency: str, first_row: int = 0
 ) -> pl.DataFrame:
     """Rated frame → rated_usage rows of run `run_id`: ids ordered within the run (``ru_``,
-    20 hex digits of the run, 12 of the row number), margin = retail - cost."""
+    20 hex digits of the run, 12 of the row number), margin = retail - cost. Without a
+    ``margin_rule_id`` column (no margin rule in force), it is null."""
     prefix = run_id.split("_", 1)[1][:20]
+    margin_rule_id = (  # only a tenant with margin rules has the column (see `rate_period`)
+        pl.col("margin_rule_id")
+        if "margin_rule_id" in rated.columns
+        else pl.lit(None, pl.String).alias("margin_rule_id")
+    )
+    split = lineage_columns(rated.columns)  # band-split lineage (see `band_split`)
     # ids follow (account, time): the primary key and the (account_id, started_at) index are
     # then written in order, and a listing by id reads an account's records in time order
     return (
@@ -110,10 +118,12 @@ def rated_usage_rows(
             "rate_id",
             "card_version_id",
             "matched_prefix",
+            margin_rule_id,
             "first_increment_s",
             "next_increment_s",
             "billed_s",
             "billed_units",
+            *split,
             "allowance_s",
             "allowance_units",
             pl.lit(currency).alias("currency"),

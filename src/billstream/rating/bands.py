@@ -1,0 +1,70 @@
+"""Time bands: peak, off-peak and weekend, by the tenant's local wall-clock time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from enum import StrEnum
+
+import polars as pl
+
+__all__ = ["Band", "TimeBands", "band_of_wall", "bands_of"]
+
+
+class Band(StrEnum):
+    ALL = "all"
+    PEAK = "peak"
+    OFFPEAK = "offpeak"
+    WEEKEND = "weekend"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeBands:
+    """Peak hours on weekdays, everything else off-peak, the weekend days their own band.
+
+    >>> TimeBands().peak_from, TimeBands().weekend_days
+    (datetime.time(8, 0), (6, 7))
+    """
+
+    peak_from: time = time(8)
+    peak_to: time = time(20)
+    weekend_days: tuple[int, ...] = (6, 7)  # ISO weekdays: Saturday, Sunday
+
+
+def bands_of(started_at: pl.Expr, *, timezone: str, bands: TimeBands) -> pl.Expr:
+    """The time band of each start instant, in the tenant's local time.
+
+    >>> from datetime import datetime, UTC
+    >>> frame = pl.DataFrame({"at": [
+    ...     datetime(2026, 3, 27, 7, 30, tzinfo=UTC),   # Fri 07:30 UTC = 07:30 GMT
+    ...     datetime(2026, 3, 30, 7, 30, tzinfo=UTC),   # Mon 07:30 UTC = 08:30 BST (DST)
+    ...     datetime(2026, 3, 28, 12, 0, tzinfo=UTC),   # Saturday
+    ... ]})
+    >>> frame.select(bands_of(pl.col("at"), timezone="Europe/London", bands=TimeBands()))
+    shape: (3, 1)
+    ┌─────────┐
+    │ band    │
+    │ ---     │
+    │ str     │
+    ╞═════════╡
+    │ offpeak │
+    │ peak    │
+    │ weekend │
+    └─────────┘
+    """
+    return band_of_wall(started_at.dt.convert_time_zone(timezone), bands)
+
+
+def band_of_wall(local: pl.Expr, bands: TimeBands) -> pl.Expr:
+    """The band of a local wall-clock time (time-zone aware or naive)."""
+    minute = local.dt.hour().cast(pl.Int32) * 60 + local.dt.minute().cast(pl.Int32)
+    peak_from = bands.peak_from.hour * 60 + bands.peak_from.minute
+    peak_to = bands.peak_to.hour * 60 + bands.peak_to.minute
+    return (
+        pl.when(local.dt.weekday().is_in(list(bands.weekend_days)))
+        .then(pl.lit(Band.WEEKEND.value))
+        .when((minute >= peak_from) & (minute < peak_to))
+        .then(pl.lit(Band.PEAK.value))
+        .otherwise(pl.lit(Band.OFFPEAK.value))
+        .alias("band")
+    )
