@@ -19,6 +19,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from billstream.core.errors import InvalidInputError
 
@@ -75,6 +76,7 @@ class BillingPeriod:
         return self.start <= day < self.end
 
 
+@lru_cache(maxsize=65_536)
 def period_containing(day: date, *, anchor: date, cadence: Cadence) -> BillingPeriod:
     """The billing period of the cycle (`anchor`, `cadence`) in which `day` is billed.
 

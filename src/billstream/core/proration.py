@@ -40,6 +40,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from billstream.core.errors import InvalidInputError
 from billstream.core.money import round_half_up
@@ -117,8 +118,9 @@ class _Divisor:
             days = _day_360(end) - _day_360(tranche.start)
         else:
             days = (end - tranche.start).days
-        fraction = Fraction(days, self.period_days)
-        exact = Fraction(unit_price) * Fraction(tranche.quantity) * fraction
+        fraction, amount = _prorated_amount(
+            unit_price, tranche.quantity, days, self.period_days, self.places
+        )
         return ProratedLine(
             start=tranche.start,
             end=end,
@@ -127,9 +129,21 @@ class _Divisor:
             days=days,
             period_days=self.period_days,
             fraction=fraction,
-            amount=round_half_up(exact, self.places),
+            amount=amount,
             source=tranche.source,
         )
+
+
+@lru_cache(maxsize=65_536)
+def _prorated_amount(
+    unit_price: Decimal, quantity: Decimal, days: int, period_days: int, places: int
+) -> tuple[Fraction, Decimal]:
+    """`days / period_days` and the line's rounded amount. Cached: a bill run prorates the
+    same few prices over the same few spans for many subscriptions, and the exact
+    `Fraction` arithmetic is the costly part."""
+    fraction = Fraction(days, period_days)
+    exact = Fraction(unit_price) * Fraction(quantity) * fraction
+    return fraction, round_half_up(exact, places)
 
 
 def prorate(

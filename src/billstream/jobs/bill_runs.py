@@ -25,6 +25,7 @@ from billstream.billing.service.runs import (
     bill_pending,
     finish_bill_run,
     pending_count,
+    refresh_statistics,
     start_bill_run,
 )
 from billstream.core.clock import Clock
@@ -77,6 +78,9 @@ def execute_bill_run(
         run_id, total = run.id, run.accounts
         left = pending_count(session, run_id)
         url = session.get_bind().engine.url
+    if left:
+        with sessions.begin() as session:
+            refresh_statistics(session)
     if progress:
         progress(total - left, total)
     if left and workers > 1 and url.get_backend_name() == "postgresql":
@@ -96,23 +100,33 @@ def _bill_until_done(
     chunk: int,
     total: int,
     progress: Progress | None,
+    analyse: bool = True,
 ) -> None:
+    """Bill chunks until none is pending; if `analyse`, refresh the planner's statistics
+    after the 1st, 2nd, 4th, 8th… chunk, while the written tables double in size."""
+    done = 0
     while True:
         with sessions.begin() as session:
             handled = bill_pending(session, clock, run_id=run_id, limit=chunk)
             left = pending_count(session, run_id) if progress else 0
         if not handled:
             return
+        done += 1
+        if analyse and done & (done - 1) == 0:
+            with sessions.begin() as session:
+                refresh_statistics(session)
         if progress:
             progress(total - left, total)
 
 
-def _worker(url: str, clock: Clock, run_id: str, chunk: int) -> None:
+def _worker(url: str, clock: Clock, run_id: str, chunk: int, analyse: bool) -> None:
     """A worker process: its own engine, billing chunks of the run until none is left."""
     engine = make_engine(url)
     try:
         sessions = make_session_factory(engine)
-        _bill_until_done(sessions, clock, run_id, chunk=chunk, total=0, progress=None)
+        _bill_until_done(
+            sessions, clock, run_id, chunk=chunk, total=0, progress=None, analyse=analyse
+        )
     finally:
         engine.dispose()
 
@@ -132,8 +146,9 @@ def _in_processes(
     the caller afterwards (its chunk in flight rolled back, so nothing is lost or doubled)."""
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_worker, args=(url, clock, run_id, chunk), daemon=True)
-        for _ in range(workers)
+        # one of them refreshes the statistics: two would only wait on each other
+        context.Process(target=_worker, args=(url, clock, run_id, chunk, i == 0), daemon=True)
+        for i in range(workers)
     ]
     for process in processes:
         process.start()

@@ -223,11 +223,18 @@ def _single(
 
 
 def one_time_lines(
-    facts: SubscriptionFacts, book: PriceBook, *, until: date, places: int
+    facts: SubscriptionFacts,
+    book: PriceBook,
+    *,
+    until: date,
+    places: int,
+    phases: Sequence[Phase] | None = None,
 ) -> list[PreviewLine]:
     """The plan's one-time products and setup fee on the start date; an early-termination
-    fee when the subscription is cancelled before its commitment ends."""
-    phases = replay(facts.changes, trial_end=facts.trial_end)
+    fee when the subscription is cancelled before its commitment ends. `phases`: the
+    changes already replayed, if the caller has them."""
+    if phases is None:
+        phases = replay(facts.changes, trial_end=facts.trial_end)
     if not phases or facts.start_date > until:
         return []
     first = phases[0]
@@ -372,7 +379,7 @@ def billable_lines(
     One-time lines and fees are returned as the preview gives them (their keys are stable).
     """
     phases = replay(facts.changes, trial_end=facts.trial_end)
-    out = one_time_lines(facts, book, until=until, places=places)
+    out = one_time_lines(facts, book, until=until, places=places, phases=phases)
     for stream in streams(phases, book):
         periods = [
             p

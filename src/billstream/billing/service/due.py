@@ -40,6 +40,7 @@ from billstream.catalog.service.pricing import PreloadedPrices
 from billstream.core.errors import BillstreamError, InvalidInputError
 from billstream.core.money import minor_unit
 from billstream.core.proration import ProratedLine
+from billstream.db.lists import among
 from billstream.rating.allowances import Tier
 from billstream.rating.models import Rate, RatedUsage, RatingRun
 from billstream.rating.rater import TIME_USAGE
@@ -54,6 +55,7 @@ from billstream.subscriptions.preview import LineKind as PreviewKind
 from billstream.subscriptions.service.book import PreloadedBook
 from billstream.subscriptions.service.subscriptions import changes_of
 from billstream.subscriptions.service.upcoming import facts_of
+from billstream.subscriptions.timeline import PlanTerms
 from billstream.tenants.service import ancestor_chain, resolved_settings
 
 # Usage is invoiced by difference with what earlier invoices charged for the same aggregate;
@@ -113,7 +115,7 @@ def members_of(session: Session, payers: Sequence[str]) -> dict[str, Member]:
     for chunk in chunked(payers):
         tree = (
             select(Account.id.label("id"), Account.id.label("payer"), literal(0).label("depth"))
-            .where(Account.id.in_(chunk))
+            .where(among(session, Account.id, chunk))
             .cte("members", recursive=True)
         )
         tree = tree.union_all(
@@ -216,7 +218,7 @@ def invoiced_lines(
                 InvoiceLine.amount,
                 InvoiceLine.lineage,
             )
-            .where(InvoiceLine.subscription_id.in_(chunk))
+            .where(among(session, InvoiceLine.subscription_id, chunk))
             .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
         )
         for sid, kind, key, charge, start, end, quantity, price, amount, lineage in rows.all():
@@ -268,6 +270,7 @@ class DueLoader:
         chain = [t.id for t in ancestor_chain(session, tenant_id)]
         self.calculator = PercentageByJurisdiction(tax_rules(session, chain))
         self.tiers: dict[str, list[Tier]] = resolved_tiers(session, tenant_id, self.cutoff)
+        self._terms: dict[tuple[str, str], PlanTerms] = {}
 
     def places(self, currency: str) -> int:
         precision = self.settings.line_precision
@@ -287,7 +290,7 @@ class DueLoader:
             s
             for chunk in chunked(accounts)
             for s in session.connection().execute(
-                select(Subscription.__table__).where(Subscription.account_id.in_(chunk))
+                select(Subscription.__table__).where(among(session, Subscription.account_id, chunk))
             )
         ]
         changes = changes_of(session, [s.id for s in subscriptions])
@@ -340,7 +343,7 @@ class DueLoader:
         terms = dict(
             session.execute(
                 select(Account.id, Account.payment_terms_days).where(
-                    Account.id.in_([p.account_id for p in payers])
+                    among(session, Account.id, [p.account_id for p in payers])
                 )
             ).all()
         )
@@ -383,6 +386,7 @@ class DueLoader:
             account_id=subscription.account_id,
             currency=subscription.currency,
             commitment_end=subscription.commitment_end,
+            terms=self._terms,
         )
         facts = facts_of(subscription, changes, self.settings)
         lines = billable_lines(
@@ -438,7 +442,7 @@ class DueLoader:
                 .join(RatingRun, RatingRun.id == RatedUsage.run_id)
                 .outerjoin(Rate, Rate.id == RatedUsage.rate_id)
                 .where(
-                    RatedUsage.account_id.in_(chunk),
+                    among(self.session, RatedUsage.account_id, chunk),
                     RatedUsage.tenant_id == self.tenant_id,
                     RatedUsage.superseded_by.is_(None),
                     RatedUsage.reject_reason.is_(None),
@@ -505,7 +509,7 @@ class DueLoader:
                 .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
                 .where(
                     InvoiceLine.tenant_id == self.tenant_id,
-                    InvoiceLine.source_account_id.in_(chunk),
+                    among(self.session, InvoiceLine.source_account_id, chunk),
                     InvoiceLine.kind.in_([LineKind.USAGE, LineKind.USAGE_CORRECTION]),
                     InvoiceLine.service_start >= since,
                 )

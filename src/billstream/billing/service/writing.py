@@ -25,6 +25,7 @@ from billstream.billing.states import InvoiceKind, InvoiceStatus
 from billstream.core.clock import Clock
 from billstream.core.ids import new_id
 from billstream.db.bulk import insert_rows
+from billstream.db.lists import among
 from billstream.tenants.service import resolved_settings
 from billstream.tenants.settings import format_invoice_number
 
@@ -157,7 +158,7 @@ def issue_invoices(
     settings = resolved_settings(session, tenant_id)
     dates = dict(
         session.execute(
-            select(Invoice.id, Invoice.issue_date).where(Invoice.id.in_(list(invoice_ids)))
+            select(Invoice.id, Invoice.issue_date).where(among(session, Invoice.id, invoice_ids))
         ).all()
     )
     by_series: dict[str, list[str]] = {}

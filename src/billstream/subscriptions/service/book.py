@@ -114,18 +114,22 @@ class PreloadedBook:
         account_id: str,
         currency: str,
         commitment_end: date | None,
+        terms: dict[tuple[str, str], PlanTerms] | None = None,
     ) -> None:
         self.source = prices
         self.account_id = account_id
         self.currency = currency
         self.commitment_end = commitment_end
-        self._plans: dict[str, PlanTerms] = {}
+        # a plan's terms by (plan, currency): pass one dict to the books of a whole chunk
+        self._terms = terms if terms is not None else {}
         self._prices: dict[tuple[str, date], dict[str, ResolvedPrice]] = {}
 
     def plan(self, plan_id: str) -> PlanTerms:
-        if plan_id not in self._plans:
-            self._plans[plan_id] = plan_terms(self.source.plan(plan_id), self.currency)
-        return self._plans[plan_id]
+        key = (plan_id, self.currency)
+        terms = self._terms.get(key)
+        if terms is None:
+            terms = self._terms[key] = plan_terms(self.source.plan(plan_id), self.currency)
+        return terms
 
     def prices(self, plan_id: str, on: date) -> Mapping[str, ResolvedPrice]:
         key = (plan_id, on)

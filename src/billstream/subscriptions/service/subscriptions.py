@@ -27,6 +27,7 @@ from billstream.core.errors import ConflictError, InvalidInputError, NotFoundErr
 from billstream.core.ids import new_id
 from billstream.core.money import validate_currency
 from billstream.core.periods import period_containing
+from billstream.db.lists import among
 from billstream.db.pagination import Page, paginate
 from billstream.subscriptions.cycles import add_months, billing_anchor
 from billstream.subscriptions.errors import SubscriptionErrorCode
@@ -104,7 +105,7 @@ def changes_of(session: Session, subscription_ids: Sequence[str]) -> dict[str, l
                 SubscriptionChange.recorded_at,
                 SubscriptionChange.after,
             )
-            .where(SubscriptionChange.subscription_id.in_(ids[i : i + 2000]))
+            .where(among(session, SubscriptionChange.subscription_id, ids[i : i + 2000]))
             .order_by(SubscriptionChange.subscription_id, SubscriptionChange.seq)
         )
         for row in session.connection().execute(stmt):  # plain rows: no ORM per row
