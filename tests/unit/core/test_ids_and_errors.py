@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -15,10 +16,20 @@ from billstream.core.errors import (
 from billstream.core.ids import ID_LENGTH, new_id
 
 
-def test_new_ids_have_the_prefix_and_128_random_bits() -> None:
+def test_new_ids_have_the_prefix_and_128_bits() -> None:
     ids = {new_id("acc") for _ in range(100)}
     assert len(ids) == 100
     assert all(re.fullmatch(r"acc_[0-9a-f]{32}", i) and len(i) == ID_LENGTH for i in ids)
+
+
+def test_ids_made_later_sort_later() -> None:
+    """The first 48 bits are the milliseconds (UUIDv7's layout), the other 80 random."""
+    first = new_id("inv")
+    time.sleep(0.002)
+    later = [new_id("inv") for _ in range(50)]
+    assert all(first < other for other in later)
+    assert len({i[16:] for i in later}) == 50  # the random part differs within a millisecond
+    assert abs(int(first[4:16], 16) - time.time_ns() // 1_000_000) < 60_000
 
 
 @pytest.mark.parametrize("prefix", ["", "ACC", "acct", "a1", "a_"])
