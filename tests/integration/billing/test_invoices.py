@@ -134,6 +134,62 @@ def test_an_issued_invoice_cannot_change_through_the_orm_or_sql(
     assert (again.total, again.status) == (Decimal("165.00"), "issued")
 
 
+def test_lines_and_taxes_reference_an_invoice_of_their_tenant_and_an_account(
+    session: Session, clock: FakeClock, billed_tree: tuple[Tenant, dict[str, Account]]
+) -> None:
+    """No foreign keys on lines and taxes (migration 0014): the triggers hold the same."""
+    tenant, tree = billed_tree
+    other = make_tenant(session, clock)
+    [invoice] = invoices_of(session, tree["ABC"].id)
+    draft = Invoice(
+        id="inv_draft", tenant_id=tenant.id, account_id=tree["ABC"].id, kind="invoice",
+        status="draft", currency="USD", period_start=JAN, period_end=FEB, issue_date=None,
+        due_date=None, subtotal=Decimal(0), tax_total=Decimal(0), total=Decimal(0),
+        amount_paid=Decimal(0), created_at=clock.now(), updated_at=clock.now(),
+    )  # fmt: skip
+    session.add(draft)
+    session.flush()
+
+    def line(invoice_id: str, tenant_id: str, source: str) -> object:
+        return insert(InvoiceLine).values(
+            id=f"inl_{invoice_id}", tenant_id=tenant_id, invoice_id=invoice_id, position=1,
+            line_key=f"k:{invoice_id}", source_account_id=source, kind="one_time",
+            description="x", quantity=Decimal(1), amount=Decimal(1), lineage={},
+        )  # fmt: skip
+
+    refused = [
+        line("inv_nowhere", tenant.id, tree["ABC"].id),  # no such invoice
+        line(draft.id, other.id, tree["ABC"].id),  # the invoice is another tenant's
+        line(draft.id, tenant.id, "acc_nowhere"),  # no such account
+        insert(InvoiceTax).values(
+            id="itx_x", tenant_id=tenant.id, invoice_id="inv_nowhere", position=1,
+            jurisdiction="GB", name="VAT", rate=Decimal(20), taxable=Decimal(0),
+            amount=Decimal(0),
+        ),
+    ]  # fmt: skip
+    for attempt in refused:
+        with pytest.raises(DBAPIError, match="no such invoice"), session.begin_nested():
+            session.execute(attempt)  # type: ignore[call-overload]
+    # a draft's line is accepted; then the draft cannot be deleted, nor the line moved
+    session.execute(line(draft.id, tenant.id, tree["Sales"].id))  # type: ignore[call-overload]
+    for attempt in [
+        delete(Invoice).where(Invoice.id == draft.id),
+        update(InvoiceLine).where(InvoiceLine.invoice_id == draft.id).values(invoice_id=invoice.id),
+    ]:
+        with pytest.raises(DBAPIError, match=r"has lines|never move"), session.begin_nested():
+            session.execute(attempt)
+    # an account that is the source of lines cannot be deleted, even once nothing else
+    # (its subscriptions) holds it
+    sales = tree["Sales"].id
+    session.execute(
+        text("DELETE FROM subscription_changes WHERE subscription_id IN "
+             "(SELECT id FROM subscriptions WHERE account_id = :a)").bindparams(a=sales)
+    )  # fmt: skip
+    session.execute(text("DELETE FROM subscriptions WHERE account_id = :a").bindparams(a=sales))
+    with pytest.raises(DBAPIError, match="invoice lines"), session.begin_nested():
+        session.execute(delete(Account).where(Account.id == sales))
+
+
 def test_payments_move_the_status_and_void_needs_an_unpaid_invoice(
     session: Session, clock: FakeClock, billed_tree: tuple[Tenant, dict[str, Account]]
 ) -> None:
