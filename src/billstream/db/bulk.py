@@ -19,6 +19,8 @@ from sqlalchemy import JSON, Table
 from sqlalchemy.orm import Session
 
 CHUNK = 10_000
+# compact, and no check for circular references (lineage documents are plain trees)
+_to_json = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -29,7 +31,7 @@ def _sqlite_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return json.dumps(value)
+        return _to_json(value)
     return value
 
 
@@ -51,7 +53,7 @@ def insert_rows(
                 if documents:
                     row = list(row)
                     for i in documents:
-                        row[i] = None if row[i] is None else json.dumps(row[i])
+                        row[i] = None if row[i] is None else _to_json(row[i])
                 copy.write_row(row)
         return
     sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' for _ in columns)})"
