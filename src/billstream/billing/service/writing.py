@@ -58,9 +58,9 @@ TAX_COLUMNS = (
 
 def part_id(prefix: str, invoice_id: str, position: int) -> str:
     """The id of an invoice's line or tax: its invoice's id and its position, e.g.
-    ``inl_<the invoice's first 24 hex digits><8 of the position>``: its millisecond and 48
-    random bits (`core.ids`), so a million lines need no million random draws and sort with
-    their invoice."""
+    ``inl_<the invoice's first 24 hex digits><8 of the position>``: its sequence number and
+    48 random bits (`core.ids`), so a million lines need no million random draws and sort
+    with their invoice."""
     return f"{prefix}_{invoice_id.split('_', 1)[1][:24]}{position:08x}"
 
 
