@@ -24,6 +24,7 @@ from billstream.rating.service import (
     rate_period,
     set_margin_rule,
 )
+from billstream.rating.service.margin import MarginBy, margin_report
 from billstream.tenants.models import Tenant
 from tests.factories import make_account, make_tenant, scope_of
 from tests.integration.rating.test_rating_service import FEB, JAN, RETAIL, import_card
@@ -145,6 +146,29 @@ def test_a_parent_rule_prices_its_brands_unrated_records_at_cost_plus_the_margin
     )
     assert (run.rated, run.rejected) == (3, 1)
     assert run.retail_micros == 120_000 + 49_500 + 114_375
+
+
+def test_the_margin_report_puts_margin_priced_records_under_their_cost_destination(
+    session: Session, clock: FakeClock, brand: tuple[Tenant, Tenant, Account]
+) -> None:
+    parent, tenant, _account = brand
+    rule(session, clock, parent, "12.5")
+    rate(session, clock, tenant)
+
+    report = margin_report(
+        session, scope=scope_of(session, tenant), tenant_id=tenant.id,
+        group_by=MarginBy.DESTINATION,
+    )  # fmt: skip
+
+    by_key = {g.key: g for g in report.groups}
+    # France (fixed and mobile) have no retail rate: they group by the cost card's prefix
+    assert (by_key["33"].records, by_key["33"].retail_micros, by_key["33"].cost_micros) == (
+        1,
+        49_500,
+        44_000,
+    )
+    assert (by_key["336"].retail_micros, by_key["336"].cost_micros) == (114_375, 101_667)
+    assert None not in by_key
 
 
 def test_a_brand_rule_with_a_prefix_and_a_minimum_overrides_the_parents_from_its_date(

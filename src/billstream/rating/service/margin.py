@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from billstream.accounts.models import Account
 from billstream.core.errors import InvalidInputError
@@ -43,7 +43,7 @@ class MarginBy(StrEnum):
 
 @dataclass(frozen=True)
 class MarginGroup:
-    key: str | None  # carrier name, matched prefix or account id (null: no carrier)
+    key: str | None  # carrier name, matched prefix (a margin rule's: the cost's) or account id
     label: str | None  # the rate's description, the account's name
     currency: str
     records: int
@@ -160,11 +160,18 @@ def _grouping(by: MarginBy) -> tuple[Any, ColumnElement[Any], Join]:
     if by is MarginBy.CARRIER:
         return RatedUsage.carrier, func.max(RatedUsage.carrier), lambda s: s
     if by is MarginBy.DESTINATION:
+        # a record priced by a margin rule has no retail rate: its cost rate's prefix and
+        # description name its destination
+        cost_rate = aliased(Rate)
 
-        def with_rate(stmt: Select[Any]) -> Select[Any]:
-            return stmt.outerjoin(Rate, Rate.id == RatedUsage.rate_id)
+        def with_rates(stmt: Select[Any]) -> Select[Any]:
+            return stmt.outerjoin(Rate, Rate.id == RatedUsage.rate_id).outerjoin(
+                cost_rate, cost_rate.id == RatedUsage.cost_rate_id
+            )
 
-        return RatedUsage.matched_prefix, func.max(Rate.description), with_rate
+        key = func.coalesce(RatedUsage.matched_prefix, RatedUsage.cost_prefix)
+        label = func.coalesce(func.max(Rate.description), func.max(cost_rate.description))
+        return key, label, with_rates
 
     def with_account(stmt: Select[Any]) -> Select[Any]:
         return stmt.outerjoin(Account, Account.id == RatedUsage.account_id)
