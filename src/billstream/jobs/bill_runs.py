@@ -33,6 +33,7 @@ from billstream.db.engine import make_engine, make_session_factory
 from billstream.tenants.scope import TenantScope
 
 Progress = Callable[[int, int], None]  # (accounts done, accounts in the run)
+ANALYSE_FROM = 5_000  # accounts of a run from which it refreshes the planner's statistics
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,10 @@ def execute_bill_run(
         run_id, total = run.id, run.accounts
         left = pending_count(session, run_id)
         url = session.get_bind().engine.url
-    if left:
+    # a run this large writes enough to leave the planner's statistics behind (see
+    # `refresh_statistics`); for a smaller one an ANALYZE would cost more than it saves
+    analyse = total >= ANALYSE_FROM
+    if left and analyse:
         with sessions.begin() as session:
             refresh_statistics(session)
     if progress:
@@ -86,8 +90,10 @@ def execute_bill_run(
     if left and workers > 1 and url.get_backend_name() == "postgresql":
         _in_processes(sessions, url.render_as_string(hide_password=False), clock, run_id,
                       chunk=chunk, workers=min(workers, -(-left // chunk)), total=total,
-                      progress=progress)  # fmt: skip
-    _bill_until_done(sessions, clock, run_id, chunk=chunk, total=total, progress=progress)
+                      progress=progress, analyse=analyse)  # fmt: skip
+    _bill_until_done(
+        sessions, clock, run_id, chunk=chunk, total=total, progress=progress, analyse=analyse
+    )
     with sessions.begin() as session:
         return _summary(finish_bill_run(session, clock, run_id=run_id))
 
@@ -100,7 +106,7 @@ def _bill_until_done(
     chunk: int,
     total: int,
     progress: Progress | None,
-    analyse: bool = True,
+    analyse: bool = False,
 ) -> None:
     """Bill chunks until none is pending; if `analyse`, refresh the planner's statistics
     after the 1st, 2nd, 4th, 8th… chunk, while the written tables double in size."""
@@ -141,13 +147,16 @@ def _in_processes(
     workers: int,
     total: int,
     progress: Progress | None,
+    analyse: bool,
 ) -> None:
     """Bill the run in `workers` processes; what a dead worker left pending is billed by
     the caller afterwards (its chunk in flight rolled back, so nothing is lost or doubled)."""
     context = multiprocessing.get_context("spawn")
     processes = [
         # one of them refreshes the statistics: two would only wait on each other
-        context.Process(target=_worker, args=(url, clock, run_id, chunk, i == 0), daemon=True)
+        context.Process(
+            target=_worker, args=(url, clock, run_id, chunk, analyse and i == 0), daemon=True
+        )
         for i in range(workers)
     ]
     for process in processes:
