@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import case, distinct, func, literal, literal_column, select
 from sqlalchemy.orm import Session
 
 from billstream.accounts.models import Account, BillingMode
@@ -62,6 +62,7 @@ from billstream.tenants.service import ancestor_chain, resolved_settings
 # rating periods that ended more than this before the close are not looked at again.
 USAGE_LOOKBACK = timedelta(days=400)
 IN_CHUNK = 2000  # ids per IN (...) list
+MIXED_CURRENCIES = "several currencies"  # of an aggregate whose runs differ in currency
 PREVIEW_KIND = {
     "recurring": LineKind.RECURRING,
     "credit": LineKind.CREDIT,
@@ -418,11 +419,22 @@ class DueLoader:
 
     def _usage(self, accounts: Sequence[str]) -> list[UsageAggregate]:
         """Current rated usage of rating periods ended by the close, summed per sub-account,
-        period, usage type and destination, less what earlier invoices charged for it."""
+        period, usage type and destination, less what earlier invoices charged for it.
+
+        The database sums each aggregate (and lists its rating runs), so each row read is
+        one aggregate: a rating period's records may come from several runs (an account
+        re-rated alone), which are one aggregate. Runs of one aggregate in two currencies
+        (a card's currency changed between them) give it no currency: the payer fails."""
         since = self.cutoff - USAGE_LOOKBACK
-        sums: dict[tuple[str, datetime, datetime, str, str], dict[str, Any]] = {}
+        session = self.session
+        group = func.coalesce(Rate.description, RatedUsage.usage_type)
+        timed = RatedUsage.usage_type.in_(sorted(TIME_USAGE))
+        if session.get_bind().dialect.name == "postgresql":
+            runs = func.string_agg(distinct(RatedUsage.run_id), literal_column("','"))
+        else:
+            runs = func.group_concat(distinct(RatedUsage.run_id))
+        rows: list[Any] = []
         for chunk in chunked(accounts):
-            group = func.coalesce(Rate.description, RatedUsage.usage_type)
             stmt = (
                 select(
                     RatedUsage.account_id,
@@ -430,19 +442,19 @@ class DueLoader:
                     RatingRun.period_end,
                     RatedUsage.usage_type,
                     group,
-                    RatedUsage.run_id,
-                    func.count().label("records"),
-                    func.sum(RatedUsage.duration_s).label("seconds"),
-                    func.sum(RatedUsage.quantity).label("units"),
-                    func.sum(RatedUsage.billed_s + RatedUsage.billed_units).label("billed"),
-                    func.sum(RatedUsage.allowance_s + RatedUsage.allowance_units).label("free"),
-                    func.sum(RatedUsage.amount_micros).label("micros"),
-                    RatingRun.currency,
+                    runs,
+                    func.count(),
+                    func.sum(case((timed, RatedUsage.duration_s), else_=RatedUsage.quantity)),
+                    func.sum(RatedUsage.billed_s + RatedUsage.billed_units),
+                    func.sum(RatedUsage.allowance_s + RatedUsage.allowance_units),
+                    func.sum(RatedUsage.amount_micros),
+                    func.min(RatingRun.currency),
+                    func.max(RatingRun.currency),
                 )
                 .join(RatingRun, RatingRun.id == RatedUsage.run_id)
                 .outerjoin(Rate, Rate.id == RatedUsage.rate_id)
                 .where(
-                    among(self.session, RatedUsage.account_id, chunk),
+                    among(session, RatedUsage.account_id, chunk),
                     RatedUsage.tenant_id == self.tenant_id,
                     RatedUsage.superseded_by.is_(None),
                     RatedUsage.reject_reason.is_(None),
@@ -455,28 +467,16 @@ class DueLoader:
                     RatingRun.period_end,
                     RatedUsage.usage_type,
                     group,
-                    RatedUsage.run_id,
-                    RatingRun.currency,
                 )
             )
-            for row in self.session.connection().execute(stmt):
-                key = (row[0], row[1], row[2], row[3], row[4])
-                entry = sums.setdefault(
-                    key, {"runs": [], "records": 0, "q": 0, "billed": 0, "free": 0, "micros": 0}
-                )
-                entry["runs"].append(row[5])
-                entry["records"] += int(row[6])
-                entry["q"] += int(row[7] if row[3] in TIME_USAGE else row[8])
-                entry["billed"] += int(row[9])
-                entry["free"] += int(row[10])
-                entry["micros"] += int(row[11])
-                entry["currency"] = row[12]
+            rows += session.connection().execute(stmt).all()
         invoiced, revisions = self._invoiced_usage(accounts, since.date())
         days: dict[datetime, date] = {}  # a rating period's bounds as local dates, once each
-        for instant in {k[1] for k in sums} | {k[2] for k in sums}:
+        for instant in {r[1] for r in rows} | {r[2] for r in rows}:
             days[instant] = instant.astimezone(self.zone).date()
         out = []
-        for (account, start, end, usage_type, destination), e in sorted(sums.items()):
+        for account, start, end, usage_type, destination, run_ids, *sums, low, high in rows:
+            records, quantity, billed, free, micros = (int(x) for x in sums)
             done = usage_key(account, days[start], usage_type, destination)
             out.append(
                 UsageAggregate(
@@ -485,13 +485,13 @@ class DueLoader:
                     period_end=days[end],
                     usage_type=usage_type,
                     destination=destination,
-                    records=e["records"],
-                    quantity=e["q"],
-                    billed=e["billed"],
-                    allowance=e["free"],
-                    amount_micros=e["micros"],
-                    run_ids=tuple(sorted(e["runs"])),
-                    currency=e["currency"],
+                    records=records,
+                    quantity=quantity,
+                    billed=billed,
+                    allowance=free,
+                    amount_micros=micros,
+                    run_ids=tuple(sorted(run_ids.split(","))),
+                    currency=low if low == high else MIXED_CURRENCIES,
                     invoiced=invoiced.get(done, Decimal(0)),
                     revisions=revisions.get(done, 0),
                 )
