@@ -28,7 +28,8 @@ PURE_MODULES = re.compile(
     r"^(core/(money|errors|ids|periods)|tenants/settings|accounts/(hierarchy|number_lookup|phone)"
     r"|access/keys|catalog/(layers|adjustments)|subscriptions/(timeline|preview|cycles|lifecycle)"
     r"|mediation/(definition|parsing|normalise)"
-    r"|rating/(reference|allowances|prefixes|card_file|margin_pricing)|documents/view"
+    r"|rating/(reference|allowances|prefixes|card_file|margin_pricing|bands|band_split)"
+    r"|documents/view"
     r"|billing/(states|taxes|closing)"
     r"|(.+/)?(proration|price_models|rater|allocation|assembly))\.py$"
 )
