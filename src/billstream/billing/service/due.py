@@ -421,10 +421,10 @@ class DueLoader:
         """Current rated usage of rating periods ended by the close, summed per sub-account,
         period, usage type and destination, less what earlier invoices charged for it.
 
-        The database sums each aggregate (and lists its rating runs), so each row read is
-        one aggregate: a rating period's records may come from several runs (an account
-        re-rated alone), which are one aggregate. Runs of one aggregate in two currencies
-        (a card's currency changed between them) give it no currency: the payer fails."""
+        The database sums each aggregate and lists its rating runs, so each row read is one
+        aggregate. Rating gives an account's period one current run, but should two runs in
+        different currencies ever be current for one aggregate, it gets no currency and its
+        payer fails (rather than billing a sum of two currencies)."""
         since = self.cutoff - USAGE_LOOKBACK
         session = self.session
         group = func.coalesce(Rate.description, RatedUsage.usage_type)
