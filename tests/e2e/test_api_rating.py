@@ -211,3 +211,60 @@ def test_a_bad_margin_rule_is_refused_naming_the_field(
     refused = api.post(us, "/v1/rating/margin-rules", {**MARGIN_RULE, **change})
     assert_problem(refused, status=422, code="invalid_input", field=field)
     assert api.counts() == before
+
+
+CARD_CSV = b"prefix,description,rate,connect_fee\n1212,New York,0.06,\n1,USA,0.02,0.01\n"
+
+
+def _import(api: Api, caller: Caller, data: bytes, **form: str) -> Any:
+    return api.client.post(
+        "/v1/rating/cards",
+        headers=caller.headers,
+        files={"file": ("retail.csv", data, "text/csv")},
+        data={"name": "retail", "kind": "retail", "effective_from": "2026-01-01", **form},
+    )
+
+
+def test_a_card_is_imported_over_http_and_rates_the_next_run(api: Api, us: Caller) -> None:
+    # given a CDR to New York and a card uploaded with one bad row
+    assert _upload(api, us, CDRS, timezone="America/New_York").status_code == 201
+    imported = _import(api, us, CARD_CSV + b"44x,Nowhere,0.1,\n")
+    assert imported.status_code == 201, imported.text
+    body = imported.json()
+    assert (body["version"], body["rows"], body["imported"]) == (1, 3, 2)
+    assert [(e["line"], e["column"]) for e in body["errors"]] == [(4, "prefix")]
+
+    # when January is rated, the card's longest prefix prices the call (120 s at 0.06)
+    run = api.created(us, "/v1/rating/runs", PERIOD)
+    [row] = api.ok(us, "/v1/rated-usage", run_id=run["id"])["data"]
+    assert (row["matched_prefix"], row["amount_micros"]) == ("1212", 120_000)
+
+    # and the same name again is the card's next version
+    again = _import(api, us, CARD_CSV, effective_from="2026-02-01")
+    assert (again.status_code, again.json()["version"]) == (201, 2)
+
+
+@pytest.mark.parametrize(
+    ("data", "form", "field"),
+    [
+        (b"", {}, "file"),  # empty
+        (b"\xff\xfe\x00bad", {}, "file"),  # not UTF-8
+        (b"prefix,rate\nabc,0.1\n", {}, "file"),  # no row left
+        (b"prefix,rate\n44,0.1\n44,0.2\n", {}, None),  # one destination twice, windows overlap
+        (CARD_CSV, {"name": ""}, "name"),
+        (CARD_CSV, {"kind": "wholesale"}, "kind"),
+        (CARD_CSV, {"currency": "XXQ"}, "currency"),
+        (CARD_CSV, {"effective_from": "2026-13-01"}, "effective_from"),
+    ],
+)
+def test_a_bad_card_upload_is_refused_and_writes_nothing(
+    api: Api, us: Caller, data: bytes, form: dict[str, str], field: str | None
+) -> None:
+    before = api.counts()
+    refused = _import(api, us, data, **form)
+    assert refused.status_code == 422, refused.text
+    if field is not None:
+        assert_problem(refused, status=422, code="invalid_input", field=field)
+    else:
+        assert "overlaps" in refused.text
+    assert api.counts() == before

@@ -19,6 +19,7 @@ from billstream.catalog.api import products as products_router
 from billstream.documents.api import invoices as invoice_documents_router
 from billstream.documents.api import templates as document_templates_router
 from billstream.mediation.api import router as usage_router
+from billstream.rating.api import cards as rating_cards_router
 from billstream.rating.api import margin as rating_margin_router
 from billstream.rating.api import margin_rules as rating_margin_rules_router
 from billstream.rating.api import rated_usage as rated_usage_router
@@ -54,6 +55,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         subscriptions_router,
         upcoming_router,
         usage_router,
+        rating_cards_router,
         rating_runs_router,
         rating_rules_router,
         rating_tiers_router,

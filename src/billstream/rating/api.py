@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 from pydantic import BaseModel, Field
 
 from billstream.api.context import Context, Paging
@@ -16,10 +16,13 @@ from billstream.core.errors import InvalidInputError
 from billstream.core.money import to_micros
 from billstream.rating import service
 from billstream.rating.allowances import Tier
-from billstream.rating.models import RatingRun
+from billstream.rating.card_file import csv_dict_rows
+from billstream.rating.models import CardKind, RatingRun
 from billstream.rating.rater import RoundingMode, RoundingRules
 from billstream.rating.rule_models import MarginRule, RatingTier
 from billstream.rating.schemas import (
+    CardImportOut,
+    CardRowError,
     MarginRuleCreate,
     MarginRuleOut,
     RatedUsageOut,
@@ -40,6 +43,55 @@ tiers = APIRouter(prefix="/rating/tiers", tags=["rating"], route_class=Transacti
 margin_rules = APIRouter(
     prefix="/rating/margin-rules", tags=["rating"], route_class=TransactionalRoute
 )
+cards = APIRouter(prefix="/rating/cards", tags=["rating"], route_class=TransactionalRoute)
+
+
+@cards.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Import a rate card CSV (multipart) as the card's next version",
+)
+def import_card(
+    ctx: Context,
+    file: Annotated[UploadFile, File(description="The card's CSV (docs/rating.md)")],
+    name: Annotated[str, Form(description="The card; the same name again is a new version")],
+    kind: Annotated[CardKind, Form(description="retail (customers) or cost (a carrier)")],
+    tenant_id: Annotated[str | None, Form(description="Default: the key's tenant")] = None,
+    effective_from: Annotated[date | None, Form(description="Local date; default today")] = None,
+    currency: Annotated[str | None, Form(description="Default: the tenant's")] = None,
+    account_id: Annotated[
+        str | None, Form(description="Retail: the customer of special rates; cost: the vendor")
+    ] = None,
+    carrier: Annotated[str | None, Form(description="Cost: the usage's carrier name")] = None,
+) -> CardImportOut:
+    """Bad rows are listed by line and column and the others are imported. No row left, or
+    rows of one prefix, usage type and band whose windows overlap: 422, nothing written."""
+    report = service.import_rate_card(
+        ctx.session,
+        clock=ctx.clock,
+        scope=ctx.scope,
+        tenant_id=tenant_id or ctx.scope.home,
+        name=name,
+        kind=kind,
+        rows=csv_dict_rows(file.file.read()),
+        source=file.filename or "upload",
+        effective_from=effective_from,
+        currency=currency,
+        account_id=account_id,
+        carrier=carrier,
+    )
+    errors = [CardRowError(line=e.line, column=e.column, reason=e.reason) for e in report.errors]
+    if report.version_id is None or report.version is None:
+        shown = "; ".join(f"line {e.line} {e.column}: {e.reason}" for e in errors[:5])
+        raise InvalidInputError(f"no row could be imported ({shown})", field="file")
+    return CardImportOut(
+        card_id=report.card_id,
+        version_id=report.version_id,
+        version=report.version,
+        rows=report.rows,
+        imported=report.imported,
+        errors=errors,
+    )
 
 
 def _out(run: RatingRun) -> RatingRunOut:

@@ -32,6 +32,8 @@ the two prices was meant is not ours to guess.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -39,6 +41,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from billstream.core.errors import InvalidInputError
 from billstream.core.money import to_micros
 from billstream.rating.rater import Band
 
@@ -249,3 +252,15 @@ def overlap_summary(overlaps: Sequence[RowError], *, shown: int = 5) -> str:
     if len(overlaps) > shown:
         parts.append(f"and {len(overlaps) - shown} more")
     return "; ".join(parts)
+
+
+def csv_dict_rows(data: bytes, *, name: str = "file") -> list[dict[str, Any]]:
+    """The rows of an uploaded UTF-8 CSV (a BOM is allowed) as dicts keyed by its header;
+    an empty or unreadable upload is refused naming the field `name`."""
+    try:
+        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+        if not reader.fieldnames:
+            raise InvalidInputError("the file is empty; expected a header row", field=name)
+        return list(reader)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"not a readable UTF-8 CSV file: {exc}", field=name) from None

@@ -183,3 +183,21 @@ class MarginRuleOut(BaseModel):
     created_at: datetime
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class CardRowError(BaseModel):
+    line: int
+    column: str
+    reason: str
+
+
+class CardImportOut(BaseModel):
+    """A rate card import: the card, its new version, and the rows refused (the others are
+    in force from the version's date)."""
+
+    card_id: str
+    version_id: str
+    version: int
+    rows: int
+    imported: int
+    errors: list[CardRowError]
