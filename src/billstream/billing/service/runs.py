@@ -18,9 +18,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import and_, false, func, insert, or_, select, text, update
+from sqlalchemy import and_, false, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
 from billstream.core.ids import new_id
 from billstream.core.periods import BillingPeriod, Cadence, period_containing
+from billstream.db.bulk import insert_rows
 from billstream.db.lists import among
 from billstream.subscriptions.cycles import billing_anchor
 from billstream.subscriptions.service import local_today
@@ -74,7 +75,12 @@ class ChunkOutcome:
     failed: dict[str, Failure] = field(default_factory=dict)
 
 
-def _period(account: Account, day: date, *, closing_only: bool) -> BillingPeriod | None:
+class _Cycle(Protocol):
+    billing_cycle: str
+    billing_day: int
+
+
+def _period(account: _Cycle, day: date, *, closing_only: bool) -> BillingPeriod | None:
     period = closing_period(account.billing_cycle, account.billing_day, day)
     if period is not None or closing_only:
         return period
@@ -97,11 +103,13 @@ def _closing_filter(day: date) -> object:
 
 def payers_to_bill(session: Session, request: BillRunRequest) -> list[PayerPeriod]:
     """The paying accounts the request bills, each with its invoice's period."""
-    base = select(Account).where(
+    # the cycle columns only: a month-end run reads every paying account of the tenant
+    base = select(Account.id, Account.billing_cycle, Account.billing_day).where(
         Account.tenant_id == request.tenant_id,
         Account.billing_mode == BillingMode.SELF_PAYING,
         Account.type != AccountType.VENDOR,
     )
+    rows: Sequence[Any]
     if request.accounts:
         wanted = sorted(set(request.accounts))
         rows = list(
@@ -123,9 +131,9 @@ def payers_to_bill(session: Session, request: BillRunRequest) -> list[PayerPerio
                     field="accounts",
                 )
     elif request.all_accounts:
-        rows = list(session.scalars(base))
+        rows = session.execute(base).all()
     else:
-        rows = list(session.scalars(base.where(_closing_filter(request.day))))  # type: ignore[arg-type]
+        rows = session.execute(base.where(_closing_filter(request.day))).all()  # type: ignore[arg-type]
     closing_only = not (request.accounts or request.all_accounts)
     out = []
     for account in sorted(rows, key=lambda a: a.id):
@@ -185,25 +193,16 @@ def start_bill_run(
     )
     session.add(run)
     session.flush()
-    if payers:
-        session.execute(
-            insert(BillRunItem),
-            [
-                {
-                    "id": new_id("bri"),
-                    "tenant_id": request.tenant_id,
-                    "run_id": run.id,
-                    "account_id": p.account_id,
-                    "period_start": p.period_start,
-                    "period_end": p.period_end,
-                    "status": ItemStatus.PENDING,
-                    "invoice_id": None,
-                    "error_code": None,
-                    "error": None,
-                }
-                for p in payers
-            ],
-        )
+    insert_rows(
+        session,
+        BillRunItem.__table__,  # type: ignore[arg-type]
+        ("id", "tenant_id", "run_id", "account_id", "period_start", "period_end", "status"),
+        (
+            (new_id("bri"), request.tenant_id, run.id, p.account_id, p.period_start,
+             p.period_end, ItemStatus.PENDING.value)
+            for p in payers
+        ),
+    )  # fmt: skip
     return run
 
 
