@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billstream.db import Base, TimestampMixin
@@ -124,7 +124,14 @@ class InvoiceLine(Base):
     __tablename__ = "invoice_lines"
     __table_args__ = (
         UniqueConstraint("invoice_id", "position"),
-        UniqueConstraint("tenant_id", "line_key"),
+        UniqueConstraint("line_key"),  # every key names a globally unique id
+        # only lines of a subscription are looked up by it (not the usage lines' NULLs)
+        Index(
+            "ix_invoice_lines_subscription_id",
+            "subscription_id",
+            postgresql_where=text("subscription_id IS NOT NULL"),
+            sqlite_where=text("subscription_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -140,7 +147,7 @@ class InvoiceLine(Base):
     quantity: Mapped[Decimal] = mapped_column(Amount())
     unit_price: Mapped[Decimal | None] = mapped_column(Amount())
     amount: Mapped[Decimal] = mapped_column(Amount())
-    subscription_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    subscription_id: Mapped[str | None] = mapped_column(String(36))
     charge: Mapped[str | None] = mapped_column(String(100))  # the plan charge's code
     usage_type: Mapped[str | None] = mapped_column(String(32))
     destination: Mapped[str | None] = mapped_column(String(200))

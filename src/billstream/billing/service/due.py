@@ -12,14 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, distinct, func, literal, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from billstream.accounts.models import Account, BillingMode
 from billstream.billing.assembly import (
@@ -219,7 +230,10 @@ def invoiced_lines(
                 InvoiceLine.amount,
                 InvoiceLine.lineage,
             )
-            .where(among(session, InvoiceLine.subscription_id, chunk))
+            .where(
+                among(session, InvoiceLine.subscription_id, chunk),
+                InvoiceLine.subscription_id.is_not(None),  # the index is partial
+            )
             .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
         )
         for sid, kind, key, charge, start, end, quantity, price, amount, lineage in rows.all():
@@ -438,16 +452,19 @@ class DueLoader:
             stmt = (
                 select(
                     RatedUsage.account_id,
-                    RatingRun.period_start,
-                    RatingRun.period_end,
+                    # as the driver reads them: a run's bounds are converted once, below
+                    type_coerce(RatingRun.period_start, NullType()),
+                    type_coerce(RatingRun.period_end, NullType()),
                     RatedUsage.usage_type,
                     group,
                     runs,
                     func.count(),
-                    func.sum(case((timed, RatedUsage.duration_s), else_=RatedUsage.quantity)),
-                    func.sum(RatedUsage.billed_s + RatedUsage.billed_units),
-                    func.sum(RatedUsage.allowance_s + RatedUsage.allowance_units),
-                    func.sum(RatedUsage.amount_micros),
+                    whole(
+                        func.sum(case((timed, RatedUsage.duration_s), else_=RatedUsage.quantity))
+                    ),
+                    whole(func.sum(RatedUsage.billed_s + RatedUsage.billed_units)),
+                    whole(func.sum(RatedUsage.allowance_s + RatedUsage.allowance_units)),
+                    whole(func.sum(RatedUsage.amount_micros)),
                     func.min(RatingRun.currency),
                     func.max(RatingRun.currency),
                 )
@@ -471,12 +488,13 @@ class DueLoader:
             )
             rows += session.connection().execute(stmt).all()
         invoiced, revisions = self._invoiced_usage(accounts, since.date())
-        days: dict[datetime, date] = {}  # a rating period's bounds as local dates, once each
-        for instant in {r[1] for r in rows} | {r[2] for r in rows}:
-            days[instant] = instant.astimezone(self.zone).date()
+        days: dict[Any, date] = {}  # a rating period's bounds as local dates, once each
+        for raw in {r[1] for r in rows} | {r[2] for r in rows}:
+            days[raw] = _instant(raw).astimezone(self.zone).date()
         out = []
-        for account, start, end, usage_type, destination, run_ids, *sums, low, high in rows:
-            records, quantity, billed, free, micros = (int(x) for x in sums)
+        for row in rows:
+            account, start, end, usage_type, destination, run_ids = row[:6]
+            records, quantity, billed, free, micros, low, high = row[6:]
             done = usage_key(account, days[start], usage_type, destination)
             out.append(
                 UsageAggregate(
@@ -537,6 +555,17 @@ class DueLoader:
             on=self.close,
             places=self.places(currency),
         )
+
+
+def whole(total: Any) -> Any:
+    """A SUM of integers read as an int (PostgreSQL's is numeric, read as a Decimal)."""
+    return cast(total, BigInteger)
+
+
+def _instant(raw: datetime | str) -> datetime:
+    """An instant as the driver reads it: psycopg's is aware, SQLite's naive UTC text."""
+    value = raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _failure(account_id: str, exc: Exception, *, subscription: str | None = None) -> Failure:

@@ -108,7 +108,7 @@ def changes_of(session: Session, subscription_ids: Sequence[str]) -> dict[str, l
             .where(among(session, SubscriptionChange.subscription_id, ids[i : i + 2000]))
             .order_by(SubscriptionChange.subscription_id, SubscriptionChange.seq)
         )
-        for row in session.connection().execute(stmt):  # plain rows: no ORM per row
+        for row in session.connection().execute(stmt).all():  # plain rows: no ORM per row
             out[row.subscription_id].append(as_change(row))
     return out
 
