@@ -314,3 +314,48 @@ def test_a_subscription_with_a_corrupt_history_fails_its_account_alone(
     assert item.account_id == bad.id
     assert item.error is not None
     assert broken in item.error
+
+
+def test_subscriptions_of_one_shape_each_keep_their_ids_and_their_own_prices(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    """A chunk computes the lines of a subscription shape once (`DueLoader._billable`):
+    each subscription still gets its own ids, and an account with its own price is not
+    priced like the others."""
+    # given three accounts with SPEC C4's orders, one with a customer price of 4.00
+    tenant = numbers_tenant(session, clock, "arrears")
+    accounts = [make_account(session, clock, tenant, external_id=n) for n in ("A", "B", "VIP")]
+    subscriptions = [spec_orders(session, clock, tenant, account) for account in accounts]
+    apply_catalog_yaml(session, clock, tenant, """\
+effective_from: 2025-01-01
+customer_prices:
+  - {account: VIP, product: numbers, currency: USD, model: {type: per_unit, unit_price: 4.00}}
+""")  # fmt: skip
+    session.commit()
+
+    # when January closes, the three in one chunk
+    clock.set(at(date(2026, 2, 1)))
+    run(session_factory, clock, tenant, date(2026, 1, 31))
+
+    # then each invoice's lines name its own subscription and its own changes
+    totals = []
+    for account, subscription in zip(accounts, subscriptions, strict=True):
+        [invoice] = invoices_of(session, account.id)
+        lines = lines_of(session, invoice.id)
+        changes = set(
+            session.scalars(
+                select(SubscriptionChange.id).where(
+                    SubscriptionChange.subscription_id == subscription
+                )
+            )
+        )
+        assert {x.subscription_id for x in lines} == {subscription}
+        assert all(x.line_key.startswith(f"sub:{subscription}:") for x in lines)
+        assert {
+            x.lineage["source"] for x in lines if x.lineage["source"].startswith("sch")
+        } <= changes
+        assert len({x.lineage["source"] for x in lines} & changes) == 2  # Jan 1 and Jan 16
+        totals.append(invoice.subtotal)
+    # and the customer price holds for its account only (SPEC's 275.81 at 5.00)
+    assert totals[:2] == [Decimal("275.81"), Decimal("275.81")]
+    assert totals[2] == Decimal("220.65")

@@ -10,8 +10,8 @@ error and the others go on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -81,6 +81,7 @@ PREVIEW_KIND = {
     "setup_fee": LineKind.SETUP_FEE,
     "early_termination_fee": LineKind.EARLY_TERMINATION_FEE,
 }
+STAND_IN = "\x00"  # the subscription id in a shape's lines; its changes' ids add their index
 USAGE_NAMES = {"voice": "Calls", "sms": "SMS", "data": "Data", "chat": "Chat", "ivr": "IVR"}
 
 
@@ -174,7 +175,13 @@ def source_order(payer: str, members: Sequence[Member]) -> list[str]:
     return order
 
 
-def _preview_charge(line: PreviewLine, account_id: str, key: str) -> Charge:
+def _preview_charge(
+    line: PreviewLine, account_id: str, key: str, ids: Mapping[str, str] | None = None
+) -> Charge:
+    """`line` as a charge; `ids` reads the stand-in ids of a shape's lines (see `_billable`)."""
+    subscription_id, source = line.subscription_id, line.source
+    if ids:
+        subscription_id, source = ids[subscription_id], ids.get(source, source)
     return Charge(
         source_account_id=account_id,
         kind=PREVIEW_KIND[str(line.kind)],
@@ -185,7 +192,7 @@ def _preview_charge(line: PreviewLine, account_id: str, key: str) -> Charge:
         amount=line.amount,
         service_start=line.start,
         service_end=line.end,
-        subscription_id=line.subscription_id,
+        subscription_id=subscription_id,
         charge=line.charge,
         lineage={
             "period": [line.period.start.isoformat(), line.period.end.isoformat()],
@@ -194,15 +201,15 @@ def _preview_charge(line: PreviewLine, account_id: str, key: str) -> Charge:
             "fraction": str(line.fraction),
             "layer": line.layer,
             "timing": line.timing,
-            "source": line.source,
+            "source": source,
         },
     )
 
 
-def _line_key(line: PreviewLine) -> str:
+def _line_key(line: PreviewLine, subscription_id: str, source: str) -> str:
     return (
-        f"sub:{line.subscription_id}:{line.charge}:{line.kind}:{line.period.start.isoformat()}:"
-        f"{line.start.isoformat()}:{line.end.isoformat()}:{line.source}"
+        f"sub:{subscription_id}:{line.charge}:{line.kind}:{line.period.start.isoformat()}:"
+        f"{line.start.isoformat()}:{line.end.isoformat()}:{source}"
     )
 
 
@@ -286,6 +293,7 @@ class DueLoader:
         self.calculator = PercentageByJurisdiction(tax_rules(session, chain))
         self.tiers: dict[str, list[Tier]] = resolved_tiers(session, tenant_id, self.cutoff)
         self._terms: dict[tuple[str, str], PlanTerms] = {}
+        self._shapes: dict[tuple[Any, ...], list[PreviewLine]] = {}  # see `_billable`
 
     def places(self, currency: str) -> int:
         precision = self.settings.line_precision
@@ -396,22 +404,8 @@ class DueLoader:
     ) -> list[Charge]:
         payer = members[subscription.account_id].payer
         self._check_currency(members, subscription.account_id, payer, subscription.currency)
-        book = PreloadedBook(
-            prices,
-            account_id=subscription.account_id,
-            currency=subscription.currency,
-            commitment_end=subscription.commitment_end,
-            terms=self._terms,
-        )
-        facts = facts_of(subscription, changes, self.settings)
-        lines = billable_lines(
-            facts,
-            book,
-            until=self.close + ONE_DAY,
-            places=self.places(subscription.currency),
-            zone=self.zone,
-            charged=charged,
-        )
+        lines, ids = self._billable(subscription, changes, prices, charged)
+        sid = subscription.id
         taken = {key: len(lines) for key, lines in charged.items()}
         seen: dict[str, int] = {}
         out = []
@@ -422,14 +416,66 @@ class DueLoader:
                 # by difference with what was invoiced: the n-th line ever of this period
                 n = taken.get((line.charge, line.period.start), 0)
                 taken[(line.charge, line.period.start)] = n + 1
-                key = f"sub:{line.subscription_id}:{line.charge}:{line.period.start}:{n}"
+                key = f"sub:{sid}:{line.charge}:{line.period.start}:{n}"
             else:
-                key = _line_key(line)
+                key = _line_key(line, sid, ids.get(line.source, line.source))
                 seen[key] = seen.get(key, 0) + 1
                 if seen[key] > 1:
                     key = f"{key}#{seen[key]}"
-            out.append(_preview_charge(line, subscription.account_id, key))
+            out.append(_preview_charge(line, subscription.account_id, key, ids))
         return out
+
+    def _billable(
+        self, subscription: Any, changes: Sequence[Any], prices: PreloadedPrices, charged: Charged
+    ) -> tuple[list[PreviewLine], dict[str, str]]:
+        """The subscription's billable lines, and how to read their stand-in ids (none when
+        the lines carry the real ones).
+
+        Subscriptions of one shape (currency, dates, the changes' kinds, days, quantities and
+        plans, and the same prices: no customer prices of their own) have the same lines but
+        for the ids of the subscription and of its changes (a line's `source`). A chunk of a
+        thousand payers has thousands of subscriptions and a few hundred shapes, so a shape's
+        lines are computed once, with stand-in ids. A subscription already invoiced in part
+        (`charged`) is computed on its own."""
+        own = prices.own_prices(subscription.account_id)
+        facts = None
+        if not charged:
+            shape = (
+                subscription.currency,
+                subscription.start_date,
+                subscription.billing_anchor,
+                subscription.trial_end,
+                subscription.commitment_end,
+                own,
+                tuple((c.seq, c.kind, c.effective, c.quantity, c.plan_id) for c in changes),
+            )
+            ids = {STAND_IN: subscription.id} | {
+                f"{STAND_IN}{i}": c.id for i, c in enumerate(changes)
+            }
+            known = self._shapes.get(shape)
+            if known is not None:
+                return known, ids
+            stand_ins = [replace(c, id=f"{STAND_IN}{i}") for i, c in enumerate(changes)]
+            facts = replace(facts_of(subscription, stand_ins, self.settings), id=STAND_IN)
+        book = PreloadedBook(
+            prices,
+            account_id=subscription.account_id,
+            currency=subscription.currency,
+            commitment_end=subscription.commitment_end,
+            terms=self._terms,
+        )
+        lines = billable_lines(
+            facts or facts_of(subscription, changes, self.settings),
+            book,
+            until=self.close + ONE_DAY,
+            places=self.places(subscription.currency),
+            zone=self.zone,
+            charged=charged,
+        )
+        if facts is None:
+            return lines, {}
+        self._shapes[shape] = lines
+        return lines, ids
 
     def _usage(self, accounts: Sequence[str]) -> list[UsageAggregate]:
         """Current rated usage of rating periods ended by the close, summed per sub-account,

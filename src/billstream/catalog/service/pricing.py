@@ -340,11 +340,16 @@ class PreloadedPrices:
             self._snapshots[plan_id] = snapshot(self._session, row)
         return self._snapshots[plan_id]
 
+    def own_prices(self, account_id: str) -> str | None:
+        """The account, if it has prices of its own (customer prices); None if it is priced
+        like any other."""
+        return account_id if account_id in self._customer else None
+
     def prices(
         self, plan_id: str, *, account_id: str, currency: str, on: date, commitment: bool
     ) -> dict[str, ResolvedPrice]:
         # accounts without prices of their own share one answer per plan, currency and day
-        own = account_id if account_id in self._customer else None
+        own = self.own_prices(account_id)
         key = (plan_id, own, currency, on, commitment)
         if key not in self._resolved:
             self._resolved[key] = self._resolve(

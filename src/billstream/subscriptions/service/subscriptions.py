@@ -103,13 +103,26 @@ def changes_of(session: Session, subscription_ids: Sequence[str]) -> dict[str, l
                 SubscriptionChange.kind,
                 SubscriptionChange.effective,
                 SubscriptionChange.recorded_at,
-                SubscriptionChange.after,
+                # the two fields of `after` the timeline reads, not the whole document
+                SubscriptionChange.after["quantity"].as_string(),
+                SubscriptionChange.after["plan_id"].as_string(),
             )
             .where(among(session, SubscriptionChange.subscription_id, ids[i : i + 2000]))
             .order_by(SubscriptionChange.subscription_id, SubscriptionChange.seq)
         )
-        for row in session.connection().execute(stmt).all():  # plain rows: no ORM per row
-            out[row.subscription_id].append(as_change(row))
+        rows = session.connection().execute(stmt).all()  # plain rows: no ORM per row
+        for sid, change_id, seq, kind, effective, recorded_at, quantity, plan_id in rows:
+            out[sid].append(
+                Change(
+                    id=change_id,
+                    seq=seq,
+                    kind=ChangeKind(kind),
+                    effective=effective,
+                    recorded_at=recorded_at,
+                    quantity=None if quantity is None else Decimal(quantity),
+                    plan_id=plan_id,
+                )
+            )
     return out
 
 
