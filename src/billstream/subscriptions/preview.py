@@ -12,7 +12,7 @@ One-time charges, the setup fee and an early-termination fee are single lines.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
@@ -367,6 +367,8 @@ def billable_lines(
     places: int,
     zone: tzinfo,
     charged: Charged,
+    settled: Collection[tuple[str, date]] = (),
+    since: date | None = None,
 ) -> list[PreviewLine]:
     """What a bill run charges one subscription up to `until`, given what invoices charged.
 
@@ -377,6 +379,10 @@ def billable_lines(
     known at each charge instant, this rests on what the invoices actually hold: nothing is
     charged twice and nothing is skipped, whenever the runs and the changes happen.
     One-time lines and fees are returned as the preview gives them (their keys are stable).
+
+    Periods (charge code, period start) in `settled` are known to owe nothing new and are
+    not prorated again; periods starting before `since` are left alone (the caller's
+    look-back horizon: their invoiced lines were not read).
     """
     phases = replay(facts.changes, trial_end=facts.trial_end)
     out = one_time_lines(facts, book, until=until, places=places, phases=phases)
@@ -394,6 +400,8 @@ def billable_lines(
             phases, stream, book, anchor=facts.billing_anchor, until=periods[-1].last_day
         )
         for period in periods:
+            if (stream.code, period.start) in settled or (since and period.start < since):
+                continue
             recomputed = _prorated(states, period, places, facts.fixed_30_day)
             before = charged.get((stream.code, period.start), ())
             owed = adjustments(before, recomputed) if before else recomputed

@@ -359,3 +359,29 @@ customer_prices:
     # and the customer price holds for its account only (SPEC's 275.81 at 5.00)
     assert totals[:2] == [Decimal("275.81"), Decimal("275.81")]
     assert totals[2] == Decimal("220.65")
+
+
+def test_periods_before_the_look_back_horizon_are_not_billed(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    """A run's work per subscription does not grow with its age: periods that started more
+    than `due.LOOKBACK` (400 days) before the close are left alone."""
+    # given 10 numbers in arrears from Jan 1, 2025, never billed
+    tenant = numbers_tenant(session, clock, "arrears")
+    account = make_account(session, clock, tenant)
+    make_subscription(
+        session, clock, account, "numbers", quantity=Decimal(10), start_date=date(2025, 1, 1)
+    )
+    session.commit()
+
+    # when January 2027 closes
+    clock.set(at(date(2027, 2, 1)))
+    run(session_factory, clock, tenant, date(2027, 1, 31))
+
+    # then the 13 months from January 2026 are billed (Dec 2025 starts before Dec 27, 2025)
+    [invoice] = invoices_of(session, account.id)
+    lines = lines_of(session, invoice.id)
+    assert [x.service_start for x in lines] == [date(2026, m, 1) for m in range(1, 13)] + [
+        date(2027, 1, 1)
+    ]
+    assert invoice.subtotal == 13 * Decimal("50.00")

@@ -69,9 +69,12 @@ from billstream.subscriptions.service.upcoming import facts_of
 from billstream.subscriptions.timeline import PlanTerms
 from billstream.tenants.service import ancestor_chain, resolved_settings
 
-# Usage is invoiced by difference with what earlier invoices charged for the same aggregate;
-# rating periods that ended more than this before the close are not looked at again.
-USAGE_LOOKBACK = timedelta(days=400)
+# Charges are invoiced by difference with what earlier invoices charged; usage of rating
+# periods, and recurring periods (one-time charges and fees dated then), that started more
+# than this before the close are not billed or looked at again, so a run's work per account
+# does not grow with its age. A change or re-rating backdated further is corrected by a
+# credit note.
+LOOKBACK = timedelta(days=400)
 IN_CHUNK = 2000  # ids per IN (...) list
 MIXED_CURRENCIES = "several currencies"  # of an aggregate whose runs differ in currency
 PREVIEW_KIND = {
@@ -176,9 +179,15 @@ def source_order(payer: str, members: Sequence[Member]) -> list[str]:
 
 
 def _preview_charge(
-    line: PreviewLine, account_id: str, key: str, ids: Mapping[str, str] | None = None
+    line: PreviewLine,
+    account_id: str,
+    key: str,
+    last_change: int,
+    ids: Mapping[str, str] | None = None,
 ) -> Charge:
-    """`line` as a charge; `ids` reads the stand-in ids of a shape's lines (see `_billable`)."""
+    """`line` as a charge; `last_change`: the `seq` of the subscription's last change known
+    when it was computed (see `Invoiced.settled`); `ids` reads the stand-in ids of a shape's
+    lines (see `DueLoader._billable`)."""
     subscription_id, source = line.subscription_id, line.source
     if ids:
         subscription_id, source = ids[subscription_id], ids.get(source, source)
@@ -202,6 +211,7 @@ def _preview_charge(
             "layer": line.layer,
             "timing": line.timing,
             "source": source,
+            "changes_seen": last_change,
         },
     )
 
@@ -213,15 +223,35 @@ def _line_key(line: PreviewLine, subscription_id: str, source: str) -> str:
     )
 
 
-def invoiced_lines(
-    session: Session, subscription_ids: Sequence[str]
-) -> tuple[dict[str, Charged], set[str]]:
-    """What invoices charged each subscription: its recurring lines (credits negative) as
-    prorated lines by charge and period, the base `billable_lines` bills the difference from;
+@dataclass(slots=True)
+class Invoiced:
+    """What invoices charged a chunk's subscriptions (see `invoiced_lines`)."""
+
+    charged: dict[str, dict[tuple[str, date], list[ProratedLine]]] = field(default_factory=dict)
+    # by subscription and (charge, period start): the period's end, and the last change the
+    # latest computation of its lines knew (None: lines written before it was recorded)
+    seen: dict[str, dict[tuple[str, date], tuple[date, int | None]]] = field(default_factory=dict)
+    keys: set[str] = field(default_factory=set)  # of one-time lines and fees
+
+    def settled(self, subscription_id: str, changes: Sequence[Any]) -> set[tuple[str, date]]:
+        """The periods no change can have altered since their lines were last computed: no
+        change recorded after it (a higher `seq`) takes effect before the period ends."""
+        out = set()
+        for key, (end, seen) in self.seen.get(subscription_id, {}).items():
+            if seen is not None and all(c.effective >= end for c in changes if c.seq > seen):
+                out.add(key)
+        return out
+
+
+def invoiced_lines(session: Session, subscription_ids: Sequence[str], since: date) -> Invoiced:
+    """What invoices charged each subscription in periods starting on or after `since`: its
+    recurring lines (credits negative) as prorated lines by charge and period, the base
+    `billable_lines` bills the difference from, and the last change each period's lines knew;
     and the keys of its one-time lines and fees, charged once. Found by subscription (an
-    index), so the cost does not grow with the tenant's invoices."""
-    charged: dict[str, dict[tuple[str, date], list[ProratedLine]]] = {}
-    keys: set[str] = set()
+    index), so the cost does not grow with the tenant's invoices, and from `since` on, so
+    it does not grow with the subscription's age."""
+    out = Invoiced()
+    charged, seen, keys = out.charged, out.seen, out.keys
     recurring = (LineKind.RECURRING, LineKind.CREDIT)
     for chunk in chunked(subscription_ids):
         rows = session.connection().execute(
@@ -240,6 +270,7 @@ def invoiced_lines(
             .where(
                 among(session, InvoiceLine.subscription_id, chunk),
                 InvoiceLine.subscription_id.is_not(None),  # the index is partial
+                InvoiceLine.service_start >= since,
             )
             .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
         )
@@ -258,9 +289,14 @@ def invoiced_lines(
                 amount=amount,
                 source=str(lineage["source"]),
             )
-            period_start = date.fromisoformat(lineage["period"][0])
-            charged.setdefault(sid, {}).setdefault((charge, period_start), []).append(line)
-    return dict(charged), keys
+            period = (charge, date.fromisoformat(lineage["period"][0]))
+            charged.setdefault(sid, {}).setdefault(period, []).append(line)
+            marks = seen.setdefault(sid, {})
+            known = lineage.get("changes_seen")
+            before = marks.get(period, (None, None))[1]
+            latest = known if before is None or (known is not None and known > before) else before
+            marks[period] = (date.fromisoformat(lineage["period"][1]), latest)
+    return out
 
 
 def tax_rules(session: Session, chain: Sequence[str]) -> list[TaxRule]:
@@ -289,6 +325,7 @@ class DueLoader:
         self.settings = resolved_settings(session, tenant_id)
         self.zone = ZoneInfo(self.settings.timezone)
         self.cutoff = datetime.combine(close + ONE_DAY, datetime.min.time(), tzinfo=self.zone)
+        self.since = close - LOOKBACK  # the look-back horizon of recurring charges
         chain = [t.id for t in ancestor_chain(session, tenant_id)]
         self.calculator = PercentageByJurisdiction(tax_rules(session, chain))
         self.tiers: dict[str, list[Tier]] = resolved_tiers(session, tenant_id, self.cutoff)
@@ -327,7 +364,7 @@ class DueLoader:
             account_ids=accounts,
             currencies=sorted({s.currency for s in subscriptions}),
         )
-        charged, billed = invoiced_lines(session, [s.id for s in subscriptions])
+        invoiced = invoiced_lines(session, [s.id for s in subscriptions], self.since)
         charges: dict[str, list[Charge]] = {p.account_id: [] for p in payers}
         for subscription in sorted(subscriptions, key=lambda s: (s.created_at, s.id)):
             payer = members[subscription.account_id].payer
@@ -339,12 +376,12 @@ class DueLoader:
                     changes[subscription.id],
                     prices,
                     members,
-                    charged.get(subscription.id, {}),
+                    invoiced,
                 )
             except Exception as exc:  # a bad account never stops a run
                 result.failures[payer] = _failure(payer, exc, subscription=subscription.id)
         for payer, items in charges.items():
-            charges[payer] = [c for c in items if c.line_key not in billed]
+            charges[payer] = [c for c in items if c.line_key not in invoiced.keys]
         usage: dict[str, list[UsageAggregate]] = {}
         for aggregate in self._usage(accounts):
             payer = members[aggregate.source_account_id].payer
@@ -400,19 +437,25 @@ class DueLoader:
         changes: Sequence[Any],
         prices: PreloadedPrices,
         members: dict[str, Member],
-        charged: Charged,
+        invoiced: Invoiced,
     ) -> list[Charge]:
         payer = members[subscription.account_id].payer
         self._check_currency(members, subscription.account_id, payer, subscription.currency)
-        lines, ids = self._billable(subscription, changes, prices, charged)
         sid = subscription.id
+        charged = invoiced.charged.get(sid, {})
+        settled = invoiced.settled(sid, changes) if charged else set()
+        lines, ids = self._billable(subscription, changes, prices, charged, settled)
         taken = {key: len(lines) for key, lines in charged.items()}
+        last_change = max((c.seq for c in changes), default=0)
         seen: dict[str, int] = {}
         out = []
         for line in lines:
             if not due_by(line, self.close):
                 continue
-            if line.kind in (PreviewKind.RECURRING, PreviewKind.CREDIT):
+            recurring = line.kind in (PreviewKind.RECURRING, PreviewKind.CREDIT)
+            if not recurring and line.start < self.since:
+                continue  # before the look-back horizon: its key was not read
+            if recurring:
                 # by difference with what was invoiced: the n-th line ever of this period
                 n = taken.get((line.charge, line.period.start), 0)
                 taken[(line.charge, line.period.start)] = n + 1
@@ -422,11 +465,16 @@ class DueLoader:
                 seen[key] = seen.get(key, 0) + 1
                 if seen[key] > 1:
                     key = f"{key}#{seen[key]}"
-            out.append(_preview_charge(line, subscription.account_id, key, ids))
+            out.append(_preview_charge(line, subscription.account_id, key, last_change, ids))
         return out
 
     def _billable(
-        self, subscription: Any, changes: Sequence[Any], prices: PreloadedPrices, charged: Charged
+        self,
+        subscription: Any,
+        changes: Sequence[Any],
+        prices: PreloadedPrices,
+        charged: Charged,
+        settled: set[tuple[str, date]],
     ) -> tuple[list[PreviewLine], dict[str, str]]:
         """The subscription's billable lines, and how to read their stand-in ids (none when
         the lines carry the real ones).
@@ -471,6 +519,8 @@ class DueLoader:
             places=self.places(subscription.currency),
             zone=self.zone,
             charged=charged,
+            settled=settled,
+            since=self.since,
         )
         if facts is None:
             return lines, {}
@@ -485,7 +535,7 @@ class DueLoader:
         aggregate. Rating gives an account's period one current run, but should two runs in
         different currencies ever be current for one aggregate, it gets no currency and its
         payer fails (rather than billing a sum of two currencies)."""
-        since = self.cutoff - USAGE_LOOKBACK
+        since = self.cutoff - LOOKBACK
         session = self.session
         group = func.coalesce(Rate.description, RatedUsage.usage_type)
         timed = RatedUsage.usage_type.in_(sorted(TIME_USAGE))
