@@ -385,3 +385,61 @@ def test_periods_before_the_look_back_horizon_are_not_billed(
         date(2027, 1, 1)
     ]
     assert invoice.subtotal == 13 * Decimal("50.00")
+
+
+def test_a_month_after_the_first_settled_subscriptions_share_lines_and_a_changed_one_does_not(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    """After the first run, periods already invoiced are settled; subscriptions alike but
+    for their ids share one computation of the next period (`DueLoader._billable`), and one
+    whose change reaches back into a billed period is prorated again on its own."""
+    # given four accounts of 50 numbers in advance from Jan 1, January billed in December
+    tenant = numbers_tenant(session, clock, "advance")
+    names = ("A", "B", "C", "D")
+    accounts = [make_account(session, clock, tenant, external_id=n) for n in names]
+    subscriptions = [
+        make_subscription(
+            session, clock, a, "numbers", quantity=Decimal(50), start_date=date(2026, 1, 1)
+        ).subscription.id
+        for a in accounts
+    ]
+    session.commit()
+    clock.set(at(date(2026, 1, 1)))
+    run(session_factory, clock, tenant, date(2025, 12, 31))
+
+    # when C drops to 45 numbers from Jan 25 (B from Feb 1, after January), and January closes
+    clock.set(at(date(2026, 1, 25)))
+    for subscription, day in ((subscriptions[1], "2026-02-01"), (subscriptions[2], "2026-01-25")):
+        change_subscription(
+            session,
+            clock=clock,
+            scope=scope_of(session, tenant),
+            subscription_id=subscription,
+            data=ChangeCreate.model_validate(
+                {"kind": "quantity", "quantity": 45, "effective": "date", "date": day,
+                 "reason": "fewer lines"}
+            ),
+            actor=CLI_ACTOR,
+        )  # fmt: skip
+    session.commit()
+    clock.set(at(date(2026, 2, 1)))
+    run(session_factory, clock, tenant, date(2026, 1, 31))
+
+    # then A and D are charged February's 50 and B February's 45, each on its own subscription
+    def february(account: object) -> list[tuple[str | None, str, Decimal, Decimal]]:
+        invoice = invoices_of(session, account.id)[-1]  # type: ignore[attr-defined]
+        return [
+            (x.subscription_id, x.kind, x.quantity, x.amount) for x in lines_of(session, invoice.id)
+        ]
+
+    a, b, c, d = subscriptions
+    assert february(accounts[0]) == [(a, "recurring", Decimal(50), Decimal("250.00"))]
+    assert february(accounts[3]) == [(d, "recurring", Decimal(50), Decimal("250.00"))]
+    assert february(accounts[1]) == [(b, "recurring", Decimal(45), Decimal("225.00"))]
+    # and C's January, changed after it was billed, is credited and recharged in two parts
+    assert february(accounts[2]) == [
+        (c, "recurring", Decimal(50), Decimal("193.55")),
+        (c, "recurring", Decimal(45), Decimal("50.81")),
+        (c, "recurring", Decimal(45), Decimal("225.00")),
+        (c, "credit", Decimal(-50), Decimal("-250.00")),
+    ]

@@ -483,11 +483,13 @@ class DueLoader:
         plans, and the same prices: no customer prices of their own) have the same lines but
         for the ids of the subscription and of its changes (a line's `source`). A chunk of a
         thousand payers has thousands of subscriptions and a few hundred shapes, so a shape's
-        lines are computed once, with stand-in ids. A subscription already invoiced in part
-        (`charged`) is computed on its own."""
+        lines are computed once, with stand-in ids. That holds too for subscriptions whose
+        invoiced periods are all `settled` (not prorated again: their lines do not depend on
+        what was charged), the settled periods part of the shape: a month-end run after the
+        first. A subscription with a period to prorate again is computed on its own."""
         own = prices.own_prices(subscription.account_id)
         facts = None
-        if not charged:
+        if len(settled) == len(charged):  # settled is a subset of charged's periods
             shape = (
                 subscription.currency,
                 subscription.start_date,
@@ -496,6 +498,7 @@ class DueLoader:
                 subscription.commitment_end,
                 own,
                 tuple((c.seq, c.kind, c.effective, c.quantity, c.plan_id) for c in changes),
+                tuple(sorted(settled)),
             )
             ids = {STAND_IN: subscription.id} | {
                 f"{STAND_IN}{i}": c.id for i, c in enumerate(changes)
