@@ -157,6 +157,23 @@ class InvoiceLine(Base):
     lineage: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class InvoicedUsageRun(Base):
+    """A rating run whose records of one account a bill run has settled: invoiced (on
+    `invoice_id`) or found owing nothing. When every run that may hold an account's usage of a
+    rating period is settled, later runs do not read that period's records again (see
+    `billing.service.due`); a re-rating is a new run, which unsettles the period.
+
+    No foreign keys, as for lines: a run writes one row per account and rating run."""
+
+    __tablename__ = "invoiced_usage_runs"
+
+    account_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # a rating run
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    invoice_id: Mapped[str | None] = mapped_column(String(36))
+    bill_run_id: Mapped[str | None] = mapped_column(String(36))
+
+
 class InvoiceTax(Base):
     """One tax of an invoice: a rule applied to the lines of one jurisdiction, rounded once."""
 

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, insert, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from billstream.accounts.models import Account
-from billstream.billing.models import Invoice, InvoiceLine, InvoiceTax
+from billstream.billing.models import Invoice, InvoicedUsageRun, InvoiceLine, InvoiceTax
 from billstream.billing.service import (
     CreditRequest,
     create_credit_note,
@@ -25,6 +25,7 @@ from billstream.billing.service import (
 from billstream.core.clock import FakeClock
 from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.documents.service import invoice_document
+from billstream.rating.models import RatedUsage
 from billstream.rating.service import RatingRequest, rate_period
 from billstream.tenants.models import Tenant
 from tests.factories import (
@@ -331,6 +332,68 @@ def test_usage_lines_per_destination_and_a_rerating_bills_only_the_difference(
         ("usage_correction", "UK mobile", Decimal("0.36")),  # 0.25 + 0.49 - 0.38
     ]
     assert again.invoiced == 0
+
+
+def test_a_settled_rating_period_is_not_summed_again_until_a_rerating(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    """Once a run has invoiced an account's rating period, later runs do not read its
+    records again (`due.UsageRuns`); re-rating it (a new rating run) makes them read it."""
+    # given January's calls rated and invoiced at January's close
+    clock.set(at(date(2026, 1, 5)))
+    tenant = make_tenant(session, clock)
+    payer = make_account(session, clock, tenant, name="Payer")
+    day = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    add_calls(session, tenant, payer, ("a", day, 61, "+442071234567"))  # UK 0.12
+    import_card(session, clock, tenant, RETAIL)
+    scope = scope_of(session, tenant)
+    request = RatingRequest(tenant.id, start=JAN, end=FEB)
+    rate_period(session, clock=clock, scope=scope, request=request)
+    session.commit()
+    clock.set(at(FEB))
+    run(session_factory, clock, tenant, CLOSE)
+    [january] = invoices_of(session, payer.id)
+    settled = session.execute(
+        select(InvoicedUsageRun.account_id, InvoicedUsageRun.invoice_id)
+    ).all()
+    assert settled == [(payer.id, january.id)]
+
+    # when the stored records change behind the rating's back, and February closes
+    session.execute(
+        update(RatedUsage)
+        .where(RatedUsage.account_id == payer.id)
+        .values(amount_micros=RatedUsage.amount_micros + 1_000_000)
+    )
+    session.commit()
+    clock.set(at(date(2026, 3, 1)))
+    february = run(session_factory, clock, tenant, date(2026, 2, 28))
+
+    # then January is not read again: nothing is due
+    assert (february.invoiced, february.nothing_due) == (0, 1)
+
+    # when the UK rate doubles, January is re-rated (a new rating run), and a run of
+    # another key closes February
+    import_card(
+        session, clock, tenant,
+        [{**RETAIL[0], "rate": "0.12"}, RETAIL[1]], effective_from=date(2026, 1, 5),
+    )  # fmt: skip
+    rate_period(
+        session,
+        clock=clock,
+        scope=scope,
+        request=RatingRequest(tenant.id, start=JAN, end=FEB, rerate=True),
+    )
+    session.commit()
+    again = run(session_factory, clock, tenant, date(2026, 2, 28), all_accounts=True)
+
+    # then the re-rated January is read: its difference is invoiced (0.24 - 0.12, not the
+    # records changed behind the rating's back), and both of its runs are settled
+    assert (again.invoiced, again.nothing_due) == (1, 0)
+    correction = invoices_of(session, payer.id)[-1]
+    assert [(x.kind, x.amount) for x in lines_of(session, correction.id)] == [
+        ("usage_correction", Decimal("0.12"))
+    ]
+    assert len(session.scalars(select(InvoicedUsageRun.run_id)).all()) == 2
 
 
 def test_taxes_by_the_service_address_of_each_sub_account(

@@ -44,7 +44,7 @@ from billstream.billing.assembly import (
 )
 from billstream.billing.closing import ONE_DAY, due_by
 from billstream.billing.errors import BillingErrorCode
-from billstream.billing.models import Invoice, InvoiceLine, TaxRate
+from billstream.billing.models import Invoice, InvoicedUsageRun, InvoiceLine, TaxRate
 from billstream.billing.states import LineKind
 from billstream.billing.taxes import PercentageByJurisdiction, TaxRule, jurisdiction_of
 from billstream.catalog.service.pricing import PreloadedPrices
@@ -109,6 +109,8 @@ class DueResult:
     drafts: dict[str, InvoiceDraft] = field(default_factory=dict)  # by payer; none if nothing due
     failures: dict[str, Failure] = field(default_factory=dict)
     due_dates: dict[str, date] = field(default_factory=dict)
+    # by payer: the (account, rating run) pairs its invoice settles (see `UsageRuns`)
+    settled_runs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +317,70 @@ def tax_rules(session: Session, chain: Sequence[str]) -> list[TaxRule]:
     ]
 
 
+@dataclass(slots=True)
+class UsageRuns:
+    """Which rating periods of a chunk's accounts a run must read, and which runs it settles.
+
+    A rating run holds the records of one period, for the tenant or for one account (a
+    re-rating). An account's period is settled when every run of the period that may hold its
+    records (the tenant's, and the account's own) is recorded in `invoiced_usage_runs` for it:
+    its current records are then all in runs an earlier invoice summed, so they owe nothing
+    new and are not read again. A re-rating adds a run, which unsettles the period. The runs
+    are read before the records, so a run recorded as settled was visible to the sums."""
+
+    since: datetime  # the start of the first unsettled period
+    unsettled: dict[str, set[datetime]] = field(default_factory=dict)  # periods, by account
+    to_settle: dict[str, list[str]] = field(default_factory=dict)  # run ids, by account
+
+    @classmethod
+    def of(
+        cls,
+        session: Session,
+        tenant_id: str,
+        accounts: Sequence[str],
+        *,
+        since: datetime,
+        until: datetime,
+    ) -> UsageRuns:
+        rows = session.execute(
+            select(RatingRun.id, RatingRun.account_id, RatingRun.period_start).where(
+                RatingRun.tenant_id == tenant_id,
+                RatingRun.period_end <= until,
+                RatingRun.period_end > since,
+            )
+        ).all()
+        shared: dict[datetime, set[str]] = {}  # the tenant's runs, by period
+        own: dict[str, dict[datetime, set[str]]] = {}  # accounts' runs, by account and period
+        wanted = set(accounts)
+        for run_id, account, start in rows:
+            if account is None:
+                shared.setdefault(start, set()).add(run_id)
+            elif account in wanted:
+                own.setdefault(account, {}).setdefault(start, set()).add(run_id)
+        done: dict[str, set[str]] = {}
+        if rows:
+            for chunk in chunked(accounts):
+                for account, run_id in session.execute(
+                    select(InvoicedUsageRun.account_id, InvoicedUsageRun.run_id).where(
+                        among(session, InvoicedUsageRun.account_id, chunk)
+                    )
+                ):
+                    done.setdefault(account, set()).add(run_id)
+        out = cls(since=until)
+        for account in accounts:
+            periods = {start: set(ids) for start, ids in shared.items()}
+            for start, ids in own.get(account, {}).items():
+                periods.setdefault(start, set()).update(ids)
+            settled = done.get(account, set())
+            for start, ids in periods.items():
+                if ids <= settled:
+                    continue
+                out.unsettled.setdefault(account, set()).add(start)
+                out.to_settle.setdefault(account, []).extend(sorted(ids - settled))
+                out.since = min(out.since, start)
+        return out
+
+
 class DueLoader:
     """Loads and assembles the invoices of chunks of payers of one tenant at one close."""
 
@@ -383,7 +449,12 @@ class DueLoader:
         for payer, items in charges.items():
             charges[payer] = [c for c in items if c.line_key not in invoiced.keys]
         usage: dict[str, list[UsageAggregate]] = {}
-        for aggregate in self._usage(accounts):
+        runs = UsageRuns.of(session, self.tenant_id, accounts, since=self.cutoff - LOOKBACK,
+                            until=self.cutoff)  # fmt: skip
+        for account, run_ids in runs.to_settle.items():
+            payer = members[account].payer
+            result.settled_runs.setdefault(payer, []).extend((account, r) for r in run_ids)
+        for aggregate in self._usage(runs):
             payer = members[aggregate.source_account_id].payer
             try:
                 self._check_currency(
@@ -530,15 +601,19 @@ class DueLoader:
         self._shapes[shape] = lines
         return lines, ids
 
-    def _usage(self, accounts: Sequence[str]) -> list[UsageAggregate]:
-        """Current rated usage of rating periods ended by the close, summed per sub-account,
-        period, usage type and destination, less what earlier invoices charged for it.
+    def _usage(self, pending: UsageRuns) -> list[UsageAggregate]:
+        """Current rated usage of rating periods ended by the close and not settled (see
+        `UsageRuns`), summed per sub-account, period, usage type and destination, less what
+        earlier invoices charged for it.
 
         The database sums each aggregate and lists its rating runs, so each row read is one
         aggregate. Rating gives an account's period one current run, but should two runs in
         different currencies ever be current for one aggregate, it gets no currency and its
         payer fails (rather than billing a sum of two currencies)."""
-        since = self.cutoff - LOOKBACK
+        accounts = sorted(pending.unsettled)
+        if not accounts:
+            return []
+        since = pending.since  # the first unsettled period of any of them
         session = self.session
         group = func.coalesce(Rate.description, RatedUsage.usage_type)
         timed = RatedUsage.usage_type.in_(sorted(TIME_USAGE))
@@ -586,13 +661,17 @@ class DueLoader:
                 )
             )
             rows += session.connection().execute(stmt).all()
-        invoiced, revisions = self._invoiced_usage(accounts, since.date())
+        invoiced, revisions = self._invoiced_usage(accounts, since.astimezone(self.zone).date())
         days: dict[Any, date] = {}  # a rating period's bounds as local dates, once each
+        instants: dict[Any, datetime] = {}
         for raw in {r[1] for r in rows} | {r[2] for r in rows}:
-            days[raw] = _instant(raw).astimezone(self.zone).date()
+            instants[raw] = _instant(raw)
+            days[raw] = instants[raw].astimezone(self.zone).date()
         out = []
         for row in rows:
             account, start, end, usage_type, destination, run_ids = row[:6]
+            if instants[start] not in pending.unsettled[account]:
+                continue  # a settled period of an account read for another's
             records, quantity, billed, free, micros, low, high = row[6:]
             done = usage_key(account, days[start], usage_type, destination)
             out.append(

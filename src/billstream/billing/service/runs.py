@@ -28,7 +28,7 @@ from billstream.accounts.models import Account, AccountType, BillingCycle, Billi
 from billstream.billing.assembly import InvoiceDraft
 from billstream.billing.closing import ONE_DAY, closing_period
 from billstream.billing.errors import BillingErrorCode
-from billstream.billing.models import BillRun, BillRunItem
+from billstream.billing.models import BillRun, BillRunItem, InvoicedUsageRun
 from billstream.billing.service.due import DueLoader, DueResult, Failure, PayerPeriod
 from billstream.billing.service.writing import ToWrite, write_invoices
 from billstream.billing.states import ItemStatus, RunStatus
@@ -264,6 +264,17 @@ def bill_periods(
                 outcome.failed[payer] = Failure(
                     payer, BillingErrorCode.WRITE_FAILED, str(exc.orig or exc)[:1000]
                 )
+    settled = [(p, outcome.invoiced.get(p)) for p in [*outcome.invoiced, *outcome.nothing_due]]
+    insert_rows(
+        session,
+        InvoicedUsageRun.__table__,  # type: ignore[arg-type]
+        ("account_id", "run_id", "tenant_id", "invoice_id", "bill_run_id"),
+        (
+            (account, rating_run, tenant_id, invoice_id, run.id if run else None)
+            for payer, invoice_id in settled
+            for account, rating_run in due.settled_runs.get(payer, ())
+        ),
+    )
     return outcome
 
 
