@@ -400,7 +400,9 @@ def billable_lines(
             phases, stream, book, anchor=facts.billing_anchor, until=periods[-1].last_day
         )
         for period in periods:
-            if (stream.code, period.start) in settled or (since and period.start < since):
+            if (stream.code, period.start) in settled or (
+                since is not None and period.start < since
+            ):
                 continue
             recomputed = _prorated(states, period, places, facts.fixed_30_day)
             before = charged.get((stream.code, period.start), ())

@@ -293,11 +293,11 @@ def invoiced_lines(session: Session, subscription_ids: Sequence[str], since: dat
             )
             period = (charge, date.fromisoformat(lineage["period"][0]))
             charged.setdefault(sid, {}).setdefault(period, []).append(line)
+            # the latest computation of the period's lines knew the most changes
             marks = seen.setdefault(sid, {})
-            known = lineage.get("changes_seen")
             before = marks.get(period, (None, None))[1]
-            latest = known if before is None or (known is not None and known > before) else before
-            marks[period] = (date.fromisoformat(lineage["period"][1]), latest)
+            known = [k for k in (before, lineage.get("changes_seen")) if k is not None]
+            marks[period] = (date.fromisoformat(lineage["period"][1]), max(known, default=None))
     return out
 
 
@@ -633,12 +633,12 @@ class DueLoader:
                     group,
                     runs,
                     func.count(),
-                    whole(
+                    _whole(
                         func.sum(case((timed, RatedUsage.duration_s), else_=RatedUsage.quantity))
                     ),
-                    whole(func.sum(RatedUsage.billed_s + RatedUsage.billed_units)),
-                    whole(func.sum(RatedUsage.allowance_s + RatedUsage.allowance_units)),
-                    whole(func.sum(RatedUsage.amount_micros)),
+                    _whole(func.sum(RatedUsage.billed_s + RatedUsage.billed_units)),
+                    _whole(func.sum(RatedUsage.allowance_s + RatedUsage.allowance_units)),
+                    _whole(func.sum(RatedUsage.amount_micros)),
                     func.min(RatingRun.currency),
                     func.max(RatingRun.currency),
                 )
@@ -735,7 +735,7 @@ class DueLoader:
         )
 
 
-def whole(total: Any) -> Any:
+def _whole(total: Any) -> Any:
     """A SUM of integers read as an int (PostgreSQL's is numeric, read as a Decimal)."""
     return cast(total, BigInteger)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -63,30 +63,6 @@ def local_today(session: Session, clock: Clock, tenant_id: str) -> date:
     """Today in the tenant's time zone: 23:30 local on Jan 31 is Jan 31, whatever UTC says."""
     zone = ZoneInfo(resolved_settings(session, tenant_id).timezone)
     return clock.now().astimezone(zone).date()
-
-
-class ChangeRow(Protocol):
-    """A recorded change as stored: the ORM row, or a plain row of its columns."""
-
-    id: str
-    seq: int
-    kind: str
-    effective: date
-    recorded_at: datetime
-    after: dict[str, Any]
-
-
-def as_change(row: ChangeRow) -> Change:
-    after = row.after
-    return Change(
-        id=row.id,
-        seq=row.seq,
-        kind=ChangeKind(row.kind),
-        effective=row.effective,
-        recorded_at=row.recorded_at,
-        quantity=Decimal(after["quantity"]) if "quantity" in after else None,
-        plan_id=after.get("plan_id"),
-    )
 
 
 def changes_of(session: Session, subscription_ids: Sequence[str]) -> dict[str, list[Change]]:
