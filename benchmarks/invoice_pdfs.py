@@ -60,7 +60,7 @@ def _invoice(
     for i, amount in enumerate(amounts, start=1):
         usage = i % 3 == 0
         session.add(InvoiceLine(
-            id=new_id("inl"), tenant_id=tenant_id, invoice_id=invoice.id, position=i,
+            tenant_id=tenant_id, invoice_id=invoice.id, position=i,
             line_key=f"{invoice.id}:{i}", source_account_id=owners[i % len(owners)],
             kind="usage" if usage else "recurring",
             description="Calls to UK mobiles" if usage else f"Business line {i}",
@@ -72,7 +72,7 @@ def _invoice(
             if usage else {},
         ))  # fmt: skip
     session.add(InvoiceTax(
-        id=new_id("itx"), tenant_id=tenant_id, invoice_id=invoice.id, position=1,
+        tenant_id=tenant_id, invoice_id=invoice.id, position=1,
         jurisdiction="GB", name="VAT", rate=Decimal(20), taxable=subtotal, amount=tax,
     ))  # fmt: skip
     session.flush()

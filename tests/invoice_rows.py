@@ -86,7 +86,6 @@ def insert_invoice(
     session.flush()
     session.add_all(
         InvoiceLine(
-            id=new_id("inl"),
             tenant_id=account.tenant_id,
             invoice_id=invoice.id,
             position=i,
@@ -107,7 +106,6 @@ def insert_invoice(
     )
     session.add_all(
         InvoiceTax(
-            id=new_id("itx"),
             tenant_id=account.tenant_id,
             invoice_id=invoice.id,
             position=i,

@@ -119,11 +119,11 @@ class InvoiceLine(Base):
     Lines and taxes have no foreign keys: a bill run copies a million of them, and a key per
     row cost more than the rows. Migration 0014's triggers hold the same references (an
     invoice of the same tenant, an existing source account, checked once per inserted
-    statement on PostgreSQL) and refuse deleting an invoice or account they point at."""
+    statement on PostgreSQL) and refuse deleting an invoice or account they point at. A line
+    is named by its invoice and position, with no id of its own (migration 0017)."""
 
     __tablename__ = "invoice_lines"
     __table_args__ = (
-        UniqueConstraint("invoice_id", "position"),
         UniqueConstraint("line_key"),  # every key names a globally unique id
         # only lines of a subscription are looked up by it (not the usage lines' NULLs)
         Index(
@@ -134,10 +134,9 @@ class InvoiceLine(Base):
         ),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)  # from 1, in order
     tenant_id: Mapped[str] = mapped_column(String(36))  # the invoice's (see below)
-    invoice_id: Mapped[str] = mapped_column(String(36))
-    position: Mapped[int] = mapped_column(Integer)
     line_key: Mapped[str] = mapped_column(String(300))
     source_account_id: Mapped[str] = mapped_column(String(36), index=True)
     kind: Mapped[str] = mapped_column(String(24))
@@ -178,12 +177,10 @@ class InvoiceTax(Base):
     """One tax of an invoice: a rule applied to the lines of one jurisdiction, rounded once."""
 
     __tablename__ = "invoice_taxes"
-    __table_args__ = (UniqueConstraint("invoice_id", "position"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(36))  # the invoice's
-    invoice_id: Mapped[str] = mapped_column(String(36))
-    position: Mapped[int] = mapped_column(Integer)
     jurisdiction: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100))
     rate: Mapped[Decimal] = mapped_column(Amount())  # percent

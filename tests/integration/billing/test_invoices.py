@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, insert, select, text, update
@@ -103,6 +104,11 @@ def test_spec_hierarchy_each_payer_carries_its_tree_grouped_by_sub_account(
     assert (abc.total, support.total) == (Decimal("165.00"), Decimal("210.00"))
 
 
+def _this(line: InvoiceLine) -> tuple[Any, ...]:
+    """The condition naming `line` (its invoice and position)."""
+    return (InvoiceLine.invoice_id == line.invoice_id, InvoiceLine.position == line.position)
+
+
 def test_an_issued_invoice_cannot_change_through_the_orm_or_sql(
     session: Session, billed_tree: tuple[Tenant, dict[str, Account]]
 ) -> None:
@@ -114,10 +120,10 @@ def test_an_issued_invoice_cannot_change_through_the_orm_or_sql(
         update(Invoice).where(Invoice.id == invoice.id).values(number="INV-HACKED"),
         update(Invoice).where(Invoice.id == invoice.id).values(status="draft"),
         delete(Invoice).where(Invoice.id == invoice.id),
-        update(InvoiceLine).where(InvoiceLine.id == line.id).values(amount=Decimal(0)),
-        delete(InvoiceLine).where(InvoiceLine.id == line.id),
+        update(InvoiceLine).where(*_this(line)).values(amount=Decimal(0)),
+        delete(InvoiceLine).where(*_this(line)),
         insert(InvoiceTax).values(
-            id="itx_x", tenant_id=invoice.tenant_id, invoice_id=invoice.id, position=9,
+            tenant_id=invoice.tenant_id, invoice_id=invoice.id, position=9,
             jurisdiction="GB", name="VAT", rate=Decimal(20), taxable=Decimal(0),
             amount=Decimal(0), rule_id=None,
         ),
@@ -153,7 +159,7 @@ def test_lines_and_taxes_reference_an_invoice_of_their_tenant_and_an_account(
 
     def line(invoice_id: str, tenant_id: str, source: str) -> object:
         return insert(InvoiceLine).values(
-            id=f"inl_{invoice_id}", tenant_id=tenant_id, invoice_id=invoice_id, position=1,
+            tenant_id=tenant_id, invoice_id=invoice_id, position=1,
             line_key=f"k:{invoice_id}", source_account_id=source, kind="one_time",
             description="x", quantity=Decimal(1), amount=Decimal(1), lineage={},
         )  # fmt: skip
@@ -163,7 +169,7 @@ def test_lines_and_taxes_reference_an_invoice_of_their_tenant_and_an_account(
         line(draft.id, other.id, tree["ABC"].id),  # the invoice is another tenant's
         line(draft.id, tenant.id, "acc_nowhere"),  # no such account
         insert(InvoiceTax).values(
-            id="itx_x", tenant_id=tenant.id, invoice_id="inv_nowhere", position=1,
+            tenant_id=tenant.id, invoice_id="inv_nowhere", position=1,
             jurisdiction="GB", name="VAT", rate=Decimal(20), taxable=Decimal(0),
             amount=Decimal(0),
         ),

@@ -239,7 +239,7 @@ def create_credit_note(
                 charge=line.charge,
                 usage_type=line.usage_type,
                 destination=line.destination,
-                lineage={"corrects_position": line.position, "corrects_line": line.id},
+                lineage={"corrects_position": line.position},
             )
         )
     if not charges:

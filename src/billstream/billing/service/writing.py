@@ -46,22 +46,14 @@ INVOICE_COLUMNS = (
     "tax_total", "total", "amount_paid", "issued_at", "reason", "created_at", "updated_at",
 )  # fmt: skip
 LINE_COLUMNS = (
-    "id", "tenant_id", "invoice_id", "position", "line_key", "source_account_id", "kind",
+    "tenant_id", "invoice_id", "position", "line_key", "source_account_id", "kind",
     "description", "service_start", "service_end", "quantity", "unit_price", "amount",
     "subscription_id", "charge", "usage_type", "destination", "tax_jurisdiction", "lineage",
 )  # fmt: skip
 TAX_COLUMNS = (
-    "id", "tenant_id", "invoice_id", "position", "jurisdiction", "name", "rate", "taxable",
+    "tenant_id", "invoice_id", "position", "jurisdiction", "name", "rate", "taxable",
     "amount", "rule_id",
 )  # fmt: skip
-
-
-def part_id(prefix: str, invoice_id: str, position: int) -> str:
-    """The id of an invoice's line or tax: its invoice's id and its position, e.g.
-    ``inl_<the invoice's first 24 hex digits><8 of the position>``: its sequence number and
-    48 random bits (`core.ids`), so a million lines need no million random draws and sort
-    with their invoice."""
-    return f"{prefix}_{invoice_id.split('_', 1)[1][:24]}{position:08x}"
 
 
 def take_numbers(session: Session, tenant_id: str, series: str, count: int) -> int:
@@ -120,8 +112,7 @@ def write_invoices(
         LINE_COLUMNS,
         (
             (
-                part_id("inl", invoice_id, line.position), tenant_id, invoice_id, line.position,
-                c.line_key,
+                tenant_id, invoice_id, line.position, c.line_key,
                 c.source_account_id, c.kind.value, c.description[:300], c.service_start,
                 c.service_end, c.quantity, c.unit_price, c.amount, c.subscription_id, c.charge,
                 c.usage_type, c.destination, line.tax_jurisdiction, dict(c.lineage),
@@ -137,8 +128,7 @@ def write_invoices(
         TAX_COLUMNS,
         (
             (
-                part_id("itx", invoice_id, position), tenant_id, invoice_id, position,
-                tax.jurisdiction, tax.name,
+                tenant_id, invoice_id, position, tax.jurisdiction, tax.name,
                 tax.rate, tax.taxable, tax.amount, tax.rule_id,
             )
             for invoice_id, item in zip(ids, invoices, strict=True)
