@@ -671,23 +671,27 @@ class DueLoader:
             run_id: (run.start.astimezone(self.zone).date(), run.end.astimezone(self.zone).date())
             for run_id, run in pending.runs.items()
         }
-        merged: dict[tuple[str, date, str, str], tuple[Any, ...]] = {}
+        first: dict[tuple[str, date, str, str], Any] = {}  # each aggregate's first row
+        more: dict[tuple[str, date, str, str], list[Any]] = {}  # its rows, if several runs
         for row in rows:
-            account, run_id, usage_type, destination, *sums = row
+            account, run_id = row[0], row[1]
             if pending.runs[run_id].start not in pending.unsettled[account]:
                 continue  # a settled period of an account read for another's
-            key = (account, days[run_id][0], usage_type, destination)
-            known = merged.get(key)
-            merged[key] = (
-                ((run_id,), *sums)
-                if known is None  # the usual case: one run
-                else (known[0] + (run_id,), *(a + b for a, b in zip(known[1:], sums, strict=True)))
-            )
+            key = (account, days[run_id][0], row[2], row[3])
+            if key in first:
+                more.setdefault(key, [first[key]]).append(row)
+            else:
+                first[key] = row
         out = []
-        for (account, start, usage_type, destination), values in merged.items():
-            run_ids, records, quantity, billed, free, micros = values
+        for key, row in first.items():
+            account, start, usage_type, destination = key
+            found = more.get(key, [row])
+            run_ids = tuple(sorted({r[1] for r in found}))
             currencies = {pending.runs[r].currency for r in run_ids}
-            done = usage_key(account, start, usage_type, destination)
+            records, quantity, billed, free, micros = (
+                row[4:] if len(found) == 1 else [sum(r[i] for r in found) for i in range(4, 9)]
+            )
+            done = usage_key(account, start, usage_type, destination) if invoiced else ""
             out.append(
                 UsageAggregate(
                     source_account_id=account,
@@ -700,7 +704,7 @@ class DueLoader:
                     billed=billed,
                     allowance=free,
                     amount_micros=micros,
-                    run_ids=tuple(sorted(run_ids)),
+                    run_ids=run_ids,
                     currency=currencies.pop() if len(currencies) == 1 else MIXED_CURRENCIES,
                     invoiced=invoiced.get(done, Decimal(0)),
                     revisions=revisions.get(done, 0),
