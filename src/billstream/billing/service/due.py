@@ -80,6 +80,12 @@ PREVIEW_KIND = {
     "early_termination_fee": LineKind.EARLY_TERMINATION_FEE,
 }
 STAND_IN = "\x00"  # the subscription id in a shape's lines; its changes' ids add their index
+# what a run reads of a subscription's row (as `facts_of` and the shape key need it)
+SUBSCRIPTION_COLUMNS = (
+    Subscription.id, Subscription.account_id, Subscription.plan_id, Subscription.currency,
+    Subscription.start_date, Subscription.billing_anchor, Subscription.trial_end,
+    Subscription.commitment_end, Subscription.created_at,
+)  # fmt: skip
 USAGE_NAMES = {"voice": "Calls", "sms": "SMS", "data": "Data", "chat": "Chat", "ivr": "IVR"}
 
 
@@ -435,9 +441,11 @@ class DueLoader:
         subscriptions = [
             s
             for chunk in chunked(accounts)
-            for s in session.connection().execute(
-                select(Subscription.__table__).where(among(session, Subscription.account_id, chunk))
+            for s in session.connection()
+            .execute(
+                select(*SUBSCRIPTION_COLUMNS).where(among(session, Subscription.account_id, chunk))
             )
+            .all()
         ]
         changes = changes_of(session, [s.id for s in subscriptions])
         plans = {c.plan_id for cs in changes.values() for c in cs if c.plan_id} | {
