@@ -61,6 +61,7 @@ from billstream.rating.rater import RoundingMode, RoundingRules
 from billstream.rating.rule_models import MarginRule
 from billstream.rating.service import (
     RatingRequest,
+    end_margin_rule,
     import_rate_card,
     list_margin_rules,
     list_rounding_rules,
@@ -920,7 +921,7 @@ def _margin_rules_table(session: Session, target: Tenant) -> Table:
             rule.usage_type or "all",
             rule.prefix or "all",
             f"{rule.effective_from:%Y-%m-%d %H:%M %Z}",
-            f"{rule.percent.normalize():f}",
+            "ended" if rule.percent is None else f"{rule.percent.normalize():f}",
             "-" if minimum is None else f"{Decimal(minimum).scaleb(-6).normalize():f}",
             rule.id,
         )
@@ -968,6 +969,36 @@ def ratecard_margin_rule(
             usage_type=usage_type,
             prefix=prefix,
             min_margin_micros=minimum,
+            effective_from=start.date() if start else None,
+        )
+        table = _margin_rules_table(session, target)
+    console().print(table)
+
+
+@ratecard_app.command("margin-rule-end")
+@fails_cleanly
+def ratecard_margin_rule_end(
+    tenant: TenantOption,
+    prefix: Annotated[str | None, typer.Option(help="The rule of this prefix.")] = None,
+    usage_type: Annotated[str | None, typer.Option(help="The rule of this usage type.")] = None,
+    start: Annotated[
+        datetime | None,
+        typer.Option(
+            "--from", "--effective-from", formats=["%Y-%m-%d"], help="Local date; default today."
+        ),
+    ] = None,
+) -> None:
+    """End a margin rule from a date (usage from then on falls to the next rule that matches
+    it, or none), then list the tenant's own margin rules."""
+    with unit_of_work() as (runtime, session):
+        target = tenant_ref(session, tenant, option="tenant")
+        end_margin_rule(
+            session,
+            clock=runtime.clock,
+            scope=operator_scope(session, target.id),
+            tenant_id=target.id,
+            usage_type=usage_type,
+            prefix=prefix,
             effective_from=start.date() if start else None,
         )
         table = _margin_rules_table(session, target)

@@ -190,6 +190,35 @@ def test_margin_rules_are_set_listed_and_price_what_no_card_rates(api: Api, us: 
     assert (row["margin_rule_id"], row["rate_id"], row["billed_s"]) == (created["id"], None, 120)
 
 
+def test_a_margin_rule_ended_prices_nothing_from_its_end(api: Api, us: Caller) -> None:
+    # given a call to New York on Jan 10, priced only by a margin rule from Jan 1
+    call = {"record_key": "m1", "started_at": "2026-01-10T15:00:00Z", "duration_s": 65,
+            "called": "+1" + NY, "carrier": "acme"}  # fmt: skip
+    assert api.created(us, "/v1/usage/events", {"events": [call]})["accepted"] == 1
+    _card(api, us, "0.06", date(2026, 1, 1), name="acme", kind=CardKind.COST, carrier="acme")
+    rule = api.created(us, "/v1/rating/margin-rules", MARGIN_RULE)
+
+    # when the rule is ended from Jan 10
+    end = {"prefix": "+1212", "effective_from": "2026-01-10"}
+    ended = api.created(us, "/v1/rating/margin-rules/end", end)
+
+    # then the end is listed after the rule, without a percent, and cannot be repeated
+    assert (ended["prefix"], ended["percent"]) == ("1212", None)
+    listed = api.ok(us, "/v1/rating/margin-rules")["data"]
+    assert [(r["id"], r["percent"]) for r in listed] == [(rule["id"], "25"), (ended["id"], None)]
+    again = api.post(us, "/v1/rating/margin-rules/end", {**end, "effective_from": "2026-01-11"})
+    assert_problem(again, status=409, code="conflict", field="effective_from")
+    # nor can a rule that never was be ended
+    before = api.counts()
+    none = api.post(us, "/v1/rating/margin-rules/end", {"prefix": "44"})
+    assert_problem(none, status=409, code="conflict", field="effective_from")
+    assert api.counts() == before
+
+    # and the call is rated without a rate
+    run = api.created(us, "/v1/rating/runs", PERIOD)
+    assert (run["rated"], run["rejected"], run["retail_micros"]) == (0, 1, 0)
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -143,6 +143,23 @@ def test_margin_rules_at_the_command_line(acme: None) -> None:
     ]
     assert all(r[5].startswith("mgr_") for r in rows)
 
+    # when the UK rule is ended from Feb 1, then the end is listed after it
+    end = billstream(
+        "ratecard", "margin-rule-end", "--tenant", "acme", "--prefix", "44",
+        "--usage-type", "voice", "--from", "2026-02-01",
+    )  # fmt: skip
+    assert end.exit_code == 0, end.output
+    [_header, *rows] = tables(end.stdout)["Margin rules of acme"]
+    assert [(r[0], r[1], r[2][:10], r[3]) for r in rows[1:]] == [
+        ("voice", "44", "2026-01-01", "12.5"),
+        ("voice", "44", "2026-02-01", "ended"),
+    ]
+    # and ending it again fails cleanly
+    again = billstream("ratecard", "margin-rule-end", "--tenant", "acme", "--prefix", "44",
+                       "--usage-type", "voice", "--from", "2026-03-01")  # fmt: skip
+    assert again.exit_code == 1
+    assert again.stderr.startswith("error: effective_from: "), again.stderr
+
 
 def test_a_bad_margin_rule_fails_cleanly_naming_the_option(acme: None) -> None:
     for args, field in (

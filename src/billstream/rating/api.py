@@ -24,6 +24,7 @@ from billstream.rating.schemas import (
     CardImportOut,
     CardRowError,
     MarginRuleCreate,
+    MarginRuleEnd,
     MarginRuleOut,
     RatedUsageOut,
     RatingRunCreate,
@@ -246,6 +247,8 @@ def list_tiers(ctx: Context, tenant_id: str | None = None) -> PageOut[TierSetOut
 
 def _margin_rule_out(rule: MarginRule) -> MarginRuleOut:
     out = MarginRuleOut.model_validate(rule)
+    if rule.percent is None:  # an end
+        return out
     # the same figure from both databases: PostgreSQL hands back 12.5000000000
     return out.model_copy(update={"percent": Decimal(f"{rule.percent.normalize():f}")})
 
@@ -271,6 +274,25 @@ def create_margin_rule(ctx: Context, body: MarginRuleCreate) -> MarginRuleOut:
         effective_from=body.effective_from,
     )
     return _margin_rule_out(rule)
+
+
+@margin_rules.post(
+    "/end", status_code=status.HTTP_201_CREATED, summary="End a margin rule from a date"
+)
+def end_margin_rule(ctx: Context, body: MarginRuleEnd) -> MarginRuleOut:
+    """End the rule of `usage_type` and `prefix` from `effective_from`: records from then on
+    fall to the next rule that matches them (a shorter prefix, the parent's), or none. The
+    end is listed with the rules, without a percent. 409 if no such rule is in force then."""
+    end = service.end_margin_rule(
+        ctx.session,
+        clock=ctx.clock,
+        scope=ctx.scope,
+        tenant_id=body.tenant_id or ctx.scope.home,
+        usage_type=body.usage_type,
+        prefix=body.prefix,
+        effective_from=body.effective_from,
+    )
+    return _margin_rule_out(end)
 
 
 @margin_rules.get("", summary="A tenant's own margin rules (its brands inherit them)")

@@ -62,7 +62,8 @@ class MarginRule(Base):
     plus `percent` (exact, at most 4 places), at least cost + `min_margin_micros` per minute
     (per unit), for one usage type and destination prefix (null: all), from `effective_from`
     on (see `margin_pricing`). A rule is in force until the next rule of the same tenant,
-    usage type and prefix starts."""
+    usage type and prefix starts; a row without a percent is no rule, the end of the one
+    before it (migration 0018)."""
 
     __tablename__ = "margin_rules"
     __table_args__ = (Index(None, "tenant_id", "usage_type", "prefix", "effective_from"),)
@@ -71,7 +72,7 @@ class MarginRule(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
     usage_type: Mapped[str | None] = mapped_column(String(32))
     prefix: Mapped[str | None] = mapped_column(String(15))
-    percent: Mapped[Decimal] = mapped_column(Amount())
+    percent: Mapped[Decimal | None] = mapped_column(Amount())  # None: an end
     min_margin_micros: Mapped[int | None] = mapped_column(BigInteger)
     effective_from: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -172,12 +172,21 @@ class MarginRuleCreate(Input):
     effective_from: date | None = Field(default=None, description="Local date; default today")
 
 
+class MarginRuleEnd(Input):
+    """The end of a margin rule (of this usage type and prefix) from a date."""
+
+    tenant_id: str | None = Field(default=None, description="Default: the caller's tenant")
+    usage_type: str | None = Field(default=None, description="Default: the rule of every type")
+    prefix: str | None = Field(default=None, description="Default: the rule of every prefix")
+    effective_from: date | None = Field(default=None, description="Local date; default today")
+
+
 class MarginRuleOut(BaseModel):
     id: str
     tenant_id: str
     usage_type: str | None
     prefix: str | None
-    percent: Decimal
+    percent: Decimal | None = Field(description="None: the end of the rule before it")
     min_margin_micros: int | None
     effective_from: datetime
     created_at: datetime

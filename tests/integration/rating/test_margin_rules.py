@@ -20,6 +20,7 @@ from billstream.rating.models import CardKind, RatedUsage, RatingRun
 from billstream.rating.rule_models import MarginRule
 from billstream.rating.service import (
     RatingRequest,
+    end_margin_rule,
     list_margin_rules,
     rate_period,
     set_margin_rule,
@@ -225,6 +226,68 @@ def test_a_later_rule_replaces_an_earlier_one_and_rerating_prices_former_rejects
     assert (second.rated, second.rejected) == (3, 1)
     assert second.retail_micros - second.superseded_micros == 48_400 + 111_834
     assert first.retail_micros == second.superseded_micros == 120_000
+
+
+def _end(session: Session, clock: FakeClock, tenant: Tenant, **options: Any) -> MarginRule:
+    return end_margin_rule(
+        session, clock=clock, scope=scope_of(session, tenant), tenant_id=tenant.id, **options
+    )
+
+
+def test_an_ended_rule_gives_way_to_the_next_that_matches_or_to_none(
+    session: Session, clock: FakeClock, brand: tuple[Tenant, Tenant, Account]
+) -> None:
+    # given the parent's 12.5 % for all and the brand's 1 % for French mobiles, from Jan 1
+    parent, tenant, _account = brand
+    inherited = rule(session, clock, parent, "12.5")
+    own = rule(session, clock, tenant, "1", prefix="336")
+    _run, rows = rate(session, clock, tenant)
+    assert rows["fr mobile"].margin_rule_id == own
+
+    # when the brand's rule ends from Jan 10 (the calls are that day), and the parent's on
+    # Jan 11
+    end = _end(session, clock, tenant, prefix="+336", effective_from=date(2026, 1, 10))
+    _end(session, clock, parent, effective_from=date(2026, 1, 11))
+    run, rows = rate(session, clock, tenant, rerate=True)
+
+    # then French mobiles fall to the parent's rule: cost 101,667 + 12.5 % = 114,375
+    mobile = rows["fr mobile"]
+    assert (mobile.margin_rule_id, mobile.amount_micros) == (inherited, 114_375)
+    assert (run.rated, run.rejected) == (3, 1)
+    listed = list_margin_rules(session, scope=scope_of(session, tenant), tenant_id=tenant.id)
+    assert [(r.id, r.percent) for r in listed] == [(own, Decimal(1)), (end.id, None)]
+
+    # when the parent's rule is ended a day earlier, from Jan 10
+    _end(session, clock, parent, effective_from=date(2026, 1, 10))
+    _run, rows = rate(session, clock, tenant, rerate=True)
+
+    # then no rule prices the French calls
+    assert {rows[k].reject_reason for k in ("fr", "fr mobile")} == {"no_rate"}
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        ({"prefix": "44"}, "no rule of that key"),
+        ({"prefix": "336", "effective_from": date(2025, 12, 31)}, "before the rule starts"),
+        ({"prefix": "336", "effective_from": date(2026, 1, 1)}, "the rule's own day"),
+        ({"prefix": "336", "effective_from": date(2026, 2, 2)}, "already ended"),
+    ],
+)
+def test_ending_what_is_not_in_force_is_a_conflict(
+    session: Session, clock: FakeClock, options: dict[str, Any], reason: str
+) -> None:
+    # given a rule for 336 from Jan 1, ended from Feb 1
+    tenant = make_tenant(session, clock)
+    rule(session, clock, tenant, "1", prefix="336")
+    _end(session, clock, tenant, prefix="336", effective_from=date(2026, 2, 1))
+    count = session.scalar(select(func.count()).select_from(MarginRule))
+
+    # when it is ended where no rule of the key is in force, then that is refused
+    with pytest.raises(ConflictError) as conflict:
+        _end(session, clock, tenant, **options)
+    assert conflict.value.field == "effective_from", reason
+    assert session.scalar(select(func.count()).select_from(MarginRule)) == count
 
 
 def test_a_rule_of_another_tenant_prices_nothing_here(

@@ -3,6 +3,7 @@
 
 from billstream.rating.service.cards import CardImport, import_rate_card, rates_frame
 from billstream.rating.service.margin_rules import (
+    end_margin_rule,
     list_margin_rules,
     resolved_margin_rules,
     set_margin_rule,
@@ -22,6 +23,7 @@ from billstream.rating.service.storage import store_rated_rows, write_parquet_co
 __all__ = [
     "CardImport",
     "RatingRequest",
+    "end_margin_rule",
     "get_run",
     "import_rate_card",
     "list_margin_rules",

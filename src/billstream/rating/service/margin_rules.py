@@ -4,7 +4,8 @@ A rule prices only the records no customer special rate and no retail card rates
 cost (see `margin_pricing` for the arithmetic and which rule wins). Like rounding rules, rules
 are versioned by date and never updated in place: a rule is in force from its
 `effective_from` (the owning tenant's local midnight) until the next rule of the same tenant,
-usage type and prefix starts. A brand uses its own rules first, then its ancestors'.
+usage type and prefix starts, or its end (a row without a percent). A brand uses its own
+rules first, then its ancestors'.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from billstream.rating.service.rules import checked_usage_type, rule_starts
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import ancestor_chain
 
-__all__ = ["list_margin_rules", "resolved_margin_rules", "set_margin_rule"]
+__all__ = ["end_margin_rule", "list_margin_rules", "resolved_margin_rules", "set_margin_rule"]
 
 
 def _percent(percent: Decimal) -> Decimal:
@@ -86,22 +87,7 @@ def set_margin_rule(
     usage_type = _usage_type(usage_type)
     min_margin_micros = _min_margin(min_margin_micros)
     starts = rule_starts(session, clock, tenant_id, effective_from)
-    same = session.scalar(
-        select(MarginRuleRow.id).where(
-            MarginRuleRow.tenant_id == tenant_id,
-            MarginRuleRow.usage_type.is_(None)
-            if usage_type is None
-            else MarginRuleRow.usage_type == usage_type,
-            MarginRuleRow.prefix.is_(None) if prefix is None else MarginRuleRow.prefix == prefix,
-            MarginRuleRow.effective_from == starts,
-        )
-    )
-    if same is not None:
-        raise ConflictError(
-            f"the tenant already has a margin rule for {usage_type or 'all usage'} to "
-            f"{prefix or 'every destination'} from {starts:%Y-%m-%d}",
-            field="effective_from",
-        )
+    _refuse_same_day(_series(session, tenant_id, usage_type, prefix), starts, usage_type, prefix)
     rule = MarginRuleRow(
         id=new_id("mgr"),
         tenant_id=tenant_id,
@@ -115,6 +101,80 @@ def set_margin_rule(
     session.add(rule)
     session.flush()
     return rule
+
+
+def end_margin_rule(
+    session: Session,
+    *,
+    clock: Clock,
+    scope: TenantScope,
+    tenant_id: str,
+    usage_type: str | None = None,
+    prefix: str | None = None,
+    effective_from: date | None = None,
+) -> MarginRuleRow:
+    """End the tenant's margin rule of `usage_type` and `prefix` (None: all) from
+    `effective_from` (local midnight; default today): records from then on fall to the next
+    rule that matches them, or none. Recorded as a row without a percent. Refused: no rule
+    of that key in force then, or a row of the same key and day."""
+    scope.require(tenant_id)
+    prefix = _prefix(prefix)
+    usage_type = _usage_type(usage_type)
+    starts = rule_starts(session, clock, tenant_id, effective_from)
+    series = _series(session, tenant_id, usage_type, prefix)
+    _refuse_same_day(series, starts, usage_type, prefix)
+    before = [r for r in series if r.effective_from < starts]
+    if not before or before[-1].percent is None:
+        raise ConflictError(
+            f"the tenant has no margin rule for {usage_type or 'all usage'} to "
+            f"{prefix or 'every destination'} in force on {starts:%Y-%m-%d} to end",
+            field="effective_from",
+        )
+    end = MarginRuleRow(
+        id=new_id("mgr"),
+        tenant_id=tenant_id,
+        usage_type=usage_type,
+        prefix=prefix,
+        percent=None,
+        min_margin_micros=None,
+        effective_from=starts,
+        created_at=clock.now(),
+    )
+    session.add(end)
+    session.flush()
+    return end
+
+
+def _series(
+    session: Session, tenant_id: str, usage_type: str | None, prefix: str | None
+) -> list[MarginRuleRow]:
+    """The tenant's rows of one usage type and prefix, by date."""
+    return list(
+        session.scalars(
+            select(MarginRuleRow)
+            .where(
+                MarginRuleRow.tenant_id == tenant_id,
+                MarginRuleRow.usage_type.is_(None)
+                if usage_type is None
+                else MarginRuleRow.usage_type == usage_type,
+                MarginRuleRow.prefix.is_(None)
+                if prefix is None
+                else MarginRuleRow.prefix == prefix,
+            )
+            .order_by(MarginRuleRow.effective_from)
+        )
+    )
+
+
+def _refuse_same_day(
+    series: Sequence[MarginRuleRow], starts: datetime, usage_type: str | None, prefix: str | None
+) -> None:
+    if any(r.effective_from == starts for r in series):
+        raise ConflictError(
+            f"the tenant already has a margin rule for {usage_type or 'all usage'} to "
+            f"{prefix or 'every destination'} from {starts:%Y-%m-%d}",
+            field="effective_from",
+        )
 
 
 def list_margin_rules(
@@ -178,5 +238,6 @@ def resolved_margin_rules(session: Session, tenant_ids: Sequence[str]) -> pl.Dat
                     valid_to=valid_to,
                 )
                 for row, valid_to in windows
+                if row.percent is not None  # an end: no rule (its window ends the one before)
             ]
     return margin_rules_frame(resolved)
