@@ -1,9 +1,9 @@
 """What is due for a set of paying accounts at a close: loaded set-based, assembled per payer.
 
 One call handles a chunk of payers (a thousand, say) with a fixed number of queries whatever
-the chunk's size: the payers' trees (one recursive query), the accounts, subscriptions and
+the chunk's size: the payers' trees (a query per level), the accounts, subscriptions and
 their changes, the catalogue's plans and prices (`PreloadedPrices`), the rated usage summed by
-the database, what earlier invoices already charged, and the tax rules. Then each payer's
+the database (`usage_due`), what earlier invoices already charged, and the tax rules. Then each payer's
 invoice is assembled by the pure core; a payer whose assembly fails is reported with its
 error and the others go on.
 """
@@ -17,9 +17,7 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billstream.accounts.models import Account, BillingMode
