@@ -3,9 +3,9 @@
 One call handles a chunk of payers (a thousand, say) with a fixed number of queries whatever
 the chunk's size: the payers' trees (a query per level), the accounts, subscriptions and
 their changes, the catalogue's plans and prices (`PreloadedPrices`), the rated usage summed by
-the database (`usage_due`), what earlier invoices already charged, and the tax rules. Then each payer's
-invoice is assembled by the pure core; a payer whose assembly fails is reported with its
-error and the others go on.
+the database (`usage_due`), what earlier invoices already charged, and the tax rules. Then
+each payer's invoice is assembled by the pure core; a payer whose assembly fails is reported
+with its error and the others go on.
 """
 
 from __future__ import annotations
