@@ -88,19 +88,12 @@ def set_margin_rule(
     min_margin_micros = _min_margin(min_margin_micros)
     starts = rule_starts(session, clock, tenant_id, effective_from)
     _refuse_same_day(_series(session, tenant_id, usage_type, prefix), starts, usage_type, prefix)
-    rule = MarginRuleRow(
-        id=new_id("mgr"),
-        tenant_id=tenant_id,
-        usage_type=usage_type,
-        prefix=prefix,
-        percent=percent,
-        min_margin_micros=min_margin_micros,
-        effective_from=starts,
-        created_at=clock.now(),
-    )
-    session.add(rule)
-    session.flush()
-    return rule
+    return _add(
+        session,
+        MarginRuleRow(tenant_id=tenant_id, usage_type=usage_type, prefix=prefix, percent=percent,
+                      min_margin_micros=min_margin_micros, effective_from=starts),
+        clock,
+    )  # fmt: skip
 
 
 def end_margin_rule(
@@ -130,19 +123,19 @@ def end_margin_rule(
             f"{prefix or 'every destination'} in force on {starts:%Y-%m-%d} to end",
             field="effective_from",
         )
-    end = MarginRuleRow(
-        id=new_id("mgr"),
-        tenant_id=tenant_id,
-        usage_type=usage_type,
-        prefix=prefix,
-        percent=None,
-        min_margin_micros=None,
-        effective_from=starts,
-        created_at=clock.now(),
-    )
-    session.add(end)
+    return _add(
+        session,
+        MarginRuleRow(tenant_id=tenant_id, usage_type=usage_type, prefix=prefix, percent=None,
+                      min_margin_micros=None, effective_from=starts),
+        clock,
+    )  # fmt: skip
+
+
+def _add(session: Session, row: MarginRuleRow, clock: Clock) -> MarginRuleRow:
+    row.id, row.created_at = new_id("mgr"), clock.now()
+    session.add(row)
     session.flush()
-    return end
+    return row
 
 
 def _series(
