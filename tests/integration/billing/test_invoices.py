@@ -260,6 +260,20 @@ def test_a_credit_note_corrects_an_issued_invoice_and_never_credits_more_than_it
     assert abc_again.total == Decimal("165.00")  # the invoice itself is unchanged
 
 
+def _rerate_january(
+    session: Session, clock: FakeClock, tenant: Tenant, card: list[dict[str, str]]
+) -> None:
+    """A new retail card from Jan 5, January re-rated by it (a new rating run), committed."""
+    import_card(session, clock, tenant, card, effective_from=date(2026, 1, 5))
+    rate_period(
+        session,
+        clock=clock,
+        scope=scope_of(session, tenant),
+        request=RatingRequest(tenant.id, start=JAN, end=FEB, rerate=True),
+    )
+    session.commit()
+
+
 def test_usage_lines_per_destination_and_a_rerating_bills_only_the_difference(
     session: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
@@ -317,17 +331,7 @@ def test_usage_lines_per_destination_and_a_rerating_bills_only_the_difference(
     ]
 
     # when the UK mobile rate doubles, January is re-rated, and a later run closes
-    import_card(
-        session, clock, tenant,
-        [RETAIL[0], {**RETAIL[1], "rate": "0.24"}], effective_from=date(2026, 1, 5),
-    )  # fmt: skip
-    rate_period(
-        session,
-        clock=clock,
-        scope=scope,
-        request=RatingRequest(tenant.id, start=JAN, end=FEB, rerate=True),
-    )
-    session.commit()
+    _rerate_january(session, clock, tenant, [RETAIL[0], {**RETAIL[1], "rate": "0.24"}])
     clock.set(at(date(2026, 3, 1)))
     run(session_factory, clock, tenant, date(2026, 2, 28))
     again = run(session_factory, clock, tenant, date(2026, 2, 28), all_accounts=True)
@@ -379,17 +383,7 @@ def test_a_settled_rating_period_is_not_summed_again_until_a_rerating(
 
     # when the UK rate doubles, January is re-rated (a new rating run), and a run of
     # another key closes February
-    import_card(
-        session, clock, tenant,
-        [{**RETAIL[0], "rate": "0.12"}, RETAIL[1]], effective_from=date(2026, 1, 5),
-    )  # fmt: skip
-    rate_period(
-        session,
-        clock=clock,
-        scope=scope,
-        request=RatingRequest(tenant.id, start=JAN, end=FEB, rerate=True),
-    )
-    session.commit()
+    _rerate_january(session, clock, tenant, [{**RETAIL[0], "rate": "0.12"}, RETAIL[1]])
     again = run(session_factory, clock, tenant, date(2026, 2, 28), all_accounts=True)
 
     # then the re-rated January is read: its difference is invoiced (0.24 - 0.12, not the
