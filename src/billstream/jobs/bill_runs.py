@@ -30,6 +30,7 @@ from billstream.billing.service.runs import (
 )
 from billstream.core.clock import Clock
 from billstream.db.engine import make_engine, make_session_factory
+from billstream.jobs.collector import fewer_collections
 from billstream.tenants.scope import TenantScope
 
 Progress = Callable[[int, int], None]  # (accounts done, accounts in the run)
@@ -111,18 +112,19 @@ def _bill_until_done(
     """Bill chunks until none is pending; if `analyse`, refresh the planner's statistics
     after the 1st, 2nd, 4th, 8th… chunk, while the written tables double in size."""
     done = 0
-    while True:
-        with sessions.begin() as session:
-            handled = bill_pending(session, clock, run_id=run_id, limit=chunk)
-            left = pending_count(session, run_id) if progress else 0
-        if not handled:
-            return
-        done += 1
-        if analyse and done & (done - 1) == 0:
+    with fewer_collections():
+        while True:
             with sessions.begin() as session:
-                refresh_statistics(session)
-        if progress:
-            progress(total - left, total)
+                handled = bill_pending(session, clock, run_id=run_id, limit=chunk)
+                left = pending_count(session, run_id) if progress else 0
+            if not handled:
+                return
+            done += 1
+            if analyse and done & (done - 1) == 0:
+                with sessions.begin() as session:
+                    refresh_statistics(session)
+            if progress:
+                progress(total - left, total)
 
 
 def _worker(url: str, clock: Clock, run_id: str, chunk: int, analyse: bool) -> None:

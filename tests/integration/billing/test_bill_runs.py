@@ -3,6 +3,7 @@ billing, idempotence, dry runs, failures that stay with their account, refused r
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -16,6 +17,7 @@ from billstream.billing.service.runs import BillRunRequest, dry_run
 from billstream.core.clock import FakeClock
 from billstream.core.errors import InvalidInputError, NotFoundError
 from billstream.jobs import bill_runs
+from billstream.jobs.collector import MIDDLE, OLD, YOUNG
 from billstream.subscriptions.models import SubscriptionChange
 from billstream.subscriptions.schemas import ChangeCreate
 from billstream.subscriptions.service import CLI_ACTOR, change_subscription
@@ -149,6 +151,30 @@ def test_running_again_changes_nothing(
     assert again.run_id == first.run_id
     assert (other.invoiced, other.nothing_due) == (0, 1)
     assert counts(session)[:2] == before[:2]
+
+
+def test_chunks_are_billed_with_rare_cycle_collections_and_the_collector_restored(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    tenant, _account = spec_account(session, clock, "arrears")
+    clock.set(at(date(2026, 2, 1)))
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+
+    summary = bill_runs.execute_bill_run(
+        session_factory,
+        clock,
+        scope=scope_of(session, tenant),
+        request=BillRunRequest(tenant_id=tenant.id, day=date(2026, 1, 31)),
+        actor="test",
+        progress=lambda _done, _total: seen.append(gc.get_threshold()),
+    )
+
+    # progress is told once before the chunks, then after each chunk
+    assert summary.invoiced == 1
+    assert seen[0] == before
+    assert seen[1:] == [(YOUNG, MIDDLE, OLD)]
+    assert gc.get_threshold() == before
 
 
 def test_a_large_run_refreshes_the_planners_statistics_as_it_writes(
