@@ -4,17 +4,18 @@ Each chunk commits on its own, so a run of 100,000 accounts never holds one long
 transaction, a crash loses at most the chunk in flight, and running the same key again
 resumes where it stopped (or returns the finished run).
 
-On PostgreSQL the chunks can be billed by several worker processes at once (`workers`):
-each claims its chunk's accounts with ``SKIP LOCKED`` and they share only the short lock on
-the invoice series at the end of each chunk. SQLite has one writer, so one worker.
+On PostgreSQL the chunks can be billed by several processes at once (`workers`: the caller
+and `workers - 1` helpers it starts): each claims its chunk's accounts with ``SKIP LOCKED``
+and they share only the short lock on the invoice series at the end of each chunk. SQLite
+has one writer, so one worker.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -88,13 +89,22 @@ def execute_bill_run(
             refresh_statistics(session)
     if progress:
         progress(total - left, total)
+    helpers: list[BaseProcess] = []
     if left and workers > 1 and url.get_backend_name() == "postgresql":
-        _in_processes(sessions, url.render_as_string(hide_password=False), clock, run_id,
-                      chunk=chunk, workers=min(workers, -(-left // chunk)), total=total,
-                      progress=progress, analyse=analyse)  # fmt: skip
-    _bill_until_done(
-        sessions, clock, run_id, chunk=chunk, total=total, progress=progress, analyse=analyse
-    )
+        count = min(workers, -(-left // chunk)) - 1  # the caller is one of the workers
+        helpers = _start_helpers(url.render_as_string(hide_password=False), clock, run_id,
+                                 chunk=chunk, count=count)  # fmt: skip
+    try:
+        _bill_until_done(
+            sessions, clock, run_id, chunk=chunk, total=total, progress=progress, analyse=analyse
+        )
+    finally:
+        for helper in helpers:
+            helper.join()
+    if helpers:
+        # what a helper that died left pending (its chunk in flight rolled back, so nothing
+        # is lost or doubled)
+        _bill_until_done(sessions, clock, run_id, chunk=chunk, total=total, progress=progress)
     with sessions.begin() as session:
         return _summary(finish_bill_run(session, clock, run_id=run_id))
 
@@ -127,46 +137,26 @@ def _bill_until_done(
                 progress(total - left, total)
 
 
-def _worker(url: str, clock: Clock, run_id: str, chunk: int, analyse: bool) -> None:
-    """A worker process: its own engine, billing chunks of the run until none is left."""
+def _worker(url: str, clock: Clock, run_id: str, chunk: int) -> None:
+    """A helper process: its own engine, billing chunks of the run until none is left."""
     engine = make_engine(url)
     try:
         sessions = make_session_factory(engine)
-        _bill_until_done(
-            sessions, clock, run_id, chunk=chunk, total=0, progress=None, analyse=analyse
-        )
+        _bill_until_done(sessions, clock, run_id, chunk=chunk, total=0, progress=None)
     finally:
         engine.dispose()
 
 
-def _in_processes(
-    sessions: sessionmaker[Session],
-    url: str,
-    clock: Clock,
-    run_id: str,
-    *,
-    chunk: int,
-    workers: int,
-    total: int,
-    progress: Progress | None,
-    analyse: bool,
-) -> None:
-    """Bill the run in `workers` processes; what a dead worker left pending is billed by
-    the caller afterwards (its chunk in flight rolled back, so nothing is lost or doubled)."""
+def _start_helpers(
+    url: str, clock: Clock, run_id: str, *, chunk: int, count: int
+) -> list[BaseProcess]:
+    """Start `count` processes billing chunks of the run beside the caller's own. The caller
+    refreshes the statistics (two would only wait on each other)."""
     context = multiprocessing.get_context("spawn")
-    processes = [
-        # one of them refreshes the statistics: two would only wait on each other
-        context.Process(
-            target=_worker, args=(url, clock, run_id, chunk, analyse and i == 0), daemon=True
-        )
-        for i in range(workers)
+    helpers: list[BaseProcess] = [
+        context.Process(target=_worker, args=(url, clock, run_id, chunk), daemon=True)
+        for _ in range(count)
     ]
-    for process in processes:
-        process.start()
-    while any(p.is_alive() for p in processes):
-        time.sleep(0.5)
-        if progress:
-            with sessions() as session:
-                progress(total - pending_count(session, run_id), total)
-    for process in processes:
-        process.join()
+    for helper in helpers:
+        helper.start()
+    return helpers
