@@ -15,6 +15,7 @@ from billstream.accounts.models import Account
 from billstream.core.clock import FakeClock
 from billstream.core.errors import ConflictError
 from billstream.mediation.models import UsageRecord
+from billstream.mediation.service import accepted_usage_batches
 from billstream.rating.models import CardKind, RateCardVersion, RatedUsage
 from billstream.rating.service import (
     RatingRequest,
@@ -214,6 +215,82 @@ def test_included_minutes_are_consumed_first_in_time_order(
     # 1 included minute: call a (120 s) gets 60 s free, 60 s charged; call b pays in full
     assert (rows["a"].allowance_s, rows["a"].billed_s, rows["a"].amount_micros) == (60, 60, 60_000)
     assert (rows["b"].allowance_s, rows["b"].amount_micros) == (0, 130_000)
+
+
+def test_a_period_rated_in_batches_of_accounts_equals_one_batch(
+    session: Session, clock: FakeClock, setup: tuple[Tenant, Account], tmp_path: Path
+) -> None:
+    """Each account's allowance is consumed in time order within its own batch; the rows,
+    the run's totals and the Parquet copy come out as from one batch."""
+    tenant, first = setup
+    apply_catalog_yaml(session, clock, tenant, PLAN)
+    import_card(session, clock, tenant, RETAIL)
+    import_card(session, clock, tenant, COST, name="acme cost", kind=CardKind.COST, carrier="acme")
+    day = datetime(2026, 1, 20, 9, tzinfo=UTC)
+    accounts = [first, *(make_account(session, clock, tenant) for _ in range(3))]
+    for n, account in enumerate(accounts):
+        make_subscription(session, clock, account, "talk", start_date=JAN)
+        if n:  # the first has setup's calls
+            add_calls(
+                session,
+                tenant,
+                account,
+                *(
+                    (f"{n}-{i}", day + timedelta(minutes=i), 45 + i, "+447700900123")
+                    for i in range(n)
+                ),
+            )
+
+    def rate(batch_records: int, rerate: bool) -> Any:
+        return rate_period(
+            session,
+            clock=clock,
+            scope=scope_of(session, tenant),
+            request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB, rerate=rerate),
+            data_dir=tmp_path,
+            batch_records=batch_records,
+        )
+
+    batches = accepted_usage_batches(
+        session,
+        scope=scope_of(session, tenant),
+        start=datetime(2026, 1, 1, tzinfo=UTC),
+        end=datetime(2026, 2, 1, tzinfo=UTC),
+        size=2,
+    )
+    heights = [
+        (frame.height, frame["account_id"].n_unique())
+        for frame in map(pl.LazyFrame.collect, batches)
+    ]
+    assert heights == [(3, 1), (1, 1), (2, 1), (3, 1)]  # whole accounts, in about twos
+    batched = rate(2, rerate=False)
+    batched_rows = rows_of(session, batched.id)
+    whole = rate(1_000_000, rerate=True)
+    whole_rows = rows_of(session, whole.id)
+
+    def facts(rows: dict[str, RatedUsage]) -> dict[str, tuple[Any, ...]]:
+        return {
+            key: (r.account_id, r.allowance_s, r.billed_s, r.amount_micros, r.cost_micros)
+            for key, r in rows.items()
+        }
+
+    assert facts(batched_rows) == facts(whole_rows)
+    assert len(batched_rows) == 9
+    assert sum(r.allowance_s for r in batched_rows.values()) == 4 * 60  # one minute each
+    totals = ("rated", "rejected", "retail_micros", "cost_micros")
+    assert [getattr(batched, t) for t in totals] == [getattr(whole, t) for t in totals]
+    # ids follow (account, time) across batches, as they do in one
+    by_id = sorted(batched_rows.values(), key=lambda r: r.id)
+    assert [(r.account_id, r.started_at) for r in by_id] == sorted(
+        (r.account_id, r.started_at) for r in by_id
+    )
+    copy = pl.read_parquet(batched.parquet_path or "")
+    assert sorted(copy["record_key"].to_list()) == sorted(batched_rows)
+    assert copy["amount_micros"].sum() == batched.retail_micros  # a reject charges 0
+    # the part files were merged and removed
+    assert sorted(p.name for p in (tmp_path / "rated" / tenant.id).iterdir()) == sorted(
+        [f"{batched.id}.parquet", f"{whole.id}.parquet"]
+    )
 
 
 def test_a_customer_special_card_overrides_the_tenant_card(

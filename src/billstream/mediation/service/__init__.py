@@ -7,7 +7,12 @@ from billstream.mediation.service.ingest import (
     ingest_usage_events,
 )
 from billstream.mediation.service.rejects import ReprocessReport, list_rejects, reprocess_rejects
-from billstream.mediation.service.usage import ACCEPTED_USAGE_SCHEMA, accepted_usage, list_files
+from billstream.mediation.service.usage import (
+    ACCEPTED_USAGE_SCHEMA,
+    accepted_usage,
+    accepted_usage_batches,
+    list_files,
+)
 
 __all__ = [
     "ACCEPTED_USAGE_SCHEMA",
@@ -15,6 +20,7 @@ __all__ = [
     "FileReport",
     "ReprocessReport",
     "accepted_usage",
+    "accepted_usage_batches",
     "find_format",
     "format_names",
     "ingest_cdr_file",

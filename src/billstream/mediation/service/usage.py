@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from billstream.db.pagination import Page, paginate
 from billstream.mediation.models import UsageFile, UsageRecord
 from billstream.tenants.scope import TenantScope
 
+STREAMED_ROWS = 10_000  # rows fetched from the database at a time
 ACCEPTED_USAGE_SCHEMA = pl.Schema(
     {
         "record_key": pl.String(),
@@ -41,16 +44,65 @@ def accepted_usage(
 ) -> pl.LazyFrame:
     """The accepted records of the scope with started_at in ``[start, end)``, as a frame of
     ACCEPTED_USAGE_SCHEMA (the contract with rating), ordered by started_at then key."""
+    stmt = _accepted(scope, start, end, account_id).order_by(
+        UsageRecord.started_at, UsageRecord.record_key
+    )
+    # plain rows through the connection: the ORM's per-row work is not needed for columns
+    rows = session.connection().execute(stmt).all()
+    return pl.DataFrame(rows, schema=ACCEPTED_USAGE_SCHEMA, orient="row").lazy()
+
+
+def accepted_usage_batches(
+    session: Session,
+    *,
+    scope: TenantScope,
+    start: datetime,
+    end: datetime,
+    account_id: str | None = None,
+    size: int,
+) -> Iterator[pl.LazyFrame]:
+    """`accepted_usage` in batches of whole accounts, each of about `size` records (an
+    account with more is a batch of its own), each ordered by started_at then key; at least
+    one batch (empty when there are no records).
+
+    One pass over the records ordered by account, streamed from the database (a server-side
+    cursor on PostgreSQL), so memory holds a batch whatever the size of the period; a query
+    per batch would scan the period's index again for each."""
+    stmt = _accepted(scope, start, end, account_id).order_by(
+        UsageRecord.account_id, UsageRecord.started_at, UsageRecord.record_key
+    )
+    result = session.connection().execute(stmt, execution_options={"stream_results": True})
+    held: list[Any] = []
+    sent = False
+    for part in result.partitions(min(size, STREAMED_ROWS)):
+        held.extend(part)
+        if len(held) < size:
+            continue
+        cut = len(held)  # before the last account's first row: it may go on
+        while cut and held[cut - 1].account_id == held[-1].account_id:
+            cut -= 1
+        if cut:
+            yield _ordered(held[:cut])
+            held, sent = held[cut:], True
+    if held or not sent:
+        yield _ordered(held)
+
+
+def _accepted(
+    scope: TenantScope, start: datetime, end: datetime, account_id: str | None
+) -> Select[Any]:
     columns = [UsageRecord.__table__.c[name] for name in ACCEPTED_USAGE_SCHEMA]
     stmt = select(*columns).where(
         scope.filter(UsageRecord), UsageRecord.started_at >= start, UsageRecord.started_at < end
     )
     if account_id is not None:
         stmt = stmt.where(UsageRecord.account_id == account_id)
-    stmt = stmt.order_by(UsageRecord.started_at, UsageRecord.record_key)
-    # plain rows through the connection: the ORM's per-row work is not needed for columns
-    rows = session.connection().execute(stmt).all()
-    return pl.DataFrame(rows, schema=ACCEPTED_USAGE_SCHEMA, orient="row").lazy()
+    return stmt
+
+
+def _ordered(rows: list[Any]) -> pl.LazyFrame:
+    frame = pl.DataFrame(rows, schema=ACCEPTED_USAGE_SCHEMA, orient="row")
+    return frame.sort("started_at", "record_key").lazy()
 
 
 def list_files(

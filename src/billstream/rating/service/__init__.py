@@ -18,7 +18,7 @@ from billstream.rating.service.rules import (
     set_tiers,
 )
 from billstream.rating.service.runs import RatingRequest, rate_period
-from billstream.rating.service.storage import store_rated_rows, write_parquet_copy
+from billstream.rating.service.storage import store_rated_rows
 
 __all__ = [
     "CardImport",
@@ -39,5 +39,4 @@ __all__ = [
     "set_rounding_rule",
     "set_tiers",
     "store_rated_rows",
-    "write_parquet_copy",
 ]

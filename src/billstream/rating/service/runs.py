@@ -26,19 +26,15 @@ from billstream.catalog.service import included_quantities
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
-from billstream.mediation.service import accepted_usage
-from billstream.rating.allowances import ALLOWANCE_SCHEMA, apply_tiers, consume_allowances
+from billstream.mediation.service import accepted_usage_batches
+from billstream.rating.allowances import ALLOWANCE_SCHEMA, Tier, apply_tiers, consume_allowances
 from billstream.rating.margin_pricing import COST_QUANTITIES, price_by_margin
 from billstream.rating.models import CardKind, RatedUsage, RatingRun
 from billstream.rating.rater import TIME_USAGE, RoundingRules, rate
 from billstream.rating.service.cards import local_midnight, rates_frame
 from billstream.rating.service.margin_rules import resolved_margin_rules
 from billstream.rating.service.rules import resolved_rules, resolved_tiers
-from billstream.rating.service.storage import (
-    rated_usage_rows,
-    store_rated_rows,
-    write_parquet_copy,
-)
+from billstream.rating.service.storage import ParquetCopy, rated_usage_rows, store_rated_rows
 from billstream.subscriptions.models import Subscription
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import resolved_settings
@@ -63,6 +59,9 @@ class RatingRequest:
     rules: RoundingRules | None = None  # None: the tenant's own or inherited rules
 
 
+BATCH_RECORDS = 100_000  # accepted records rated at once: memory grows with it, not the period
+
+
 def rate_period(
     session: Session,
     *,
@@ -70,9 +69,16 @@ def rate_period(
     scope: TenantScope,
     request: RatingRequest,
     data_dir: Path | None = None,
+    batch_records: int = BATCH_RECORDS,
 ) -> RatingRun:
     """Rate the tenant's accepted usage of ``[start, end)`` (local days), for one account or
-    all, as a new rating version. See the module docstring for re-rating."""
+    all, as a new rating version. See the module docstring for re-rating.
+
+    The period is rated and stored in batches of whole accounts, each of about
+    `batch_records` records (one account with more is a batch of its own; see
+    `accepted_usage_batches`): memory holds one batch, whatever the size of the period. An
+    account is never split, because its allowances and tiers run over its whole period in
+    time order."""
     tenant_id = scope.require(request.tenant_id)
     if request.end <= request.start:
         raise InvalidInputError("the period must end after it starts", field="to")
@@ -85,33 +91,7 @@ def rate_period(
             f"{current[0]} records of this period are already rated; re-rate to replace them",
             field="from",
         )
-    usage = accepted_usage(
-        session, scope=scope, start=start, end=end, account_id=request.account_id
-    ).filter(pl.col("tenant_id") == tenant_id)
-    retail, currency = rates_frame(
-        session, tenant_id=tenant_id, kind=CardKind.RETAIL, start=start, end=end
-    )
-    if currency is None:
-        currency = resolved_settings(session, tenant_id).currency
-    rules = request.rules or resolved_rules(session, [tenant_id])
-    rated = rate(usage, retail, timezone=timezone, rules=rules)
-    rated = consume_allowances(rated, _allowances(session, tenant_id, request.start, request.end))
-    for usage_type, tiers in sorted(resolved_tiers(session, tenant_id, start).items()):
-        rated = apply_tiers(rated, tiers, usage_type=usage_type)
-    margin_rules = resolved_margin_rules(session, [tenant_id])
-    rated = _with_cost(
-        session,
-        usage,
-        rated,
-        tenant_id=tenant_id,
-        currency=currency,
-        start=start,
-        end=end,
-        timezone=timezone,
-        quantities=not margin_rules.is_empty(),
-    )
-    if not margin_rules.is_empty():  # without rules, no record pays for them
-        rated = price_by_margin(rated, margin_rules)
+    pricing = _Pricing.load(session, tenant_id, request, start=start, end=end, zone=timezone)
     run = RatingRun(
         id=new_id("rr"),
         tenant_id=tenant_id,
@@ -119,7 +99,7 @@ def rate_period(
         period_start=start,
         period_end=end,
         version=_next_version(session, tenant_id, start, end),
-        currency=currency,
+        currency=pricing.currency,
         rated=0,
         rejected=0,
         superseded=current[0],
@@ -133,19 +113,104 @@ def rate_period(
     session.flush()
     if current[0]:
         _supersede(session, tenant_id, start, end, request.account_id, run.id)
-    rows = rated_usage_rows(rated.collect(), run_id=run.id, currency=run.currency)
-    store_rated_rows(session, rows)
-    accepted = rows.filter(pl.col("reject_reason").is_null())
-    run.rated = accepted.height
-    run.rejected = rows.height - accepted.height
-    run.retail_micros = int(accepted["amount_micros"].sum())
-    run.cost_micros = int(accepted["cost_micros"].fill_null(0).sum())
-    if data_dir is not None:
-        run.parquet_path = str(
-            write_parquet_copy(rows, data_dir, tenant_id=tenant_id, run_id=run.id)
-        )
+    copy = ParquetCopy(data_dir, tenant_id=tenant_id, run_id=run.id) if data_dir else None
+    stored = 0
+    batches = accepted_usage_batches(
+        session, scope=scope, start=start, end=end, account_id=request.account_id,
+        size=batch_records,
+    )  # fmt: skip
+    for usage in batches:
+        usage = usage.filter(pl.col("tenant_id") == tenant_id)
+        rated = pricing.rated(session, usage).collect()
+        rows = rated_usage_rows(rated, run_id=run.id, currency=run.currency, first_row=stored)
+        store_rated_rows(session, rows)
+        stored += rows.height
+        accepted = rows.filter(pl.col("reject_reason").is_null())
+        run.rated += accepted.height
+        run.rejected += rows.height - accepted.height
+        run.retail_micros += int(accepted["amount_micros"].sum())
+        run.cost_micros += int(accepted["cost_micros"].fill_null(0).sum())
+        if copy is not None:
+            copy.add(rows)
+    if copy is not None:
+        run.parquet_path = str(copy.finish())
     session.flush()
     return run
+
+
+@dataclass(frozen=True)
+class _Pricing:
+    """What rating the period needs besides its usage, read once for all its batches."""
+
+    tenant_id: str
+    start: datetime
+    end: datetime
+    zone: str
+    retail: pl.LazyFrame
+    currency: str
+    rules: RoundingRules | pl.DataFrame
+    allowances: pl.LazyFrame
+    tiers: dict[str, list[Tier]]
+    margin_rules: pl.DataFrame
+    cost_cards: dict[str, tuple[pl.LazyFrame, str | None]]  # by carrier, read when first met
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        tenant_id: str,
+        request: RatingRequest,
+        *,
+        start: datetime,
+        end: datetime,
+        zone: str,
+    ) -> _Pricing:
+        retail, currency = rates_frame(
+            session, tenant_id=tenant_id, kind=CardKind.RETAIL, start=start, end=end
+        )
+        return cls(
+            tenant_id=tenant_id,
+            start=start,
+            end=end,
+            zone=zone,
+            retail=retail,
+            currency=currency or resolved_settings(session, tenant_id).currency,
+            rules=request.rules or resolved_rules(session, [tenant_id]),
+            allowances=_allowances(session, tenant_id, request.start, request.end),
+            tiers=resolved_tiers(session, tenant_id, start),
+            margin_rules=resolved_margin_rules(session, [tenant_id]),
+            cost_cards={},
+        )
+
+    def rated(self, session: Session, usage: pl.LazyFrame) -> pl.LazyFrame:
+        """Rate `usage` (whole accounts): retail card, allowances, tiers, cost, margin."""
+        rated = rate(usage, self.retail, timezone=self.zone, rules=self.rules)
+        rated = consume_allowances(rated, self.allowances)
+        for usage_type, tiers in sorted(self.tiers.items()):
+            rated = apply_tiers(rated, tiers, usage_type=usage_type)
+        margins = not self.margin_rules.is_empty()
+        cards = self._cost_cards(session, usage)
+        rated = _with_cost(usage, rated, cards, timezone=self.zone, quantities=margins)
+        if margins:  # without rules, no record pays for them
+            rated = price_by_margin(rated, self.margin_rules)
+        return rated
+
+    def _cost_cards(self, session: Session, usage: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
+        """The cost card of each carrier of `usage` in the run's currency (the others have no
+        margin to take)."""
+        found = usage.select(pl.col("carrier").unique()).collect()["carrier"].drop_nulls()
+        for carrier in found.to_list():
+            if carrier not in self.cost_cards:
+                self.cost_cards[carrier] = rates_frame(
+                    session, tenant_id=self.tenant_id, kind=CardKind.COST, start=self.start,
+                    end=self.end, carrier=carrier,
+                )  # fmt: skip
+        return {
+            carrier: card
+            for carrier in sorted(found.to_list())
+            for card, currency in (self.cost_cards[carrier],)
+            if currency == self.currency
+        }
 
 
 def _current_rows(
@@ -235,30 +300,21 @@ def _allowances(session: Session, tenant_id: str, start: date, end: date) -> pl.
 
 
 def _with_cost(
-    session: Session,
     usage: pl.LazyFrame,
     rated: pl.LazyFrame,
+    cards: dict[str, pl.LazyFrame],
     *,
-    tenant_id: str,
-    currency: str,
-    start: datetime,
-    end: datetime,
     timezone: str,
     quantities: bool = False,
 ) -> pl.LazyFrame:
-    """Add each record's cost, rated with its carrier's cost card (null: no card, or a card in
-    another currency, where no margin can be taken); with `quantities`, also the cost's billed
-    quantity and increments (`margin_pricing.COST_QUANTITIES`), for margin rules."""
+    """Add each record's cost, rated with its carrier's cost card from `cards` (null: no
+    card, or a card in another currency, where no margin can be taken); with `quantities`,
+    also the cost's billed quantity and increments (`margin_pricing.COST_QUANTITIES`), for
+    margin rules."""
     extra = COST_QUANTITIES if quantities else {}
     taken = {**COST_COLUMNS, **extra}
-    carriers = usage.select(pl.col("carrier").unique()).collect()["carrier"].drop_nulls().to_list()
     costs: list[pl.LazyFrame] = []
-    for carrier in sorted(carriers):
-        card, card_currency = rates_frame(
-            session, tenant_id=tenant_id, kind=CardKind.COST, start=start, end=end, carrier=carrier
-        )
-        if card_currency != currency:
-            continue
+    for carrier, card in cards.items():
         costed = rate(usage.filter(pl.col("carrier") == carrier), card, timezone=timezone)
         costs.append(
             costed.filter(pl.col("reject_reason").is_null())

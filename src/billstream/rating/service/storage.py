@@ -24,9 +24,9 @@ from billstream.rating.models import RatedUsage
 
 __all__ = [
     "RATED_USAGE_COLUMNS",
+    "ParquetCopy",
     "rated_usage_rows",
     "store_rated_rows",
-    "write_parquet_copy",
 ]
 
 RATED_USAGE_COLUMNS = [c.name for c in RatedUsage.__table__.columns]
@@ -74,13 +74,31 @@ def _copy(session: Session, frame: pl.DataFrame) -> None:
             copy.write(buffer.getvalue())
 
 
-def write_parquet_copy(rows: pl.DataFrame, data_dir: Path, *, tenant_id: str, run_id: str) -> Path:
-    """The run's rated rows as Parquet under ``<data_dir>/rated/<tenant>/<run>.parquet``."""
-    folder = Path(data_dir) / "rated" / tenant_id
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{run_id}.parquet"
-    rows.write_parquet(path, compression="lz4")
-    return path
+class ParquetCopy:
+    """A run's rated rows as Parquet under ``<data_dir>/rated/<tenant>/<run>.parquet``,
+    written batch by batch: each batch to a part file, the parts then streamed into one file
+    (so neither step holds more than a batch)."""
+
+    def __init__(self, data_dir: Path, *, tenant_id: str, run_id: str) -> None:
+        self.folder = Path(data_dir) / "rated" / tenant_id
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.path = self.folder / f"{run_id}.parquet"
+        self.parts: list[Path] = []
+
+    def add(self, rows: pl.DataFrame) -> None:
+        part = self.folder / f"{self.path.stem}.part{len(self.parts)}.parquet"
+        rows.write_parquet(part, compression="lz4")
+        self.parts.append(part)
+
+    def finish(self) -> Path:
+        if len(self.parts) == 1:
+            self.parts[0].replace(self.path)
+        else:
+            pl.scan_parquet(self.parts).sink_parquet(self.path, compression="lz4")
+            for part in self.parts:
+                part.unlink()
+        self.parts = []
+        return self.path
 
 
 def rated_usage_rows(
