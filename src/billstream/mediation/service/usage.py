@@ -76,8 +76,8 @@ def accepted_usage_batches(
     sent = False
     for part in result.partitions(min(size, STREAMED_ROWS)):
         held.extend(part)
-        if len(held) < size:
-            continue
+        if len(held) < size or held[0].account_id == held[-1].account_id:
+            continue  # not a batch yet, or one account so far
         cut = len(held)  # before the last account's first row: it may go on
         while cut and held[cut - 1].account_id == held[-1].account_id:
             cut -= 1

@@ -13,6 +13,7 @@ twice, and the run records what the replaced rows had charged, so the difference
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -113,14 +114,32 @@ def rate_period(
     session.flush()
     if current[0]:
         _supersede(session, tenant_id, start, end, request.account_id, run.id)
-    copy = ParquetCopy(data_dir, tenant_id=tenant_id, run_id=run.id) if data_dir else None
-    stored = 0
     batches = accepted_usage_batches(
         session, scope=scope, start=start, end=end, account_id=request.account_id,
         size=batch_records,
     )  # fmt: skip
-    for usage in batches:
-        usage = usage.filter(pl.col("tenant_id") == tenant_id)
+    copy = ParquetCopy(data_dir, tenant_id=tenant_id, run_id=run.id) if data_dir else None
+    try:
+        _rate_batches(session, run, pricing, batches, copy)
+    except BaseException:
+        if copy is not None:
+            copy.discard()
+        raise
+    session.flush()
+    return run
+
+
+def _rate_batches(
+    session: Session,
+    run: RatingRun,
+    pricing: _Pricing,
+    batches: Iterable[pl.LazyFrame],
+    copy: ParquetCopy | None,
+) -> None:
+    """Rate and store each batch of usage, adding up the run's counts and amounts."""
+    stored = 0
+    for batch in batches:
+        usage = batch.filter(pl.col("tenant_id") == run.tenant_id)
         rated = pricing.rated(session, usage).collect()
         rows = rated_usage_rows(rated, run_id=run.id, currency=run.currency, first_row=stored)
         store_rated_rows(session, rows)
@@ -134,8 +153,6 @@ def rate_period(
             copy.add(rows)
     if copy is not None:
         run.parquet_path = str(copy.finish())
-    session.flush()
-    return run
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,12 @@ class ParquetCopy:
         self.parts = []
         return self.path
 
+    def discard(self) -> None:
+        """Remove the parts written (the run failed: its rows were rolled back)."""
+        for part in self.parts:
+            part.unlink(missing_ok=True)
+        self.parts = []
+
 
 def rated_usage_rows(
     rated: pl.DataFrame, *, run_id: str, currency: str, first_row: int = 0
