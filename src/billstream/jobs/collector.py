@@ -8,9 +8,10 @@ engine) at each full collection: 15-20% of a bill-run worker's CPU for no memory
 
 `fewer_collections` freezes what is alive when the job starts (the collector never scans it
 again) and collects the young generation every 100,000 allocations instead of 700, then
-puts both back. Measured on the bill-run benchmark (100k accounts, PostgreSQL, 2 workers,
-same hour, interleaved): Python CPU 71-79 s -> 58-63 s, wall 60-66 s -> 54-58 s, peak RSS
-of a worker +10 MB. Cycles are still collected, only less often.
+puts both back. Measured on the bill run of the benchmark's 100k accounts (PostgreSQL, 2
+workers, runs interleaved in one busy hour): Python CPU 83-87 s -> 68-70 s, wall 70-78 s ->
+68-69 s; a worker's peak RSS grew by about 10 MB. Cycles are still collected, only less
+often.
 """
 
 from __future__ import annotations
