@@ -216,18 +216,17 @@ class _Pricing:
         """The cost card of each carrier of `usage` in the run's currency (the others have no
         margin to take)."""
         found = usage.select(pl.col("carrier").unique()).collect()["carrier"].drop_nulls()
-        for carrier in found.to_list():
+        cards: dict[str, pl.LazyFrame] = {}
+        for carrier in sorted(found.to_list()):
             if carrier not in self.cost_cards:
                 self.cost_cards[carrier] = rates_frame(
                     session, tenant_id=self.tenant_id, kind=CardKind.COST, start=self.start,
                     end=self.end, carrier=carrier,
                 )  # fmt: skip
-        return {
-            carrier: card
-            for carrier in sorted(found.to_list())
-            for card, currency in (self.cost_cards[carrier],)
-            if currency == self.currency
-        }
+            card, currency = self.cost_cards[carrier]
+            if currency == self.currency:
+                cards[carrier] = card
+        return cards
 
 
 def _current_rows(
