@@ -115,6 +115,7 @@ RATED_COLUMNS = (
     "connect_fee_micros",
     "first_increment_s",
     "next_increment_s",
+    "rounding_rule_id",
     "billed_s",
     "billed_units",
     "amount_micros",
@@ -302,6 +303,8 @@ def rate(
         rules = rules_frame([(None, None, None, None, rules)])
     if rules is not None:
         frame = _ruled_increments(frame.with_columns(_rule_columns(rules)))
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("rounding_rule_id"))
     frame = _priced(frame, ruled=rules is not None)
     if rules is not None and bool(rules["split_bands"].any()):
         frame = split_at_bands(frame, card, timezone=timezone, bands=bands or TimeBands())
@@ -344,7 +347,9 @@ def _rule_columns(rules: pl.DataFrame | None) -> pl.Expr:
     """Each record's rounding rule as a struct (null: none applies), by a when/then chain over
     the few rule rows: column-wise over the frame and streaming, like the card versions (a
     join would need an interval condition, and a join-then-filter multiplies the rows)."""
-    fields = ("free_below_s", "first_s", "next_s", "nearest", "charge_attempts", "split_bands")
+    fields = (
+        "rule_id", "free_below_s", "first_s", "next_s", "nearest", "charge_attempts", "split_bands",
+    )  # fmt: skip
     chosen: pl.Expr = pl.lit(None, pl.Struct({f: RULE_SCHEMA[f] for f in fields}))
     if rules is None:
         return chosen.alias("_rule")
@@ -543,11 +548,14 @@ def _ruled_increments(frame: pl.LazyFrame) -> pl.LazyFrame:
     ruled = pl.col("_rule").is_not_null()
     rated = pl.col("_rid").is_not_null()
     return frame.with_columns(
-        pl.when(rated & ruled)
-        .then(rule.field(f"{part}_s"))
-        .otherwise(pl.col(f"{part}_increment_s"))
-        .alias(f"{part}_increment_s")
-        for part in ("first", "next")
+        *(
+            pl.when(rated & ruled)
+            .then(rule.field(f"{part}_s"))
+            .otherwise(pl.col(f"{part}_increment_s"))
+            .alias(f"{part}_increment_s")
+            for part in ("first", "next")
+        ),
+        pl.when(rated).then(rule.field("rule_id")).alias("rounding_rule_id"),
     )
 
 

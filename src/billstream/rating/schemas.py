@@ -103,6 +103,9 @@ class RatedUsageOut(BaseModel):
     )
     first_increment_s: int | None
     next_increment_s: int | None
+    rounding_rule_id: str | None = Field(
+        description="The rounding rule whose increments billed the record (null: the rate's own)"
+    )
     billed_s: int
     billed_units: int
     split_s: int

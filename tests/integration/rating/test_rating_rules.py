@@ -159,11 +159,11 @@ def test_rules_are_in_force_from_their_date_and_a_brand_falls_back_to_its_parent
         session, clock, parent, ("before", before, 61), ("after", after, 61), ("x", after, 25)
     )
     scope = scope_of(session, parent)
-    set_rounding_rule(
+    inherited = set_rounding_rule(
         session, clock=clock, scope=scope, tenant_id=parent.id, rules=SPEC_RULES, effective_from=JAN
     )
     per_second = RoundingRules(first_s=1, next_s=1)
-    set_rounding_rule(
+    own = set_rounding_rule(
         session,
         clock=clock,
         scope=scope,
@@ -174,6 +174,12 @@ def test_rules_are_in_force_from_their_date_and_a_brand_falls_back_to_its_parent
     rows = rated(session, clock, brand)
     # Jan 10: the parent's SPEC rules (61 s → 90); from Jan 15 the brand's own, per second
     assert billed(rows, ["before", "after", "x"]) == [(90, 90_000), (61, 61_000), (25, 25_000)]
+    # each record names the rule that billed it
+    assert [rows[k].rounding_rule_id for k in ("before", "after", "x")] == [
+        inherited.id,
+        own.id,
+        own.id,
+    ]
 
 
 def test_tiers_on_the_period_total_price_each_account_by_its_running_total(

@@ -151,6 +151,7 @@ def test_a_period_is_rated_at_retail_and_cost_with_lineage_and_a_parquet_copy(
         80_000,
     )
     assert rows["c"].reject_reason == "no_rate"
+    assert b.rounding_rule_id is None  # no rounding rule: the rate's own increments billed it
     copy = pl.read_parquet(run.parquet_path or "")
     assert copy.height == 3
     assert copy["amount_micros"].sum() == 250_000

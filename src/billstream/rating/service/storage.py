@@ -145,6 +145,7 @@ def rated_usage_rows(
             margin_rule_id,
             "first_increment_s",
             "next_increment_s",
+            "rounding_rule_id",
             "billed_s",
             "billed_units",
             *split,
