@@ -153,8 +153,11 @@ class Tier:
     rate_micros: int
 
 
-def apply_tiers(rated: pl.LazyFrame, tiers: Sequence[Tier], *, usage_type: str) -> pl.LazyFrame:
-    """Price `usage_type` with graduated tiers on each account's running period total.
+def apply_tiers(
+    rated: pl.LazyFrame, tiers: Sequence[Tier], *, usage_type: str, set_id: str | None = None
+) -> pl.LazyFrame:
+    """Price `usage_type` with graduated tiers on each account's running period total; with
+    `set_id`, name it in the (string) ``tier_set_id`` column of the records it prices.
 
     >>> from datetime import datetime, UTC
     >>> calls = pl.LazyFrame({"record_key": ["a", "b"], "account_id": ["x", "x"],
@@ -183,6 +186,10 @@ def apply_tiers(rated: pl.LazyFrame, tiers: Sequence[Tier], *, usage_type: str) 
     variable = (weighted * 2 + 60) // 120 if is_time else weighted
     priced = pl.when(billed > 0).then(variable + pl.col("connect_fee_micros")).otherwise(0)
     target = (pl.col("usage_type") == usage_type) & pl.col("rate_id").is_not_null()
-    return rated.with_columns(
+    columns = [
         pl.when(target).then(priced).otherwise(pl.col("amount_micros")).alias("amount_micros")
-    )
+    ]
+    if set_id is not None:
+        lineage = pl.when(target).then(pl.lit(set_id)).otherwise(pl.col("tier_set_id"))
+        columns.append(lineage.alias("tier_set_id"))
+    return rated.with_columns(columns)

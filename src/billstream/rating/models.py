@@ -165,6 +165,8 @@ class RatedUsage(Base):
     next_increment_s: Mapped[int | None] = mapped_column(Integer)
     # the brand's rounding rule whose increments billed the record (null: the rate's own)
     rounding_rule_id: Mapped[str | None] = mapped_column(String(36))
+    # the tier set that priced the record on its account's period total (null: none)
+    tier_set_id: Mapped[str | None] = mapped_column(String(36))
     billed_s: Mapped[int] = mapped_column(BigInteger)
     billed_units: Mapped[int] = mapped_column(BigInteger)
     # a call split at band boundaries (`band_split`): billed seconds outside its start band,

@@ -108,6 +108,9 @@ class RatedUsageOut(BaseModel):
     )
     billed_s: int
     billed_units: int
+    tier_set_id: str | None = Field(
+        description="The tier set that priced the record on its account's period total"
+    )
     split_s: int
     band_split: str | None
     allowance_s: int

@@ -197,7 +197,7 @@ def test_tiers_on_the_period_total_price_each_account_by_its_running_total(
     # period, 0.03 beyond (a later set of the parent, from Feb, is not in force for January)
     tiers = [Tier(0, 60_000), Tier(300, 30_000)]
     scope = scope_of(session, parent)
-    set_tiers(
+    january = set_tiers(
         session,
         clock=clock,
         scope=scope,
@@ -219,3 +219,4 @@ def test_tiers_on_the_period_total_price_each_account_by_its_running_total(
     # a: 0-240 s at 0.06 = 0.24; b: 240-480 s: 60 s at 0.06 + 180 s at 0.03 = 0.15;
     # c: 110 s bills 120 s (60/60), 480-600 s at 0.03 = 0.06; d: another account, 0.24
     assert [rows[k].amount_micros for k in "abcd"] == [240_000, 150_000, 60_000, 240_000]
+    assert {rows[k].tier_set_id for k in "abcd"} == {january}  # the set that priced them

@@ -152,6 +152,7 @@ def test_a_period_is_rated_at_retail_and_cost_with_lineage_and_a_parquet_copy(
     )
     assert rows["c"].reject_reason == "no_rate"
     assert b.rounding_rule_id is None  # no rounding rule: the rate's own increments billed it
+    assert b.tier_set_id is None  # no tiers in force
     copy = pl.read_parquet(run.parquet_path or "")
     assert copy.height == 3
     assert copy["amount_micros"].sum() == 250_000

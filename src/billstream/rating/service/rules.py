@@ -31,6 +31,7 @@ __all__ = [
     "list_rounding_rules",
     "list_tiers",
     "resolved_rules",
+    "resolved_tier_sets",
     "resolved_tiers",
     "set_rounding_rule",
     "set_tiers",
@@ -224,6 +225,15 @@ def list_tiers(session: Session, *, scope: TenantScope, tenant_id: str) -> list[
 def resolved_tiers(session: Session, tenant_id: str, at: datetime) -> dict[str, list[Tier]]:
     """Per usage type, the tiers in force at `at` (a period's start) for `tenant_id`: the
     latest set of the nearest tenant up the tree that has one."""
+    return {
+        usage: tiers for usage, (_set, tiers) in resolved_tier_sets(session, tenant_id, at).items()
+    }
+
+
+def resolved_tier_sets(
+    session: Session, tenant_id: str, at: datetime
+) -> dict[str, tuple[str, list[Tier]]]:
+    """`resolved_tiers` with the id of each usage type's set (for the rated rows' lineage)."""
     chain = [n.id for n in ancestor_chain(session, tenant_id)]
     depth = {owner: index for index, owner in enumerate(reversed(chain))}
     rows = session.scalars(
@@ -235,8 +245,9 @@ def resolved_tiers(session: Session, tenant_id: str, at: datetime) -> dict[str, 
         if row.usage_type not in best or rank > best[row.usage_type]:
             best[row.usage_type] = rank
     chosen = {rank[3] for rank in best.values()}
-    tiers: dict[str, list[Tier]] = {}
+    sets: dict[str, tuple[str, list[Tier]]] = {}
     for row in sorted(rows, key=lambda r: r.from_quantity):
         if row.set_id in chosen:
-            tiers.setdefault(row.usage_type, []).append(Tier(row.from_quantity, row.rate_micros))
-    return tiers
+            _set, tiers = sets.setdefault(row.usage_type, (row.set_id, []))
+            tiers.append(Tier(row.from_quantity, row.rate_micros))
+    return sets

@@ -34,7 +34,7 @@ from billstream.rating.models import CardKind, RatedUsage, RatingRun
 from billstream.rating.rater import TIME_USAGE, RoundingRules, rate
 from billstream.rating.service.cards import local_midnight, rates_frame
 from billstream.rating.service.margin_rules import resolved_margin_rules
-from billstream.rating.service.rules import resolved_rules, resolved_tiers
+from billstream.rating.service.rules import resolved_rules, resolved_tier_sets
 from billstream.rating.service.storage import ParquetCopy, rated_usage_rows, store_rated_rows
 from billstream.subscriptions.models import Subscription
 from billstream.tenants.scope import TenantScope
@@ -167,7 +167,7 @@ class _Pricing:
     currency: str
     rules: RoundingRules | pl.DataFrame
     allowances: pl.LazyFrame
-    tiers: dict[str, list[Tier]]
+    tiers: dict[str, tuple[str, list[Tier]]]  # by usage type: its set's id and tiers
     margin_rules: pl.DataFrame
     cost_cards: dict[str, tuple[pl.LazyFrame, str | None]]  # by carrier, read when first met
 
@@ -194,7 +194,7 @@ class _Pricing:
             currency=currency or resolved_settings(session, tenant_id).currency,
             rules=request.rules or resolved_rules(session, [tenant_id]),
             allowances=_allowances(session, tenant_id, request.start, request.end),
-            tiers=resolved_tiers(session, tenant_id, start),
+            tiers=resolved_tier_sets(session, tenant_id, start),
             margin_rules=resolved_margin_rules(session, [tenant_id]),
             cost_cards={},
         )
@@ -203,8 +203,9 @@ class _Pricing:
         """Rate `usage` (whole accounts): retail card, allowances, tiers, cost, margin."""
         rated = rate(usage, self.retail, timezone=self.zone, rules=self.rules)
         rated = consume_allowances(rated, self.allowances)
-        for usage_type, tiers in sorted(self.tiers.items()):
-            rated = apply_tiers(rated, tiers, usage_type=usage_type)
+        rated = rated.with_columns(pl.lit(None, pl.String).alias("tier_set_id"))
+        for usage_type, (set_id, tiers) in sorted(self.tiers.items()):
+            rated = apply_tiers(rated, tiers, usage_type=usage_type, set_id=set_id)
         margins = not self.margin_rules.is_empty()
         cards = self._cost_cards(session, usage)
         rated = _with_cost(usage, rated, cards, timezone=self.zone, quantities=margins)

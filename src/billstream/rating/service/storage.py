@@ -119,6 +119,11 @@ def rated_usage_rows(
         if "margin_rule_id" in rated.columns
         else pl.lit(None, pl.String).alias("margin_rule_id")
     )
+    tier_set_id = (  # only a rating with tiers in force has the column (see `rate_period`)
+        pl.col("tier_set_id")
+        if "tier_set_id" in rated.columns
+        else pl.lit(None, pl.String).alias("tier_set_id")
+    )
     split = lineage_columns(rated.columns)  # band-split lineage (see `band_split`)
     # ids follow (account, time): the primary key and the (account_id, started_at) index are
     # then written in order, and a listing by id reads an account's records in time order
@@ -146,6 +151,7 @@ def rated_usage_rows(
             "first_increment_s",
             "next_increment_s",
             "rounding_rule_id",
+            tier_set_id,
             "billed_s",
             "billed_units",
             *split,

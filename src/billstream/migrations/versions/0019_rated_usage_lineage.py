@@ -1,8 +1,9 @@
-"""rating: a rated record names the rounding rule that billed it
+"""rating: a rated record names the rounding rule and the tier set that billed it
 
 Lineage: with `rounding_rule_id` a rated record says which of the brand's rounding rules
-(`rating_rules`) set its increments, or null when the rate's own increments applied. Rows
-rated before stay null: which rule billed them is not recorded anywhere else.
+(`rating_rules`) set its increments (null: the rate's own increments applied), and with
+`tier_set_id` which tier set (`rating_tiers.set_id`) priced it on its account's period total
+(null: none). Rows rated before stay null: this was not recorded anywhere else.
 
 Revision ID: 0019
 Revises: 0018
@@ -23,8 +24,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("rated_usage") as batch:
         batch.add_column(sa.Column("rounding_rule_id", sa.String(length=36), nullable=True))
+        batch.add_column(sa.Column("tier_set_id", sa.String(length=36), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("rated_usage") as batch:
+        batch.drop_column("tier_set_id")
         batch.drop_column("rounding_rule_id")
