@@ -112,17 +112,12 @@ def rated_usage_rows(
 ) -> pl.DataFrame:
     """Rated frame → rated_usage rows of run `run_id`: ids ordered within the run (``ru_``,
     20 hex digits of the run, 12 of the row number), margin = retail - cost. Without a
-    ``margin_rule_id`` column (no margin rule in force), it is null."""
+    ``margin_rule_id`` column (no margin rule in force) or a ``tier_set_id`` column (rated
+    by `rater.rate` alone, not `rate_period`), that lineage is null."""
     prefix = run_id.split("_", 1)[1][:20]
-    margin_rule_id = (  # only a tenant with margin rules has the column (see `rate_period`)
-        pl.col("margin_rule_id")
-        if "margin_rule_id" in rated.columns
-        else pl.lit(None, pl.String).alias("margin_rule_id")
-    )
-    tier_set_id = (  # only a rating with tiers in force has the column (see `rate_period`)
-        pl.col("tier_set_id")
-        if "tier_set_id" in rated.columns
-        else pl.lit(None, pl.String).alias("tier_set_id")
+    margin_rule_id, tier_set_id = (
+        pl.col(name) if name in rated.columns else pl.lit(None, pl.String).alias(name)
+        for name in ("margin_rule_id", "tier_set_id")
     )
     split = lineage_columns(rated.columns)  # band-split lineage (see `band_split`)
     # ids follow (account, time): the primary key and the (account_id, started_at) index are
