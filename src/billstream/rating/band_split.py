@@ -40,7 +40,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from billstream.rating.bands import Band, TimeBands, band_of_wall, bands_of
+from billstream.rating.bands import BAND, Band, TimeBands, band_of_wall, bands_of
 
 __all__ = ["lineage_columns", "split_at_bands"]
 
@@ -194,7 +194,7 @@ def _same_prefix_rates(card: pl.DataFrame) -> pl.DataFrame:
             pl.col("rate_id").first().alias("_alt_rate_id"),
             pl.col("rate_micros").first().alias("_alt_rate"),
         )
-        per_band.append(best.with_columns(pl.lit(band.value).alias("band")))
+        per_band.append(best.with_columns(pl.lit(band.value, BAND).alias("band")))
     return keys.join(pl.concat(per_band), on=SAME_PREFIX, nulls_equal=True).select(
         "_rid", "band", "_alt", "_alt_rate_id", "_alt_rate"
     )

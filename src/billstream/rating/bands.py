@@ -8,7 +8,9 @@ from enum import StrEnum
 
 import polars as pl
 
-__all__ = ["Band", "TimeBands", "band_of_wall", "bands_of"]
+__all__ = ["BAND", "Band", "TimeBands", "band_of_wall", "bands_of"]
+
+MINUTES_IN_DAY = 1_440
 
 
 class Band(StrEnum):
@@ -16,6 +18,9 @@ class Band(StrEnum):
     PEAK = "peak"
     OFFPEAK = "offpeak"
     WEEKEND = "weekend"
+
+
+BAND = pl.Enum([b.value for b in Band])  # a band column: small integers, not a string per row
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +37,7 @@ class TimeBands:
 
 
 def bands_of(started_at: pl.Expr, *, timezone: str, bands: TimeBands) -> pl.Expr:
-    """The time band of each start instant, in the tenant's local time.
+    """The time band of each start instant, in the tenant's local time (a `BAND` enum).
 
     >>> from datetime import datetime, UTC
     >>> frame = pl.DataFrame({"at": [
@@ -45,26 +50,32 @@ def bands_of(started_at: pl.Expr, *, timezone: str, bands: TimeBands) -> pl.Expr
     ┌─────────┐
     │ band    │
     │ ---     │
-    │ str     │
+    │ enum    │
     ╞═════════╡
     │ offpeak │
     │ peak    │
     │ weekend │
     └─────────┘
     """
-    return band_of_wall(started_at.dt.convert_time_zone(timezone), bands)
+    return band_of_wall(started_at.dt.convert_time_zone(timezone).dt.replace_time_zone(None), bands)
 
 
 def band_of_wall(local: pl.Expr, bands: TimeBands) -> pl.Expr:
-    """The band of a local wall-clock time (time-zone aware or naive)."""
-    minute = local.dt.hour().cast(pl.Int32) * 60 + local.dt.minute().cast(pl.Int32)
+    """The band of a naive local wall-clock time.
+
+    The minute of the day and the weekday come from the wall time's microseconds by integer
+    arithmetic: each of `dt.hour`, `dt.minute` and `dt.weekday` would convert every value
+    to a calendar date and time again (the time zone, once, is converted by the caller)."""
+    micros = local.dt.cast_time_unit("us").cast(pl.Int64)
+    minute = (micros // 60_000_000) % MINUTES_IN_DAY
+    weekday = (micros // 86_400_000_000 + 3) % 7 + 1  # ISO: 1970-01-01 was a Thursday (4)
     peak_from = bands.peak_from.hour * 60 + bands.peak_from.minute
     peak_to = bands.peak_to.hour * 60 + bands.peak_to.minute
     return (
-        pl.when(local.dt.weekday().is_in(list(bands.weekend_days)))
-        .then(pl.lit(Band.WEEKEND.value))
+        pl.when(weekday.is_in(list(bands.weekend_days)))
+        .then(pl.lit(Band.WEEKEND.value, BAND))
         .when((minute >= peak_from) & (minute < peak_to))
-        .then(pl.lit(Band.PEAK.value))
-        .otherwise(pl.lit(Band.OFFPEAK.value))
+        .then(pl.lit(Band.PEAK.value, BAND))
+        .otherwise(pl.lit(Band.OFFPEAK.value, BAND))
         .alias("band")
     )
