@@ -18,8 +18,8 @@ Why a batch function and not joins: one left join per prefix length (or per grou
 each group's prefixes expanded to its longest length) on an Int64 key is native and parallel,
 but a streaming join passes every column the frame carries through its partitions. Measured
 on the 10M-CDR benchmark (2 threads): three such joins plus one for the rate's columns took
-about 2.5 CPU-seconds more over the whole streamed plan than these two batch functions, which
-read only the key column (on one thread the joins were about 1 CPU-second cheaper).
+about 2.5 CPU-seconds more over the whole streamed plan than the batch search and a gather,
+which read only the key column (on one thread the joins were about 1 CPU-second cheaper).
 """
 
 from __future__ import annotations
@@ -120,6 +120,8 @@ def lookup(key: pl.Expr, starts: pl.Series, rates: pl.Series) -> pl.Expr:
     so it makes just those two calls per batch (each of `fill_null`, `clip` or a mask is one
     more frame evaluation under the GIL): a null key becomes -1 in the plan, natively, and the
     owners are shifted by one behind a null, so the search's insertion point is the index.
+    (`search_sorted` as an expression on the starts held as a literal is native too, but the
+    streaming engine does not stream it: the whole frame is collected in memory.)
     """
     owners = pl.concat([pl.Series([None], dtype=pl.Int64), rates.replace(NO_RATE, None)])
 
@@ -129,10 +131,11 @@ def lookup(key: pl.Expr, starts: pl.Series, rates: pl.Series) -> pl.Expr:
     return key.fill_null(-1).map_batches(find, return_dtype=pl.Int64, is_elementwise=True)
 
 
-def gather(index: pl.Expr, table: pl.DataFrame) -> pl.Expr:
-    """``table``'s row `index` for each row (null index: nulls), as a struct: one batch-wise
-    gather of every column, streaming."""
-    dtype = pl.Struct(table.schema)
-    return index.map_batches(
-        lambda rows: table.gather(rows).to_struct(), return_dtype=dtype, is_elementwise=True
-    )
+def gather(index: pl.Expr, table: pl.DataFrame) -> list[pl.Expr]:
+    """``table``'s row `index` for each row (null index: nulls), one column each: a native
+    gather from the table held as literals, streaming, no Python per batch.
+
+    Not a Python batch function returning a struct: Polars converts such a function's return
+    type to a Python object on every call, and an `Enum` of a card's 50k rate ids is
+    validated (hashed) again each time, which cost more than the gather itself."""
+    return [pl.lit(table[column]).gather(index).alias(column) for column in table.columns]

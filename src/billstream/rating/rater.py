@@ -518,7 +518,7 @@ def _lane_rates(rows: pl.DataFrame, band: Band) -> list[tuple[str, int]]:
     return list(first.iter_rows())
 
 
-def _attributes(card: pl.DataFrame) -> pl.Expr:
+def _attributes(card: pl.DataFrame) -> list[pl.Expr]:
     """The matched rate's columns, gathered by its row number in the card (no join: a join
     would scatter and re-gather every column the frame carries). The card's strings come out
     as `pl.Enum` of the card's values: a gather of small integers, not a copy of three strings
@@ -538,7 +538,7 @@ def _attributes(card: pl.DataFrame) -> pl.Expr:
         "first_increment_s",
         "next_increment_s",
     )
-    return gather(pl.col("_rid"), table).struct.unnest()
+    return gather(pl.col("_rid"), table)
 
 
 def _ruled_increments(frame: pl.LazyFrame) -> pl.LazyFrame:
