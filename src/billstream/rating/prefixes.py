@@ -10,7 +10,7 @@ the records), into disjoint segments each owned by the innermost, i.e. longest, 
 it. Matching a frame of numbers is then one binary search per number among the segment starts:
 `search_sorted`, batch by batch, so the plan keeps streaming.
 
-Several searches share one sorted array: each (card version, usage type, band) is a *lane*
+Several searches share one sorted array: each (card version, usage type) is a *lane*
 offset by ``lane x SPAN``, and every lane opens with a "no rate" segment, so a number never
 finds a neighbouring lane's prefix. The codes fit int64 for up to `MAX_LANES` lanes.
 

@@ -62,6 +62,7 @@ __all__ = [
     "RULE_SCHEMA",
     "TIME_USAGE",
     "Band",
+    "Card",
     "RejectReason",
     "RoundingMode",
     "RoundingRules",
@@ -69,6 +70,7 @@ __all__ = [
     "amount_expr",
     "bands_of",
     "billed_expr",
+    "compile_card",
     "rate",
     "rules_frame",
 ]
@@ -232,7 +234,7 @@ def amount_expr(
 
 def rate(
     usage: pl.LazyFrame,
-    rates: pl.LazyFrame,
+    rates: pl.LazyFrame | Card,
     *,
     timezone: str = "UTC",
     bands: TimeBands | None = None,
@@ -246,7 +248,8 @@ def rate(
         The accepted-usage frame (``record_key``, ``account_id``, ``usage_type``,
         ``started_at`` UTC, ``duration_s``, ``quantity``, ``called`` E.164, …).
     rates
-        Rows of `RATE_SCHEMA`: the card's rates (``account_id`` null) and special rates.
+        Rows of `RATE_SCHEMA`: the card's rates (``account_id`` null) and special rates; or
+        the same compiled once by `compile_card`, to rate many batches against one card.
     timezone
         The tenant's time zone, for the time bands.
     rules
@@ -289,16 +292,16 @@ def rate(
     │ b          ┆ 447            ┆ 66       ┆ 170000        │
     └────────────┴────────────────┴──────────┴───────────────┘
     """
-    card = slice_windows(rates.collect().cast(RATE_SCHEMA))  # type: ignore[arg-type]
-    card = card.with_row_index("_rid").with_columns(pl.col("_rid").cast(pl.Int64))
+    compiled = rates if isinstance(rates, Card) else compile_card(rates)
+    card = compiled.rates
     frame = _prepared(usage, timezone=timezone, bands=bands or TimeBands())
     frame = _versions(frame, card)
     frame = frame.with_columns(pl.lit(None, pl.Int64).alias("_rid"))
     special = card.filter(pl.col("account_id").is_not_null())
     for length in sorted(set(special["prefix"].str.len_chars().to_list()), reverse=True):
         frame = _match_length(frame, special, layer="_special_v", length=length)
-    frame = _match_card(frame, card.filter(pl.col("account_id").is_null()))
-    frame = frame.with_columns(_attributes(card))
+    frame = _match_card(frame, compiled)
+    frame = frame.with_columns(gather(pl.col("_rid"), compiled.attributes))
     if isinstance(rules, RoundingRules):
         rules = rules_frame([(None, None, None, None, rules)])
     if rules is not None:
@@ -310,6 +313,47 @@ def rate(
         frame = split_at_bands(frame, card, timezone=timezone, bands=bands or TimeBands())
     return frame.drop(
         "_num", "_n", "_special_v", "_card_v", "_rid", "_time", "_min", "_rule", strict=False
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A rates frame prepared for `rate`: what depends on the card alone, done once.
+
+    `rate_period` rates a period in batches; a card of 50k prefixes takes about half a second
+    to cut into windows and flatten into search segments, so it is compiled once per run."""
+
+    rates: pl.DataFrame  # cut into windows (see `windows`), each row numbered `_rid`
+    attributes: pl.DataFrame  # a matched rate's columns, row `_rid` (see `_attributes`)
+    search: _Search | None  # None: no card rates, or too many lanes (joins per length)
+
+
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """The card's rates (not the special rates) as one sorted array of segment starts.
+
+    A lane is a (card version, usage type): its segments are owned by the longest prefix of
+    the lane that has a rate in any band. A prefix's rate for a record's band is then its own
+    (its band's, else its all-band rate), else its nearest shorter prefix's in the lane
+    (`resolved`, one row per prefix and band): the longest prefix with a rate for the band,
+    as if each band had a lane of its own, for a third of the segments to search."""
+
+    versions: list[int]
+    types: list[str]
+    starts: pl.Series  # segment starts of every lane, sorted
+    owners: pl.Series  # each segment's prefix, an index into `resolved` / bands (-1: none)
+    resolved: pl.Series  # rate `_rid` of prefix i for band b at i x 3 + b (null: none)
+
+
+def compile_card(rates: pl.LazyFrame | pl.DataFrame) -> Card:
+    """Prepare rows of `RATE_SCHEMA` for `rate`."""
+    frame = rates.collect() if isinstance(rates, pl.LazyFrame) else rates
+    card = slice_windows(frame.cast(RATE_SCHEMA))  # type: ignore[arg-type]
+    card = card.with_row_index("_rid").with_columns(pl.col("_rid").cast(pl.Int64))
+    return Card(
+        rates=card,
+        attributes=_attributes(card),
+        search=_search(card.filter(pl.col("account_id").is_null())),
     )
 
 
@@ -461,11 +505,10 @@ def _match_length(
 LANE_BANDS = (Band.PEAK, Band.OFFPEAK, Band.WEEKEND)
 
 
-def _match_card(frame: pl.LazyFrame, card: pl.DataFrame) -> pl.LazyFrame:
-    """Fill `_rid` from the card for records still unrated: one sorted search per record over
-    every lane (card version, usage type, band) of the card; see `prefixes`."""
+def _search(card: pl.DataFrame) -> _Search | None:
+    """The card's search segments (None: an empty card, or more lanes than fit int64)."""
     if card.is_empty():
-        return frame
+        return None
     # a version's time slices (see `windows`) are versions here
     by_version = (
         card.group_by("card_version_id", "valid_from")
@@ -474,28 +517,63 @@ def _match_card(frame: pl.LazyFrame, card: pl.DataFrame) -> pl.LazyFrame:
     )
     versions = by_version["_v"].to_list()
     types = sorted(set(card["usage_type"].to_list()))
-    if len(versions) * len(types) * len(LANE_BANDS) > MAX_LANES:  # too many: join per length
-        for length in sorted(set(card["prefix"].str.len_chars().to_list()), reverse=True):
-            frame = _match_length(frame, card, layer="_card_v", length=length)
-        return frame
+    if len(versions) * len(types) > MAX_LANES:
+        return None
     keyed = card.join(by_version, on=["card_version_id", "valid_from"])
     codes = prefix_codes(card["prefix"])
     starts: list[int] = []
-    rids: list[int] = []
+    owners: list[int] = []
+    resolved: list[int | None] = []
     lane = 0
     for version in versions:
         for usage_type in types:
             rows = keyed.filter((pl.col("_v") == version) & (pl.col("usage_type") == usage_type))
-            for band in LANE_BANDS:
-                for start, rid in segments(_lane_rates(rows, band), lane=lane, codes=codes):
-                    starts.append(start)
-                    rids.append(rid)
-                lane += 1
-    lane_of = (
-        _position(pl.col("_card_v"), versions) * len(types) + _position(pl.col("usage_type"), types)
-    ) * len(LANE_BANDS) + _position(pl.col("band"), [b.value for b in LANE_BANDS])
-    key = lane_of.cast(pl.Int64) * SPAN + number_code(pl.col("_num"), pl.col("_n"))
-    found = lookup(key, pl.Series(starts, dtype=pl.Int64), pl.Series(rids, dtype=pl.Int64))
+            own = [dict(_lane_rates(rows, band)) for band in LANE_BANDS]
+            index: dict[str, int] = {}
+            for prefix in sorted(set(rows["prefix"].to_list()), key=lambda p: (len(p), p)):
+                parent = _parent(prefix, index)
+                index[prefix] = len(resolved) // len(LANE_BANDS)
+                for b, rates in enumerate(own):
+                    inherited = None if parent is None else resolved[parent * len(LANE_BANDS) + b]
+                    resolved.append(rates.get(prefix, inherited))
+            for start, owner in segments(index.items(), lane=lane, codes=codes):
+                starts.append(start)
+                owners.append(owner)
+            lane += 1
+    return _Search(
+        versions=versions,
+        types=types,
+        starts=pl.Series(starts, dtype=pl.Int64),
+        owners=pl.Series(owners, dtype=pl.Int64),
+        resolved=pl.Series(resolved, dtype=pl.Int64),
+    )
+
+
+def _parent(prefix: str, index: dict[str, int]) -> int | None:
+    """The index of the longest proper prefix of `prefix` in `index` (None: none)."""
+    for length in range(len(prefix) - 1, 0, -1):
+        if prefix[:length] in index:
+            return index[prefix[:length]]
+    return None
+
+
+def _match_card(frame: pl.LazyFrame, card: Card) -> pl.LazyFrame:
+    """Fill `_rid` from the card for records still unrated: one sorted search per record over
+    every lane (card version, usage type) of the card, then the prefix's rate for the
+    record's band; see `_Search` and `prefixes`."""
+    search = card.search
+    if search is None:
+        rates = card.rates.filter(pl.col("account_id").is_null())
+        for length in sorted(set(rates["prefix"].str.len_chars().to_list()), reverse=True):
+            frame = _match_length(frame, rates, layer="_card_v", length=length)
+        return frame
+    lane = _position(pl.col("_card_v"), search.versions) * len(search.types) + _position(
+        pl.col("usage_type"), search.types
+    )
+    key = lane.cast(pl.Int64) * SPAN + number_code(pl.col("_num"), pl.col("_n"))
+    owner = lookup(key, search.starts, search.owners)
+    band = _position(pl.col("band"), [b.value for b in LANE_BANDS])
+    found = pl.lit(search.resolved).gather(owner * len(LANE_BANDS) + band)
     return frame.with_columns(pl.coalesce("_rid", found).alias("_rid"))
 
 
@@ -518,12 +596,12 @@ def _lane_rates(rows: pl.DataFrame, band: Band) -> list[tuple[str, int]]:
     return list(first.iter_rows())
 
 
-def _attributes(card: pl.DataFrame) -> list[pl.Expr]:
+def _attributes(card: pl.DataFrame) -> pl.DataFrame:
     """The matched rate's columns, gathered by its row number in the card (no join: a join
     would scatter and re-gather every column the frame carries). The card's strings come out
     as `pl.Enum` of the card's values: a gather of small integers, not a copy of three strings
     per record, and dictionary-encoded in Parquet."""
-    table = card.select(
+    return card.select(
         *(
             pl.col(column).cast(pl.Enum(card[column].unique(maintain_order=True))).alias(alias)
             for column, alias in (
@@ -538,7 +616,6 @@ def _attributes(card: pl.DataFrame) -> list[pl.Expr]:
         "first_increment_s",
         "next_increment_s",
     )
-    return gather(pl.col("_rid"), table)
 
 
 def _ruled_increments(frame: pl.LazyFrame) -> pl.LazyFrame:

@@ -252,6 +252,45 @@ def test_a_band_rate_beats_the_all_band_rate_of_the_same_prefix() -> None:
     assert [r["rate_id"] for r in rows] == ["any", "wknd"]
 
 
+def test_a_band_the_longest_prefix_lacks_falls_back_to_the_nearest_prefix_with_it() -> None:
+    card = [
+        a_rate(prefix="4", rate_id="4-all"),
+        a_rate(prefix="44", rate_id="44-peak", band="peak"),
+        a_rate(prefix="447", rate_id="447-peak", band="peak"),
+        a_rate(prefix="4477", rate_id="4477-weekend", band="weekend"),
+    ]
+    evening = datetime(2026, 1, 5, 21, tzinfo=UTC)
+    saturday = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    rows = rated(
+        [
+            a_call("peak", called="+447712345678"),
+            a_call("evening", called="+447712345678", started_at=evening),
+            a_call("weekend", called="+447712345678", started_at=saturday),
+            a_call("weekend-447", called="+447012345678", started_at=saturday),
+        ],
+        card,
+    )
+    assert [(r["rate_id"], r["matched_prefix"]) for r in rows] == [
+        ("447-peak", "447"),
+        ("4-all", "4"),
+        ("4477-weekend", "4477"),
+        ("4-all", "4"),
+    ]
+
+
+def test_a_card_compiled_once_rates_every_batch_as_the_card_itself() -> None:
+    card = [*banded_card(), a_rate(prefix="447", rate_id="447"), a_rate(prefix="4", rate_id="4")]
+    compiled = rater.compile_card(pl.LazyFrame(card, schema=RATE_SCHEMA))
+    evening = datetime(2026, 1, 5, 21, tzinfo=UTC)
+    batches = [
+        [a_call("a", called="+447700900123"), a_call("b", called="+491234")],
+        [a_call("c", called="+442071234567", started_at=evening), a_call("d", called="+1")],
+    ]
+    for batch in batches:
+        usage = pl.LazyFrame(batch, schema=USAGE_SCHEMA)
+        assert rate(usage, compiled).collect().to_dicts() == rated(batch, card)
+
+
 def test_a_customer_special_rate_overrides_the_card() -> None:
     card = [
         a_rate(rate_id="card", prefix="447"),

@@ -31,7 +31,7 @@ from billstream.mediation.service import accepted_usage_batches
 from billstream.rating.allowances import ALLOWANCE_SCHEMA, Tier, apply_tiers, consume_allowances
 from billstream.rating.margin_pricing import COST_QUANTITIES, price_by_margin
 from billstream.rating.models import CardKind, RatedUsage, RatingRun
-from billstream.rating.rater import TIME_USAGE, RoundingRules, rate
+from billstream.rating.rater import TIME_USAGE, Card, RoundingRules, compile_card, rate
 from billstream.rating.service.cards import local_midnight, rates_frame
 from billstream.rating.service.margin_rules import resolved_margin_rules
 from billstream.rating.service.rules import resolved_rules, resolved_tier_sets
@@ -163,13 +163,13 @@ class _Pricing:
     start: datetime
     end: datetime
     zone: str
-    retail: pl.LazyFrame
+    retail: Card
     currency: str
     rules: RoundingRules | pl.DataFrame
     allowances: pl.LazyFrame
     tiers: dict[str, tuple[str, list[Tier]]]  # by usage type: its set's id and tiers
     margin_rules: pl.DataFrame
-    cost_cards: dict[str, tuple[pl.LazyFrame, str | None]]  # by carrier, read when first met
+    cost_cards: dict[str, tuple[Card, str | None]]  # by carrier, read when first met
 
     @classmethod
     def load(
@@ -190,7 +190,7 @@ class _Pricing:
             start=start,
             end=end,
             zone=zone,
-            retail=retail,
+            retail=compile_card(retail),
             currency=currency or resolved_settings(session, tenant_id).currency,
             rules=request.rules or resolved_rules(session, [tenant_id]),
             allowances=_allowances(session, tenant_id, request.start, request.end),
@@ -213,20 +213,21 @@ class _Pricing:
             rated = price_by_margin(rated, self.margin_rules)
         return rated
 
-    def _cost_cards(self, session: Session, usage: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
+    def _cost_cards(self, session: Session, usage: pl.LazyFrame) -> dict[str, Card]:
         """The cost card of each carrier of `usage` in the run's currency (the others have no
         margin to take)."""
         found = usage.select(pl.col("carrier").unique()).collect()["carrier"].drop_nulls()
-        cards: dict[str, pl.LazyFrame] = {}
+        cards: dict[str, Card] = {}
         for carrier in sorted(found.to_list()):
             if carrier not in self.cost_cards:
-                self.cost_cards[carrier] = rates_frame(
+                rates, currency = rates_frame(
                     session, tenant_id=self.tenant_id, kind=CardKind.COST, start=self.start,
                     end=self.end, carrier=carrier,
                 )  # fmt: skip
-            card, currency = self.cost_cards[carrier]
+                self.cost_cards[carrier] = (compile_card(rates), currency)
+            compiled, currency = self.cost_cards[carrier]
             if currency == self.currency:
-                cards[carrier] = card
+                cards[carrier] = compiled
         return cards
 
 
@@ -319,7 +320,7 @@ def _allowances(session: Session, tenant_id: str, start: date, end: date) -> pl.
 def _with_cost(
     usage: pl.LazyFrame,
     rated: pl.LazyFrame,
-    cards: dict[str, pl.LazyFrame],
+    cards: dict[str, Card],
     *,
     timezone: str,
     quantities: bool = False,
