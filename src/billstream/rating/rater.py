@@ -59,6 +59,7 @@ __all__ = [
     "BAND_PARTS",
     "RATED_COLUMNS",
     "RATE_SCHEMA",
+    "REJECT_REASON",
     "RULE_SCHEMA",
     "TIME_USAGE",
     "Band",
@@ -140,6 +141,9 @@ BAND_PARTS = pl.List(
 class RejectReason(StrEnum):
     NO_RATE = "no_rate"
     INVALID_NUMBER = "invalid_number"
+
+
+REJECT_REASON = pl.Enum([r.value for r in RejectReason])  # the rated frame's reject_reason
 
 
 class RoundingMode(StrEnum):
@@ -676,9 +680,9 @@ def _priced(frame: pl.LazyFrame, *, ruled: bool) -> pl.LazyFrame:
     return frame.with_columns(
         amount.fill_null(0).alias("amount_micros"),
         pl.when(pl.col("_num").is_null())
-        .then(pl.lit(RejectReason.INVALID_NUMBER.value))
+        .then(pl.lit(RejectReason.INVALID_NUMBER.value, REJECT_REASON))
         .when(pl.col("_rid").is_null())
-        .then(pl.lit(RejectReason.NO_RATE.value))
+        .then(pl.lit(RejectReason.NO_RATE.value, REJECT_REASON))
         .alias("reject_reason"),
     )
 
