@@ -411,6 +411,7 @@ def _priced(
           for c in ("rate_id", "card_version_id", "matched_prefix")),
         pl.when(rejected).then(None).otherwise(60).cast(pl.Int64).alias("first_increment_s"),
         pl.when(rejected).then(None).otherwise(60).cast(pl.Int64).alias("next_increment_s"),
+        none.alias("rounding_rule_id"),
         billed_s.cast(pl.Int64).alias("billed_s"),
         billed_units.cast(pl.Int64).alias("billed_units"),
         pl.lit(0, pl.Int64).alias("allowance_s"), pl.lit(0, pl.Int64).alias("allowance_units"),
