@@ -58,12 +58,18 @@ def import_card(
     )
 
 
-def add_calls(session: Session, tenant: Tenant, account: Account, *calls: tuple[Any, ...]) -> None:
+def add_calls(
+    session: Session,
+    tenant: Tenant,
+    account: Account,
+    *calls: tuple[Any, ...],
+    root: Tenant | None = None,
+) -> None:
     session.execute(
         insert(UsageRecord),
         [
             {
-                "root_tenant_id": tenant.id,
+                "root_tenant_id": (root or tenant).id,
                 "record_key": key,
                 "tenant_id": tenant.id,
                 "account_id": account.id,
@@ -124,6 +130,37 @@ def test_a_card_import_reports_bad_rows_and_makes_versions(
     )
     with pytest.raises(ConflictError):
         import_card(session, clock, tenant, RETAIL, effective_from=date(2026, 1, 15))
+
+
+def test_a_brand_without_its_own_cost_card_is_costed_on_its_vendor_parents(
+    session: Session, clock: FakeClock
+) -> None:
+    # given a parent company that buys from carrier acme for its brand, holding the cost card
+    vendor = make_tenant(session, clock)
+    brand = make_tenant(session, clock, parent=vendor)
+    account = make_account(session, clock, brand)
+    day = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    add_calls(
+        session,
+        brand,
+        account,
+        ("a", day, 61, "+442071234567"),  # cost 120 s x 0.02/min = 0.04
+        ("b", day + timedelta(hours=1), 30, "+447700900123"),  # cost 60 s x 0.05/min = 0.05
+        root=vendor,
+    )
+    import_card(session, clock, brand, RETAIL)
+    import_card(session, clock, vendor, COST, name="acme cost", kind=CardKind.COST, carrier="acme")
+    scope = scope_of(session, brand)
+    request = RatingRequest(tenant_id=brand.id, start=JAN, end=FEB)
+    run = rate_period(session, clock=clock, scope=scope, request=request)
+    assert (run.retail_micros, run.cost_micros) == (250_000, 90_000)
+    assert rows_of(session, run.id)["b"].cost_prefix == "447"
+    # when the brand gets its own card for acme, it wins over the parent's
+    own = [{"prefix": "44", "rate": "0.01"}, {"prefix": "447", "rate": "0.03"}]
+    import_card(session, clock, brand, own, name="acme", kind=CardKind.COST, carrier="acme")
+    again = RatingRequest(tenant_id=brand.id, start=JAN, end=FEB, rerate=True)
+    rerun = rate_period(session, clock=clock, scope=scope, request=again)
+    assert (rerun.retail_micros, rerun.cost_micros) == (250_000, 20_000 + 30_000)
 
 
 def test_a_period_is_rated_at_retail_and_cost_with_lineage_and_a_parquet_copy(

@@ -38,7 +38,7 @@ from billstream.rating.service.rules import resolved_rules, resolved_tier_sets
 from billstream.rating.service.storage import ParquetCopy, rated_usage_rows, store_rated_rows
 from billstream.subscriptions.models import Subscription
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import resolved_settings
+from billstream.tenants.service import ancestor_chain, resolved_settings
 
 __all__ = ["RatingRequest", "rate_period"]
 
@@ -220,15 +220,26 @@ class _Pricing:
         cards: dict[str, Card] = {}
         for carrier in sorted(found.to_list()):
             if carrier not in self.cost_cards:
-                rates, currency = rates_frame(
-                    session, tenant_id=self.tenant_id, kind=CardKind.COST, start=self.start,
-                    end=self.end, carrier=carrier,
-                )  # fmt: skip
-                self.cost_cards[carrier] = (compile_card(rates), currency)
+                self.cost_cards[carrier] = self._cost_card(session, carrier)
             compiled, currency = self.cost_cards[carrier]
             if currency == self.currency:
                 cards[carrier] = compiled
         return cards
+
+    def _cost_card(self, session: Session, carrier: str) -> tuple[Card, str | None]:
+        """`carrier`'s cost card: the tenant's own, else its nearest ancestor's. A parent
+        company that buys the traffic from the carriers for its brands keeps one cost card
+        per carrier, in its own (vendor) tenant, and each brand's calls are costed on it."""
+        chain = [t.id for t in reversed(ancestor_chain(session, self.tenant_id))]
+        for owner in chain:
+            rates, currency = rates_frame(
+                session, tenant_id=owner, kind=CardKind.COST, start=self.start, end=self.end,
+                carrier=carrier,
+            )  # fmt: skip
+            compiled = compile_card(rates)
+            if not compiled.rates.is_empty():
+                return compiled, currency
+        return compiled, None
 
 
 def _current_rows(
