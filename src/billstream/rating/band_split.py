@@ -40,7 +40,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from billstream.rating.bands import BAND, Band, TimeBands, band_of_wall, bands_of
+from billstream.rating.bands import BAND, Band, TimeBands, band_of_wall, bands_of, wall_time
 
 __all__ = ["lineage_columns", "split_at_bands"]
 
@@ -69,8 +69,8 @@ def split_at_bands(
     cuts = _wall_cuts(bands)
     keyed = frame.with_row_index("_row").with_columns(
         last.alias("_last"),
-        _wall(start, timezone).alias("_wall_s"),
-        _wall(last, timezone).alias("_wall_l"),
+        wall_time(start, timezone).alias("_wall_s"),
+        wall_time(last, timezone).alias("_wall_l"),
     )
     calls = (
         keyed.with_columns(
@@ -121,11 +121,6 @@ def split_at_bands(
         .with_columns(pl.coalesce("_split_amount", "amount_micros").alias("amount_micros"))
         .drop("_row", "_split_amount")
     )
-
-
-def _wall(instant: pl.Expr, timezone: str) -> pl.Expr:
-    """The local wall-clock time of a UTC instant, naive."""
-    return instant.dt.convert_time_zone(timezone).dt.replace_time_zone(None)
 
 
 def _wall_cuts(bands: TimeBands) -> list[timedelta]:

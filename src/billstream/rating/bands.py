@@ -8,7 +8,7 @@ from enum import StrEnum
 
 import polars as pl
 
-__all__ = ["BAND", "Band", "TimeBands", "band_of_wall", "bands_of"]
+__all__ = ["BAND", "Band", "TimeBands", "band_of_wall", "bands_of", "wall_time"]
 
 MINUTES_IN_DAY = 1_440
 
@@ -57,7 +57,12 @@ def bands_of(started_at: pl.Expr, *, timezone: str, bands: TimeBands) -> pl.Expr
     │ weekend │
     └─────────┘
     """
-    return band_of_wall(started_at.dt.convert_time_zone(timezone).dt.replace_time_zone(None), bands)
+    return band_of_wall(wall_time(started_at, timezone), bands)
+
+
+def wall_time(instant: pl.Expr, timezone: str) -> pl.Expr:
+    """The local wall-clock time of a UTC instant, naive."""
+    return instant.dt.convert_time_zone(timezone).dt.replace_time_zone(None)
 
 
 def band_of_wall(local: pl.Expr, bands: TimeBands) -> pl.Expr:

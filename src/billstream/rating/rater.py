@@ -43,7 +43,7 @@ from enum import StrEnum
 import polars as pl
 
 from billstream.rating.band_split import split_at_bands
-from billstream.rating.bands import Band, TimeBands, bands_of
+from billstream.rating.bands import Band, TimeBands, band_of_wall, bands_of, wall_time
 from billstream.rating.prefixes import (
     MAX_LANES,
     SPAN,
@@ -418,17 +418,28 @@ def _rule_columns(rules: pl.DataFrame | None) -> pl.Expr:
 
 
 def _prepared(usage: pl.LazyFrame, *, timezone: str, bands: TimeBands) -> pl.LazyFrame:
+    """The record's band, and its called number as digits (`_num`) and their count (`_n`),
+    both null when the number is not 1-15 digits. In two steps: an expression used twice
+    within one step is evaluated twice (the time-zone conversion, the digits' parsing)."""
     digits = pl.col("called").str.strip_prefix("+")
-    length = digits.str.len_bytes().cast(pl.Int64)
-    number = digits.cast(pl.Int64, strict=False)
+    length = pl.col("_n")
+    number = pl.col("_num")
     # 1-15 plain digits, no leading zero: then (and only then) the integer has exactly
     # `length` digits; a sign, a space or a leading zero makes it shorter (no regex per row)
     lowest = pl.lit(10, pl.Int64).pow((length - 1).clip(0, MAX_DIGITS - 1))
     valid = (length <= MAX_DIGITS) & (number >= lowest)
-    return usage.with_columns(
-        bands_of(pl.col("started_at"), timezone=timezone, bands=bands),
-        pl.when(valid).then(number).alias("_num"),
-        pl.when(valid).then(length).alias("_n"),
+    return (
+        usage.with_columns(
+            wall_time(pl.col("started_at"), timezone).alias("_wall"),
+            digits.cast(pl.Int64, strict=False).alias("_num"),
+            digits.str.len_bytes().cast(pl.Int64).alias("_n"),
+        )
+        .with_columns(
+            band_of_wall(pl.col("_wall"), bands),
+            pl.when(valid).then(number).alias("_num"),
+            pl.when(valid).then(length).alias("_n"),
+        )
+        .drop("_wall")
     )
 
 
