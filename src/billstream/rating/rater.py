@@ -654,10 +654,12 @@ def _ruled_increments(frame: pl.LazyFrame) -> pl.LazyFrame:
 def _priced(frame: pl.LazyFrame, *, ruled: bool) -> pl.LazyFrame:
     """Billed quantity and amount of each record. An unrated record has null increments and
     rate, so its billed quantity and amount come out null, then 0. Without rounding rules
-    (`ruled` false) the card's increments apply as they are: no rule is read per record."""
+    (`ruled` false) the card's increments apply as they are: no rule is read per record.
+
+    In steps, each reading the columns the one before wrote: an expression used twice in one
+    step is evaluated twice (the billed quantity goes into both `billed_s` and
+    `billed_units`, and into every term of the amount)."""
     is_time = pl.col("_time")
-    used = pl.when(is_time).then(pl.col("duration_s")).otherwise(pl.col("quantity"))
-    minimum = pl.when(is_time).then(pl.col("_min")).otherwise(0)
     free_below: pl.Expr | None = None
     nearest: bool | pl.Expr = False
     fee_due: pl.Expr | None = None
@@ -668,33 +670,41 @@ def _priced(frame: pl.LazyFrame, *, ruled: bool) -> pl.LazyFrame:
         nearest = has_rule & rule.field("nearest")
         fee_due = has_rule & rule.field("charge_attempts") & is_time & (pl.col("duration_s") == 0)
     billed = billed_expr(
-        used,
+        pl.col("_used"),
         first=pl.col("first_increment_s"),
         next_=pl.col("next_increment_s"),
-        minimum=minimum,
+        minimum=pl.col("_least"),
         free_below=free_below,
         nearest=nearest,
     ).fill_null(0)
-    frame = frame.with_columns(
-        pl.col("usage_type").is_in(sorted(TIME_USAGE)).alias("_time")
-    ).with_columns(
-        pl.when(is_time).then(billed).otherwise(0).cast(pl.Int64).alias("billed_s"),
-        pl.when(is_time).then(0).otherwise(billed).cast(pl.Int64).alias("billed_units"),
-    )
     amount = amount_expr(
-        pl.col("billed_s") + pl.col("billed_units"),
+        pl.col("_billed"),
         rate=pl.col("rate_micros"),
         fee=pl.col("connect_fee_micros"),
         per_minute=is_time,
         fee_due=fee_due,
     )
-    return frame.with_columns(
-        amount.fill_null(0).alias("amount_micros"),
-        pl.when(pl.col("_num").is_null())
-        .then(pl.lit(RejectReason.INVALID_NUMBER.value, REJECT_REASON))
-        .when(pl.col("_rid").is_null())
-        .then(pl.lit(RejectReason.NO_RATE.value, REJECT_REASON))
-        .alias("reject_reason"),
+    return (
+        frame.with_columns(pl.col("usage_type").is_in(sorted(TIME_USAGE)).alias("_time"))
+        .with_columns(
+            pl.when(is_time)
+            .then(pl.col("duration_s"))
+            .otherwise(pl.col("quantity"))
+            .alias("_used"),
+            pl.when(is_time).then(pl.col("_min")).otherwise(0).alias("_least"),
+        )
+        .with_columns(billed.cast(pl.Int64).alias("_billed"))
+        .with_columns(
+            pl.when(is_time).then(pl.col("_billed")).otherwise(0).alias("billed_s"),
+            pl.when(is_time).then(0).otherwise(pl.col("_billed")).alias("billed_units"),
+            amount.fill_null(0).alias("amount_micros"),
+            pl.when(pl.col("_num").is_null())
+            .then(pl.lit(RejectReason.INVALID_NUMBER.value, REJECT_REASON))
+            .when(pl.col("_rid").is_null())
+            .then(pl.lit(RejectReason.NO_RATE.value, REJECT_REASON))
+            .alias("reject_reason"),
+        )
+        .drop("_used", "_least", "_billed")
     )
 
 
