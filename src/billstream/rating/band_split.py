@@ -30,19 +30,44 @@ are exploded: into their candidate boundaries (three a local day: a call of a fe
 explodes to a few rows), or, for the rare call spanning a DST change, into its whole UTC
 minutes (bands are whole local minutes and UTC offsets whole minutes, so the band can only
 change there). The parts are priced, aggregated back to one row per call, and joined back:
-the frame keeps one row per record, with the parts in ``band_parts`` (`rater.BAND_PARTS`).
+the frame keeps one row per record, with the parts in ``band_parts`` (`BAND_PARTS`).
+
+The explode, price and aggregate steps run per batch of the stream, on that batch's crossing
+calls only, in a batch function: done as a plan of their own joined back to the frame, the
+frame had two consumers, and the streaming engine evaluated the whole rating plan upstream
+of it twice (and held the frame in memory for the join).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 
 import polars as pl
 
 from billstream.rating.bands import BAND, Band, TimeBands, band_of_wall, bands_of, wall_time
 
-__all__ = ["lineage_columns", "split_at_bands"]
+__all__ = ["BAND_PARTS", "lineage_columns", "same_prefix_rates", "split_at_bands"]
+
+# Lineage of a call split at band boundaries (only when a rule splits; null: not split): one
+# struct per part in time order, the first part in the record's own band.
+BAND_PARTS = pl.List(
+    pl.Struct(
+        {
+            "band": pl.String(),
+            "seconds": pl.Int64(),
+            "rate_id": pl.String(),
+            "rate_micros": pl.Int64(),
+        }
+    )
+)
+SPLIT = pl.Struct({"_split_amount": pl.Int64(), "band_parts": BAND_PARTS})
+# what the batch function reads of each call
+CALL_COLUMNS = (
+    "_cross", "started_at", "_last", "_wall_s", "_wall_l", "_shift_s", "_shift_l", "band",
+    "billed_s", "_rid", "connect_fee_micros",
+)  # fmt: skip
 
 LANE_BANDS = (Band.PEAK, Band.OFFPEAK, Band.WEEKEND)
 # the columns naming a rate's slice of its card version (see `windows`), and its destination
@@ -51,10 +76,11 @@ MICROS = 1_000_000
 
 
 def split_at_bands(
-    frame: pl.LazyFrame, card: pl.DataFrame, *, timezone: str, bands: TimeBands
+    frame: pl.LazyFrame, rates: pl.DataFrame, *, timezone: str, bands: TimeBands
 ) -> pl.LazyFrame:
-    """`frame` (the rater's, priced) with ``band_parts`` added and ``amount_micros`` re-priced
-    for the calls split at band boundaries; `card` is the rater's card (``_rid`` numbered)."""
+    """`frame` (the rater's, priced, with each record's local start `_wall`) with
+    ``band_parts`` added and ``amount_micros`` re-priced for the calls split at band
+    boundaries; `rates` is `same_prefix_rates` of the rater's card."""
     start = pl.col("started_at")
     last = start + pl.duration(seconds=pl.col("duration_s")) - pl.duration(microseconds=1)
     rule = pl.col("_rule").struct
@@ -67,41 +93,49 @@ def split_at_bands(
         & (pl.col("billed_s") > 0)
     )
     cuts = _wall_cuts(bands)
-    keyed = frame.with_row_index("_row").with_columns(
-        last.alias("_last"),
-        wall_time(start, timezone).alias("_wall_s"),
-        wall_time(last, timezone).alias("_wall_l"),
+    crossing = eligible & (
+        (_next_cut(pl.col("_wall_s"), cuts) <= pl.col("_wall_l"))
+        | (pl.col("_shift_s") != pl.col("_shift_l"))
     )
-    calls = (
-        keyed.with_columns(
+    split = partial(_split_batch, rates=rates, cuts=cuts, timezone=timezone, bands=bands)
+    temporaries = ("_last", "_wall_s", "_wall_l", "_shift_s", "_shift_l", "_cross", "_split")
+    return (
+        frame.with_columns(last.alias("_last"), pl.col("_wall").alias("_wall_s"))
+        .with_columns(wall_time(pl.col("_last"), timezone).alias("_wall_l"))
+        .with_columns(
             (pl.col("_wall_s") - start.dt.replace_time_zone(None)).alias("_shift_s"),
             (pl.col("_wall_l") - pl.col("_last").dt.replace_time_zone(None)).alias("_shift_l"),
         )
-        .filter(
-            eligible
-            & (
-                (_next_cut(pl.col("_wall_s"), cuts) <= pl.col("_wall_l"))
-                | (pl.col("_shift_s") != pl.col("_shift_l"))
-            )
+        .with_columns(crossing.alias("_cross"))
+        .with_columns(
+            pl.struct(CALL_COLUMNS)
+            .map_batches(split, return_dtype=SPLIT, is_elementwise=True)
+            .alias("_split")
         )
-        .select(
-            "_row",
-            "started_at",
-            "_last",
-            "_wall_s",
-            "_wall_l",
-            "_shift_s",
-            "_shift_l",
-            "band",
-            "billed_s",
-            "_rid",
-            "connect_fee_micros",
+        .with_columns(
+            pl.coalesce(pl.col("_split").struct.field("_split_amount"), "amount_micros").alias(
+                "amount_micros"
+            ),
+            pl.col("_split").struct.field("band_parts"),
         )
+        .drop(temporaries)
     )
+
+
+def _split_batch(
+    batch: pl.Series, *, rates: pl.DataFrame, cuts: list[timedelta], timezone: str,
+    bands: TimeBands,
+) -> pl.Series:  # fmt: skip
+    """One batch's split amounts and parts (`SPLIT`, null for a call not split), in order:
+    its crossing calls exploded into their candidate boundaries, priced and aggregated."""
+    found = batch.struct.unnest().with_row_index("_row").filter(pl.col("_cross"))
+    if found.is_empty():
+        return pl.repeat(None, batch.len(), dtype=SPLIT, eager=True)
+    calls = found.lazy()
     steady = pl.col("_shift_s") == pl.col("_shift_l")
     changes = pl.concat(
         [
-            calls.select("_row", start.alias("_at"), "band"),
+            calls.select("_row", pl.col("started_at").alias("_at"), "band"),
             _wall_boundaries(calls.filter(steady), cuts, bands),
             _minute_boundaries(calls.filter(~steady), timezone, bands),
         ]
@@ -113,13 +147,13 @@ def split_at_bands(
             on="_row",
             maintain_order="left",
         ),
-        _same_prefix_rates(card),
-    )
+        rates,
+    ).collect()
+    rows = pl.DataFrame({"_row": pl.int_range(batch.len(), dtype=pl.UInt32, eager=True)})
     return (
-        keyed.drop("_last", "_wall_s", "_wall_l")
-        .join(split, on="_row", how="left", maintain_order="left")
-        .with_columns(pl.coalesce("_split_amount", "amount_micros").alias("amount_micros"))
-        .drop("_row", "_split_amount")
+        rows.join(split, on="_row", how="left", maintain_order="left")
+        .select(pl.struct("_split_amount", "band_parts").alias("_split"))
+        .to_series()
     )
 
 
@@ -174,10 +208,14 @@ def _minute_boundaries(calls: pl.LazyFrame, timezone: str, bands: TimeBands) -> 
     )
 
 
-def _same_prefix_rates(card: pl.DataFrame) -> pl.DataFrame:
+def same_prefix_rates(card: pl.DataFrame) -> pl.DataFrame:
     """For each rate of the card (``_rid``) and each band, the rate of the same prefix in the
     same slice of the same card version for that band: its own band's, else its all-band
-    rate (the earliest in the card, as the rater matches)."""
+    rate (the earliest in the card, as the rater matches). Computed once per card (see
+    `rater.compile_card`).
+
+    Dense, for a gather (a join would hash the whole table for every batch): row
+    ``_rid x 3 + b`` for band ``b`` of `LANE_BANDS`, nulls where the prefix has no rate."""
     keys = card.select(*SAME_PREFIX, "_rid")
     per_band = []
     for band in LANE_BANDS:
@@ -190,9 +228,20 @@ def _same_prefix_rates(card: pl.DataFrame) -> pl.DataFrame:
             pl.col("rate_micros").first().alias("_alt_rate"),
         )
         per_band.append(best.with_columns(pl.lit(band.value, BAND).alias("band")))
-    return keys.join(pl.concat(per_band), on=SAME_PREFIX, nulls_equal=True).select(
-        "_rid", "band", "_alt", "_alt_rate_id", "_alt_rate"
+    found = keys.join(pl.concat(per_band), on=SAME_PREFIX, nulls_equal=True)
+    every = card.select("_rid").join(
+        pl.DataFrame({"band": [b.value for b in LANE_BANDS]}, schema={"band": BAND}), how="cross"
     )
+    return (
+        every.join(found, on=["_rid", "band"], how="left")
+        .sort("_rid", _lane_band(pl.col("band")))
+        .select("_alt", "_alt_rate_id", "_alt_rate")
+    )
+
+
+def _lane_band(band: pl.Expr) -> pl.Expr:
+    """The index in `LANE_BANDS` of a record's band (`BAND`'s order, less ``all``)."""
+    return band.to_physical().cast(pl.Int64) - 1
 
 
 def _priced_parts(runs: pl.LazyFrame, rates: pl.DataFrame) -> pl.LazyFrame:
@@ -206,13 +255,16 @@ def _priced_parts(runs: pl.LazyFrame, rates: pl.DataFrame) -> pl.LazyFrame:
         runs.with_columns(cut.alias("_cut"))
         .with_columns(seconds.alias("seconds"))
         .filter(pl.col("seconds") > 0)
-        .join(rates.lazy(), on=["_rid", "band"], how="left", maintain_order="left")
+        .with_columns(
+            pl.lit(rates[c]).gather(pl.col("_rid") * len(LANE_BANDS) + _lane_band(pl.col("band")))
+            for c in rates.columns
+        )
         .group_by("_row")
         .agg(
             ((pl.col("_alt").null_count() == 0) & (pl.col("_alt").n_unique() > 1)).alias("_ok"),
             (part.sum() + pl.col("connect_fee_micros").first()).alias("_split_amount"),
             pl.struct(
-                "band",
+                pl.col("band").cast(pl.String),
                 "seconds",
                 pl.col("_alt_rate_id").alias("rate_id"),
                 pl.col("_alt_rate").alias("rate_micros"),

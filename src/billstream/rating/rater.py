@@ -42,7 +42,7 @@ from enum import StrEnum
 
 import polars as pl
 
-from billstream.rating.band_split import split_at_bands
+from billstream.rating.band_split import BAND_PARTS, same_prefix_rates, split_at_bands
 from billstream.rating.bands import Band, TimeBands, band_of_wall, bands_of, wall_time
 from billstream.rating.prefixes import (
     MAX_LANES,
@@ -123,18 +123,6 @@ RATED_COLUMNS = (
     "billed_units",
     "amount_micros",
     "reject_reason",
-)
-# Lineage of a call split at band boundaries (only when a rule splits; null: not split): one
-# struct per part in time order, the first part in the record's own band.
-BAND_PARTS = pl.List(
-    pl.Struct(
-        {
-            "band": pl.String(),
-            "seconds": pl.Int64(),
-            "rate_id": pl.String(),
-            "rate_micros": pl.Int64(),
-        }
-    )
 )
 
 
@@ -314,9 +302,20 @@ def rate(
         frame = frame.with_columns(pl.lit(None, pl.String).alias("rounding_rule_id"))
     frame = _priced(frame, ruled=rules is not None)
     if rules is not None and bool(rules["split_bands"].any()):
-        frame = split_at_bands(frame, card, timezone=timezone, bands=bands or TimeBands())
+        frame = split_at_bands(
+            frame, compiled.same_prefix, timezone=timezone, bands=bands or TimeBands()
+        )
     return frame.drop(
-        "_num", "_n", "_special_v", "_card_v", "_rid", "_time", "_min", "_rule", strict=False
+        "_num",
+        "_n",
+        "_wall",
+        "_special_v",
+        "_card_v",
+        "_rid",
+        "_time",
+        "_min",
+        "_rule",
+        strict=False,
     )
 
 
@@ -329,6 +328,7 @@ class Card:
 
     rates: pl.DataFrame  # cut into windows (see `windows`), each row numbered `_rid`
     attributes: pl.DataFrame  # a matched rate's columns, row `_rid` (see `_attributes`)
+    same_prefix: pl.DataFrame  # each rate's same-prefix rate per band, for splitting calls
     search: _Search | None  # None: no card rates, or too many lanes (joins per length)
 
 
@@ -357,6 +357,7 @@ def compile_card(rates: pl.LazyFrame | pl.DataFrame) -> Card:
     return Card(
         rates=card,
         attributes=_attributes(card),
+        same_prefix=same_prefix_rates(card),
         search=_search(card.filter(pl.col("account_id").is_null())),
     )
 
@@ -418,9 +419,10 @@ def _rule_columns(rules: pl.DataFrame | None) -> pl.Expr:
 
 
 def _prepared(usage: pl.LazyFrame, *, timezone: str, bands: TimeBands) -> pl.LazyFrame:
-    """The record's band, and its called number as digits (`_num`) and their count (`_n`),
-    both null when the number is not 1-15 digits. In two steps: an expression used twice
-    within one step is evaluated twice (the time-zone conversion, the digits' parsing)."""
+    """The record's band and local start (`_wall`, naive; the band split reads it too), and
+    its called number as digits (`_num`) and their count (`_n`), both null when the number
+    is not 1-15 digits. In two steps: an expression used twice within one step is evaluated
+    twice (the time-zone conversion, the digits' parsing)."""
     digits = pl.col("called").str.strip_prefix("+")
     length = pl.col("_n")
     number = pl.col("_num")
@@ -428,18 +430,14 @@ def _prepared(usage: pl.LazyFrame, *, timezone: str, bands: TimeBands) -> pl.Laz
     # `length` digits; a sign, a space or a leading zero makes it shorter (no regex per row)
     lowest = pl.lit(10, pl.Int64).pow((length - 1).clip(0, MAX_DIGITS - 1))
     valid = (length <= MAX_DIGITS) & (number >= lowest)
-    return (
-        usage.with_columns(
-            wall_time(pl.col("started_at"), timezone).alias("_wall"),
-            digits.cast(pl.Int64, strict=False).alias("_num"),
-            digits.str.len_bytes().cast(pl.Int64).alias("_n"),
-        )
-        .with_columns(
-            band_of_wall(pl.col("_wall"), bands),
-            pl.when(valid).then(number).alias("_num"),
-            pl.when(valid).then(length).alias("_n"),
-        )
-        .drop("_wall")
+    return usage.with_columns(
+        wall_time(pl.col("started_at"), timezone).alias("_wall"),
+        digits.cast(pl.Int64, strict=False).alias("_num"),
+        digits.str.len_bytes().cast(pl.Int64).alias("_n"),
+    ).with_columns(
+        band_of_wall(pl.col("_wall"), bands),
+        pl.when(valid).then(number).alias("_num"),
+        pl.when(valid).then(length).alias("_n"),
     )
 
 
