@@ -29,13 +29,13 @@ local end, and its UTC offset did not change, then it crosses nothing. Only the 
 are exploded: into their candidate boundaries (three a local day: a call of a few hours
 explodes to a few rows), or, for the rare call spanning a DST change, into its whole UTC
 minutes (bands are whole local minutes and UTC offsets whole minutes, so the band can only
-change there). The parts are priced, aggregated back to one row per call, and joined back:
-the frame keeps one row per record, with the parts in ``band_parts`` (`BAND_PARTS`).
+change there). The parts are priced and aggregated back to one row per call: the frame keeps
+one row per record, with the parts in ``band_parts`` (`BAND_PARTS`).
 
 The explode, price and aggregate steps run per batch of the stream, on that batch's crossing
-calls only, in a batch function: done as a plan of their own joined back to the frame, the
-frame had two consumers, and the streaming engine evaluated the whole rating plan upstream
-of it twice (and held the frame in memory for the join).
+calls only, in a batch function. Done as a plan of their own joined back to the frame, they
+gave the frame two consumers, and the streaming engine evaluated the whole rating plan
+upstream of it twice (and held the frame in memory for the join).
 """
 
 from __future__ import annotations

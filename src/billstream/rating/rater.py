@@ -253,8 +253,9 @@ def rate(
     Returns
     -------
     The usage with `RATED_COLUMNS` added (``rate_id``, ``card_version_id`` and
-    ``matched_prefix`` as `pl.Enum` of the card's values). A record without a rate keeps
-    nulls in the rate columns, ``amount_micros`` 0 and ``reject_reason`` ``no_rate`` (or
+    ``matched_prefix`` as `pl.Enum` of the card's values, ``band`` as `bands.BAND` and
+    ``reject_reason`` as `REJECT_REASON`: small integers, not strings). A record without a
+    rate keeps nulls in the rate columns, ``amount_micros`` 0 and ``reject_reason`` ``no_rate`` (or
     ``invalid_number``). When a rule has ``split_bands``, also ``band_parts`` (`BAND_PARTS`:
     the parts of each call split at band boundaries, null for the others; see `band_split`);
     without one the column is absent and the split step is not in the plan.
