@@ -257,6 +257,10 @@ def store_rated(url: str, rated_path: Path) -> tuple[int, float]:
     """(d) Store the rated rows through the service's bulk path, in slices of 1M rows, in one
     transaction; the seconds exclude setting up the tenant and the run.
 
+    The rows are stored in (account, time) order, as `rate_period` stores them (it rates
+    whole accounts read in account order, and numbers the rows in that order): the Parquet
+    copy of (b) is in the CSV's order, so it is first sorted, streamed, untimed.
+
     The database layer is imported here, after (b) is measured: the rating path does not
     use it, and importing it (SQLAlchemy, the models, the services) adds about 50 MB to the
     process, which the peak RSS of (b) would otherwise count."""
@@ -273,7 +277,11 @@ def store_rated(url: str, rated_path: Path) -> tuple[int, float]:
     upgrade(engine)
     clock = FakeClock(datetime(2026, 2, 1, tzinfo=UTC))
     factory = make_session_factory(engine)
-    total = pl.scan_parquet(rated_path).select(pl.len()).collect().item()
+    ordered = rated_path.with_suffix(".by-account.parquet")
+    pl.scan_parquet(rated_path).sort("account_id", "started_at", "record_key").sink_parquet(
+        ordered, row_group_size=100_000
+    )
+    total = pl.scan_parquet(ordered).select(pl.len()).collect().item()
     with factory() as session:
         slug = f"bench-{time.time_ns()}"
         tenant = create_tenant(
@@ -301,7 +309,7 @@ def store_rated(url: str, rated_path: Path) -> tuple[int, float]:
         began = time.perf_counter()
         for first in range(0, total, 1_000_000):
             rated = (
-                pl.scan_parquet(rated_path)
+                pl.scan_parquet(ordered)
                 .slice(first, 1_000_000)
                 .with_columns(
                     pl.lit(tenant.id).alias("tenant_id"),
@@ -317,6 +325,7 @@ def store_rated(url: str, rated_path: Path) -> tuple[int, float]:
         session.commit()
         elapsed = time.perf_counter() - began
     engine.dispose()
+    ordered.unlink()
     return total, elapsed
 
 

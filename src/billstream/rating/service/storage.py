@@ -2,7 +2,9 @@
 
 PostgreSQL: ``COPY rated_usage (...) FROM STDIN`` through psycopg's copy on the session's own
 connection (so the rows commit or roll back with the rest of the run), fed with CSV that
-Polars writes in chunks: no Python object per row, no INSERT parsing per row.
+Polars writes in chunks: no Python object per row, no INSERT parsing per row. A worker thread
+sends the chunks (`QueuedLibpqWriter`), so the next chunk is formatted while the server parses
+the last one.
 
 SQLite has no COPY. Its bulk path is one prepared INSERT run over many parameter sets
 (`executemany`) inside the run's single transaction: SQLite is embedded, so there is no round
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
 
 from billstream.rating.band_split import lineage_columns
@@ -60,7 +63,8 @@ def _copy(session: Session, frame: pl.DataFrame) -> None:
     driver: Any = session.connection().connection.driver_connection
     columns = ", ".join(RATED_USAGE_COLUMNS)
     statement = f"COPY rated_usage ({columns}) FROM STDIN (FORMAT csv)"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+    writer = QueuedLibpqWriter  # a thread sends a chunk while the next one is formatted
+    with driver.cursor() as cursor, cursor.copy(statement, writer=writer(cursor)) as copy:
         for chunk in frame.iter_slices(CHUNK):
             buffer = io.BytesIO()
             # no header; an empty unquoted field is NULL, an empty string is written quoted
