@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import psycopg
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billstream.accounts.models import Account
@@ -23,6 +25,7 @@ from billstream.rating.service import (
     list_rated_usage,
     rate_period,
 )
+from billstream.rating.service.storage import RATED_USAGE_COLUMNS, store_rated_rows
 from billstream.tenants.models import Tenant
 from tests.factories import (
     apply_catalog_yaml,
@@ -130,6 +133,26 @@ def test_a_card_import_reports_bad_rows_and_makes_versions(
     )
     with pytest.raises(ConflictError):
         import_card(session, clock, tenant, RETAIL, effective_from=date(2026, 1, 15))
+
+
+def test_a_bulk_store_that_fails_raises_and_leaves_none_of_its_rows(
+    session: Session, clock: FakeClock, setup: tuple[Tenant, Account]
+) -> None:
+    tenant, _account = setup
+    import_card(session, clock, tenant, RETAIL)
+    request = RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB)
+    run = rate_period(session, clock=clock, scope=scope_of(session, tenant), request=request)
+    stored = session.connection().execute(select(RatedUsage.__table__)).all()
+    rows = pl.DataFrame(stored, schema=RATED_USAGE_COLUMNS, orient="row")
+    fresh = rows.head(1).with_columns(pl.lit("ru_fresh").alias("id"))
+    # when a batch holds one new row and rows whose ids are taken (COPY on PostgreSQL)
+    savepoint = session.begin_nested()
+    with pytest.raises((IntegrityError, psycopg.errors.UniqueViolation)):
+        store_rated_rows(session, pl.concat([fresh, rows]))
+    savepoint.rollback()
+    # then it raised, and not even its new row was written
+    assert sorted(rows_of(session, run.id)) == ["a", "b", "c"]
+    assert session.get(RatedUsage, "ru_fresh") is None
 
 
 def test_a_brand_without_its_own_cost_card_is_costed_on_its_vendor_parents(
