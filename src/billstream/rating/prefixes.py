@@ -5,10 +5,9 @@ Each number (up to 15 digits) gets a code: its digits padded with zeros to 15 pl
 prefix of length L are then exactly the codes in ``[code(prefix), (prefix + 1) x 10^(15-L) x
 16)``: the length breaks the tie a shorter number would otherwise make (``44`` is not inside
 ``440``'s interval although both pad to the same digits). The prefixes of a card nest, so their
-intervals form a laminar family; `lane_segments` flattens it once, by frame operations over the
-card (not over the records), into disjoint segments each owned by the innermost, i.e. longest,
-prefix covering it (`segments` is the same as a plain sweep, the reference it is tested
-against). Matching a frame of numbers is then one binary search per number among the segment starts:
+intervals form a laminar family; `segments` flattens it once, in Python over the card (not over
+the records), into disjoint segments each owned by the innermost, i.e. longest, prefix covering
+it. Matching a frame of numbers is then one binary search per number among the segment starts:
 `search_sorted`, batch by batch, so the plan keeps streaming.
 
 Several searches share one sorted array: each (card version, usage type) is a *lane*
