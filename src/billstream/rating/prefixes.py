@@ -32,10 +32,8 @@ __all__ = [
     "MAX_LANES",
     "PLACES",
     "SPAN",
-    "ancestors",
     "encode",
     "gather",
-    "lane_segments",
     "lookup",
     "number_code",
     "prefix_codes",
@@ -95,70 +93,6 @@ def segments(
     # at one position the last segment written wins; shift into the lane
     owned = {base: NO_RATE} | {base + start: r for start, r in out if start < SPAN}
     return sorted(owned.items())
-
-
-def ancestors(prefixes: pl.DataFrame) -> pl.DataFrame:
-    """Each prefix of `prefixes` (columns ``lane``, ``prefix``, ``owner``) with each of its
-    proper prefixes in the same lane: ``lane``, ``prefix``, ``_anc``, ``_anc_len``,
-    ``_anc_owner``. One join per length, over the card."""
-    longest: int = prefixes.select(pl.col("prefix").str.len_chars().max()).item() or 1
-    present = prefixes.select(
-        "lane",
-        pl.col("prefix").alias("_anc"),
-        pl.col("prefix").str.len_chars().cast(pl.Int64).alias("_anc_len"),
-        pl.col("owner").alias("_anc_owner"),
-    )
-    pairs = [
-        prefixes.select("lane", "prefix", pl.col("prefix").str.slice(0, length).alias("_anc"))
-        .filter(pl.col("prefix").str.len_chars() > length)
-        .join(present, on=["lane", "_anc"])
-        for length in range(1, longest)
-    ]
-    schema = {"lane": pl.Int64, "prefix": pl.String, "_anc": pl.String}
-    empty = pl.DataFrame(schema=schema).join(present, on=["lane", "_anc"])
-    return pl.concat([empty, *pairs])
-
-
-def lane_segments(prefixes: pl.DataFrame) -> pl.DataFrame:
-    """The segments of every lane at once, as a frame (``start``, ``owner``; sorted, owner
-    null for "no rate"): what `segments` gives lane by lane, built by frame operations.
-
-    `prefixes` has one row per prefix of a lane: ``lane``, ``prefix``, ``owner``. A segment
-    opens at each prefix's code, owned by it, and at each prefix's end, owned by its longest
-    ancestor still open there (prefixes nest, so whatever covers the end of a prefix is one
-    of its ancestors); each lane opens with "no rate". Ends that coincide have one owner."""
-    scale = pl.lit(10, pl.Int64).pow(PLACES - pl.col("_len"))
-    coded = prefixes.with_columns(
-        pl.col("prefix").str.len_chars().cast(pl.Int64).alias("_len"),
-        pl.col("prefix").cast(pl.Int64).alias("_int"),
-    ).with_columns(
-        (pl.col("lane") * SPAN + pl.col("_int") * scale * 16 + pl.col("_len")).alias("_code"),
-        ((pl.col("_int") + 1) * scale * 16).alias("_end"),
-    )
-    ends = coded.select("lane", "prefix", "_end")
-    after = (
-        ancestors(prefixes)
-        .join(ends, on=["lane", "prefix"])
-        .join(ends.rename({"prefix": "_anc", "_end": "_anc_end"}), on=["lane", "_anc"])
-        .filter(pl.col("_anc_end") > pl.col("_end"))
-        .sort("_anc_len", descending=True)
-        .unique(["lane", "prefix"], keep="first")
-        .select("lane", "prefix", pl.col("_anc_owner").alias("owner"))
-    )
-    closes = (
-        ends.filter(pl.col("_end") < SPAN)
-        .join(after, on=["lane", "prefix"], how="left")
-        .select((pl.col("lane") * SPAN + pl.col("_end")).alias("start"), "owner")
-    )
-    opens = coded.select(pl.col("_code").alias("start"), "owner")
-    lanes = prefixes.select((pl.col("lane").unique() * SPAN).alias("start")).with_columns(
-        pl.lit(None, pl.Int64).alias("owner")
-    )
-    return (
-        pl.concat([lanes, opens, closes.cast({"owner": pl.Int64})], how="vertical_relaxed")
-        .unique("start", keep="any")
-        .sort("start")
-    )
 
 
 def prefix_codes(prefixes: pl.Series) -> dict[str, int]:

@@ -47,11 +47,11 @@ from billstream.rating.bands import Band, TimeBands, band_of_wall, bands_of, wal
 from billstream.rating.prefixes import (
     MAX_LANES,
     SPAN,
-    ancestors,
     gather,
-    lane_segments,
     lookup,
     number_code,
+    prefix_codes,
+    segments,
 )
 from billstream.rating.windows import slice_windows
 
@@ -520,8 +520,7 @@ LANE_BANDS = (Band.PEAK, Band.OFFPEAK, Band.WEEKEND)
 
 
 def _search(card: pl.DataFrame) -> _Search | None:
-    """The card's search segments (None: an empty card, or more lanes than fit int64), built
-    by frame operations over the card (see `prefixes.lane_segments`)."""
+    """The card's search segments (None: an empty card, or more lanes than fit int64)."""
     if card.is_empty():
         return None
     # a version's time slices (see `windows`) are versions here
@@ -534,59 +533,42 @@ def _search(card: pl.DataFrame) -> _Search | None:
     types = sorted(set(card["usage_type"].to_list()))
     if len(versions) * len(types) > MAX_LANES:
         return None
-    lane = (
-        pl.col("_v").replace_strict(versions, range(len(versions)), return_dtype=pl.Int64)
-        * len(types)
-    ) + pl.col("usage_type").replace_strict(types, range(len(types)), return_dtype=pl.Int64)
-    rows = card.join(by_version, on=["card_version_id", "valid_from"]).with_columns(
-        lane.alias("lane")
-    )
-    # one owner per (lane, prefix): its row in `resolved` / bands
-    owners = (
-        rows.select("lane", "prefix")
-        .unique()
-        .sort("lane", "prefix")
-        .with_row_index("owner")
-        .with_columns(pl.col("owner").cast(pl.Int64))
-    )
-    own = pl.concat(
-        [
-            rows.filter(pl.col("band").is_in([band.value, Band.ALL.value]))
-            .sort(pl.col("band") == Band.ALL.value, "_rid")
-            .group_by("lane", "prefix", maintain_order=True)
-            .agg(pl.col("_rid").first())
-            .with_columns(pl.lit(b, pl.Int64).alias("_b"))
-            for b, band in enumerate(LANE_BANDS)
-        ]
-    )
-    # a prefix's rate for a band: its own, else its longest ancestor's in the lane
-    themselves = owners.select(
-        "lane",
-        "prefix",
-        pl.col("prefix").alias("_anc"),
-        pl.col("prefix").str.len_chars().cast(pl.Int64).alias("_anc_len"),
-    )
-    chains = pl.concat([themselves, ancestors(owners).drop("_anc_owner")])
-    inherited = (
-        chains.join(own.rename({"prefix": "_anc"}), on=["lane", "_anc"])
-        .sort("_anc_len", descending=True)
-        .unique(["lane", "prefix", "_b"], keep="first")
-        .select("lane", "prefix", "_b", "_rid")
-    )
-    bands = pl.DataFrame({"_b": range(len(LANE_BANDS))}, schema={"_b": pl.Int64})
-    resolved = (
-        owners.join(bands, how="cross")
-        .join(inherited, on=["lane", "prefix", "_b"], how="left")
-        .sort("owner", "_b")
-    )
-    found = lane_segments(owners)
+    keyed = card.join(by_version, on=["card_version_id", "valid_from"])
+    codes = prefix_codes(card["prefix"])
+    starts: list[int] = []
+    owners: list[int] = []
+    resolved: list[int | None] = []
+    lane = 0
+    for version in versions:
+        for usage_type in types:
+            rows = keyed.filter((pl.col("_v") == version) & (pl.col("usage_type") == usage_type))
+            own = [dict(_lane_rates(rows, band)) for band in LANE_BANDS]
+            index: dict[str, int] = {}
+            for prefix in sorted(set(rows["prefix"].to_list()), key=lambda p: (len(p), p)):
+                parent = _parent(prefix, index)
+                index[prefix] = len(resolved) // len(LANE_BANDS)
+                for b, rates in enumerate(own):
+                    inherited = None if parent is None else resolved[parent * len(LANE_BANDS) + b]
+                    resolved.append(rates.get(prefix, inherited))
+            for start, owner in segments(index.items(), lane=lane, codes=codes):
+                starts.append(start)
+                owners.append(owner)
+            lane += 1
     return _Search(
         versions=versions,
         types=types,
-        starts=found["start"],
-        owners=found["owner"],
-        resolved=resolved["_rid"],
+        starts=pl.Series(starts, dtype=pl.Int64),
+        owners=pl.Series(owners, dtype=pl.Int64),
+        resolved=pl.Series(resolved, dtype=pl.Int64),
     )
+
+
+def _parent(prefix: str, index: dict[str, int]) -> int | None:
+    """The index of the longest proper prefix of `prefix` in `index` (None: none)."""
+    for length in range(len(prefix) - 1, 0, -1):
+        if prefix[:length] in index:
+            return index[prefix[:length]]
+    return None
 
 
 def _match_card(frame: pl.LazyFrame, card: Card) -> pl.LazyFrame:
@@ -617,6 +599,15 @@ def _position(value: pl.Expr, among: Sequence[object]) -> pl.Expr:
     for index, candidate in reversed(list(enumerate(among))):
         position = pl.when(value == candidate).then(pl.lit(index, pl.Int64)).otherwise(position)
     return position
+
+
+def _lane_rates(rows: pl.DataFrame, band: Band) -> list[tuple[str, int]]:
+    """Each prefix's rate for `band`: its own band's rate, else its all-band rate."""
+    ranked = rows.filter(pl.col("band").is_in([band.value, Band.ALL.value])).sort(
+        pl.col("band") == Band.ALL.value, "_rid"
+    )
+    first = ranked.group_by("prefix", maintain_order=True).agg(pl.col("_rid").first())
+    return list(first.iter_rows())
 
 
 def _attributes(card: pl.DataFrame) -> pl.DataFrame:

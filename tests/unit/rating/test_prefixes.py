@@ -9,13 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billstream.rating import prefixes
-from billstream.rating.prefixes import (
-    lane_segments,
-    lookup,
-    number_code,
-    prefix_codes,
-    segments,
-)
+from billstream.rating.prefixes import lookup, number_code, prefix_codes, segments
 
 DIGITS = st.text(alphabet="1203", min_size=1, max_size=6).filter(lambda d: d[0] != "0")
 
@@ -56,21 +50,3 @@ def test_a_missing_number_finds_no_rate() -> None:
     got = keys.select(lookup(pl.col("key"), starts, owners)).to_series()
     # then the missing one gets no rate and the other its prefix's
     assert got.to_list() == [None, 7]
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    lanes=st.lists(st.lists(DIGITS, min_size=1, max_size=12, unique=True), min_size=1, max_size=3),
-)
-def test_the_segments_of_all_lanes_at_once_equal_the_sweep_of_each(lanes: list[list[str]]) -> None:
-    rows = [(lane, prefix, 100 * lane + i) for lane, card in enumerate(lanes)
-            for i, prefix in enumerate(card)]  # fmt: skip
-    frame = pl.DataFrame(
-        rows, schema={"lane": pl.Int64, "prefix": pl.String, "owner": pl.Int64}, orient="row"
-    )
-    swept = [
-        (start, None if owner == -1 else owner)
-        for lane, card in enumerate(lanes)
-        for start, owner in segments([(p, 100 * lane + i) for i, p in enumerate(card)], lane=lane)
-    ]
-    assert lane_segments(frame).rows() == swept
