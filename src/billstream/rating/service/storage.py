@@ -63,8 +63,11 @@ def _copy(session: Session, frame: pl.DataFrame) -> None:
     driver: Any = session.connection().connection.driver_connection
     columns = ", ".join(RATED_USAGE_COLUMNS)
     statement = f"COPY rated_usage ({columns}) FROM STDIN (FORMAT csv)"
-    writer = QueuedLibpqWriter  # a thread sends a chunk while the next one is formatted
-    with driver.cursor() as cursor, cursor.copy(statement, writer=writer(cursor)) as copy:
+    # the queued writer's thread sends each chunk while the next one is formatted
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy,
+    ):
         for chunk in frame.iter_slices(CHUNK):
             buffer = io.BytesIO()
             # no header; an empty unquoted field is NULL, an empty string is written quoted
