@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 import polars as pl
 
@@ -320,7 +321,7 @@ def rate(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Card:
     """A rates frame prepared for `rate`: what depends on the card alone, done once.
 
@@ -329,8 +330,15 @@ class Card:
 
     rates: pl.DataFrame  # cut into windows (see `windows`), each row numbered `_rid`
     attributes: pl.DataFrame  # a matched rate's columns, row `_rid` (see `_attributes`)
-    same_prefix: pl.DataFrame  # each rate's same-prefix rate per band, for splitting calls
     search: _Search | None  # None: no card rates, or too many lanes (joins per length)
+
+    @cached_property
+    def same_prefix(self) -> pl.DataFrame:
+        """Each rate's same-prefix rate per band, for splitting calls (`band_split`): built
+        the first time a splitting rule needs it. Its joins on the card's string keys take
+        about 100 MB for a 50k-prefix card, which a process rating without the rule (most
+        do) would keep for nothing: the allocator's per-thread arenas hold on to it."""
+        return same_prefix_rates(self.rates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +366,6 @@ def compile_card(rates: pl.LazyFrame | pl.DataFrame) -> Card:
     return Card(
         rates=card,
         attributes=_attributes(card),
-        same_prefix=same_prefix_rates(card),
         search=_search(card.filter(pl.col("account_id").is_null())),
     )
 
