@@ -150,7 +150,7 @@ class InvoiceLine(Base):
     charge: Mapped[str | None] = mapped_column(String(100))  # the plan charge's code
     usage_type: Mapped[str | None] = mapped_column(String(32))
     destination: Mapped[str | None] = mapped_column(String(200))
-    tax_jurisdiction: Mapped[str | None] = mapped_column(String(16))
+    tax_jurisdiction: Mapped[str | None] = mapped_column(String(103))  # CC-<region>
     # What produced it: the subscription change and price layer, or the usage aggregate
     # (rating run ids, records, billed and included seconds, tier table).
     lineage: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -181,7 +181,7 @@ class InvoiceTax(Base):
     invoice_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(36))  # the invoice's
-    jurisdiction: Mapped[str] = mapped_column(String(16))
+    jurisdiction: Mapped[str] = mapped_column(String(103))  # a line's
     name: Mapped[str] = mapped_column(String(100))
     rate: Mapped[Decimal] = mapped_column(Amount())  # percent
     taxable: Mapped[Decimal] = mapped_column(Amount())

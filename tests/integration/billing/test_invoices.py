@@ -435,3 +435,33 @@ def test_taxes_by_the_service_address_of_each_sub_account(
         Decimal("1.59"),
         Decimal("51.59"),
     )
+
+
+def test_a_region_written_out_is_the_jurisdiction_and_its_country_taxes_it(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    # given a GB VAT rule and an account whose address spells its region out (17 characters
+    # as a jurisdiction: PostgreSQL refused the whole run when the column held 16)
+    clock.set(at(date(2025, 12, 20)))
+    tenant = make_tenant(session, clock)
+    apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
+    set_tax_rate(
+        session, clock, scope=scope_of(session, tenant), tenant_id=tenant.id, jurisdiction="GB",
+        name="VAT", rate=Decimal(20), effective_from=date(2025, 1, 1),
+    )  # fmt: skip
+    payer = make_account(
+        session, clock, tenant, name="Leeds",
+        service_address={"country": "GB", "region": "West Yorkshire"},
+    )  # fmt: skip
+    make_subscription(session, clock, payer, "numbers", quantity=Decimal(3), start_date=JAN)
+    session.commit()
+
+    # when January is billed
+    clock.set(at(FEB))
+    run(session_factory, clock, tenant, CLOSE)
+
+    # then the line keeps the region as written, and the country's rule taxes it
+    [invoice] = invoices_of(session, payer.id)
+    assert {x.tax_jurisdiction for x in lines_of(session, invoice.id)} == {"GB-WEST YORKSHIRE"}
+    taxes = [(t.jurisdiction, t.name, t.amount) for t in invoice_taxes(session, invoice.id)]
+    assert taxes == [("GB-WEST YORKSHIRE", "VAT", Decimal("3.00"))]
