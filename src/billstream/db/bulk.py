@@ -5,17 +5,25 @@ value through its column type in Python, which costs more than the database's ow
 Here the values are plain Python values converted once by their type, as the column types
 store them: on SQLite a `Decimal` as its exact text (see `types.Amount`), a date as ISO text,
 an instant as naive UTC text (see `types.UTCDateTime`), JSON as text.
+
+COPY goes to psycopg directly (`copy_in`), past SQLAlchemy, so its errors are raised as
+SQLAlchemy's (`IntegrityError`, `DataError`…, all `DBAPIError`), as an INSERT's are: a caller
+that recovers from a failed write (a bill run writes a failed chunk's payers one by one) sees
+the same error on both databases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import JSON, Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 CHUNK = 10_000
@@ -39,6 +47,27 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
+@contextmanager
+def copy_in(session: Session, statement: str, *, queued: bool = False) -> Iterator[Any]:
+    """``COPY ... FROM STDIN`` on the session's own connection (PostgreSQL), so the rows
+    commit or roll back with the rest of its transaction; yields psycopg's `Copy`. `queued`:
+    a thread sends each chunk written while the caller formats the next one.
+
+    A driver error (a unique key taken, a value too long) is raised as SQLAlchemy's."""
+    connection = session.connection()
+    driver: Any = connection.connection.driver_connection
+    error_type: Any = connection.dialect.dbapi.Error  # type: ignore[union-attr]
+    try:
+        with driver.cursor() as cursor:
+            writer = QueuedLibpqWriter(cursor) if queued else None
+            with cursor.copy(statement, writer=writer) as copy:
+                yield copy
+    except error_type as error:
+        raise DBAPIError.instance(
+            statement, None, error, error_type, dialect=connection.dialect
+        ) from error
+
+
 def insert_rows(
     session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
@@ -48,11 +77,7 @@ def insert_rows(
     if connection.dialect.name == "postgresql":
         # psycopg adapts every value but JSON, which goes as its text
         documents = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
-        driver: Any = connection.connection.driver_connection
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
-        ):
+        with copy_in(session, f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:
                 if documents:
                     row = list(row)

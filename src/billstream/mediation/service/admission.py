@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from billstream.accounts.service import number_holders
 from billstream.accounts.validation import region_of_locale
 from billstream.core.errors import ConflictError
+from billstream.db.bulk import copy_in
 from billstream.mediation.definition import CdrFormat, RoutedNumber
 from billstream.mediation.errors import MediationErrorCode, RejectReason
 from billstream.mediation.models import UsageRecord
@@ -187,12 +188,6 @@ def admit(
     )
 
 
-def _key_clash(error: Exception) -> bool:
-    """A unique violation: SQLAlchemy's (SQLite, executemany) or the driver's (COPY on
-    PostgreSQL goes to psycopg directly, SQLSTATE 23505)."""
-    return isinstance(error, IntegrityError) or getattr(error, "sqlstate", None) == "23505"
-
-
 def store_new_records(
     session: Session, root_tenant_id: str, rows: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.Series]:
@@ -212,9 +207,7 @@ def store_new_records(
             with session.begin_nested():
                 store_records(session, rows)
             return rows, raced
-        except Exception as error:
-            if not _key_clash(error):
-                raise
+        except IntegrityError:  # a key clash (both databases: see `db.bulk.copy_in`)
             if attempt:
                 break
         again = stored_keys(session, root_tenant_id, rows["record_key"]).to_frame()
@@ -234,7 +227,7 @@ def store_records(session: Session, rows: pl.DataFrame) -> None:
     rows = rows.sort("record_key")  # in primary-key order: the index grows at its end
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        _copy(connection.connection.driver_connection, rows)
+        _copy(session, rows)
     else:
         _executemany(connection, rows)
 
@@ -252,10 +245,9 @@ def _executemany(connection: Connection, rows: pl.DataFrame) -> None:
         connection.exec_driver_sql(sql, chunk.rows())
 
 
-def _copy(driver_connection: object, rows: pl.DataFrame) -> None:
+def _copy(session: Session, rows: pl.DataFrame) -> None:
     columns = ", ".join(USAGE_COLUMNS)
-    cursor = driver_connection.cursor()  # type: ignore[attr-defined]
-    with cursor, cursor.copy(f"COPY usage_records ({columns}) FROM STDIN (FORMAT csv)") as copy:
+    with copy_in(session, f"COPY usage_records ({columns}) FROM STDIN (FORMAT csv)") as copy:
         for chunk in rows.select(USAGE_COLUMNS).iter_slices(COPY_CHUNK):
             copy.write(
                 chunk.write_csv(

@@ -3,8 +3,8 @@
 PostgreSQL: ``COPY rated_usage (...) FROM STDIN`` through psycopg's copy on the session's own
 connection (so the rows commit or roll back with the rest of the run), fed with CSV that
 Polars writes in chunks: no Python object per row, no INSERT parsing per row. A worker thread
-sends the chunks (`QueuedLibpqWriter`), so the next chunk is formatted while the server parses
-the last one.
+sends the chunks (`db.bulk.copy_in`, queued), so the next chunk is formatted while the server
+parses the last one.
 
 SQLite has no COPY. Its bulk path is one prepared INSERT run over many parameter sets
 (`executemany`) inside the run's single transaction: SQLite is embedded, so there is no round
@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
 
 import polars as pl
-from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
 
+from billstream.db.bulk import copy_in
 from billstream.rating.band_split import lineage_columns
 from billstream.rating.models import RatedUsage
 
@@ -60,14 +59,10 @@ def _executemany(session: Session, frame: pl.DataFrame) -> None:
 
 
 def _copy(session: Session, frame: pl.DataFrame) -> None:
-    driver: Any = session.connection().connection.driver_connection
     columns = ", ".join(RATED_USAGE_COLUMNS)
     statement = f"COPY rated_usage ({columns}) FROM STDIN (FORMAT csv)"
     # the queued writer's thread sends each chunk while the next one is formatted
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy,
-    ):
+    with copy_in(session, statement, queued=True) as copy:
         for chunk in frame.iter_slices(CHUNK):
             buffer = io.BytesIO()
             # no header; an empty unquoted field is NULL, an empty string is written quoted
