@@ -3,6 +3,7 @@ runs and PDFs, as the operator reads it (a fresh SQLite file and data dir per te
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,14 +31,22 @@ def table_titled(output: str, start: str) -> list[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
-    """One small demo shared by the tests below (it takes a few seconds)."""
+def demo_run(
+    tmp_path_factory: pytest.TempPathFactory,
+    backend: str,
+    new_database_url: Callable[[str], str],
+) -> tuple[Result, Path]:
+    """One small demo shared by the tests below (it takes a few seconds), on each backend:
+    the embedded SQLite file, and a PostgreSQL database (which enforces what SQLite does not,
+    such as a column's length)."""
     base = tmp_path_factory.mktemp("demo")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(base)
         patch.setenv("BILLSTREAM_DATA_DIR", str(base / "var"))
         for name in ("BILLSTREAM_DATABASE_URL", "BILLSTREAM_SECRET_KEY", "FORCE_COLOR"):
             patch.delenv(name, raising=False)
+        if backend == "postgresql":
+            patch.setenv("BILLSTREAM_DATABASE_URL", new_database_url(backend))
         assert billstream("db", "upgrade").exit_code == 0
         result = billstream("demo", *SMALL)
     return result, base / "var"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from billstream.accounts.models import Account
 from billstream.billing.models import BillRun, Invoice, InvoiceLine, InvoiceTax
 from billstream.billing.states import LineKind
+from billstream.core.money import tidy
 from billstream.demo.generate import ORG_ABC_ROOT
 from billstream.demo.month import (
     MONTH_END,
@@ -175,10 +176,7 @@ def bill_runs_table(session: Session, brands: Mapping[str, Tenant]) -> Table:
         table.add_row(
             f"{tenant.name} ({code})",
             *(f"{int(n):,}" for n in runs),
-            f"{lines - usage:,} {currency}",
-            f"{usage:,} {currency}",
-            f"{tax:,} {currency}",
-            f"{lines + tax:,} {currency}",
+            *(_amount(x, currency) for x in (lines - usage, usage, tax, lines + tax)),
         )
     return table
 
@@ -251,9 +249,9 @@ def org_abc_invoice_tables(session: Session, brand: Tenant) -> list[RenderableTy
             table.add_row(
                 invoice.number or invoice.id if i == 0 else "",
                 tree[account_id].name if account_id in tree else account_id,
-                f"{recurring:,}",
-                f"{usage:,}",
-                f"{recurring + usage:,} {invoice.currency}",
+                _amount(recurring, invoice.currency, shown=False),
+                _amount(usage, invoice.currency, shown=False),
+                _amount(recurring + usage, invoice.currency),
                 end_section=i == len(carried) - 1,
             )
         payer = tree[invoice.account_id].name
@@ -261,7 +259,8 @@ def org_abc_invoice_tables(session: Session, brand: Tenant) -> list[RenderableTy
         notes.append(
             Text(
                 f"{payer}'s invoice {invoice.number} carries: {names}; "
-                f"total {invoice.total:,} {invoice.currency} (tax {invoice.tax_total})"
+                f"total {_amount(invoice.total, invoice.currency)} "
+                f"(tax {_amount(invoice.tax_total, invoice.currency, shown=False)})"
             )
         )
     return [table, *notes, org_abc_recurring_table(session, ids)]
@@ -279,13 +278,13 @@ def org_abc_recurring_table(session: Session, invoice_ids: list[str]) -> Table:
         title="Org ABC's numbers, invoiced (SPEC C4)",
     )
     rows = session.execute(
-        select(Invoice.number, Account.name, InvoiceLine)
+        select(Invoice.number, Invoice.currency, Account.name, InvoiceLine)
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .join(Account, Account.id == InvoiceLine.source_account_id)
         .where(InvoiceLine.invoice_id.in_(invoice_ids), InvoiceLine.kind != LineKind.USAGE)
         .order_by(Invoice.number, InvoiceLine.position)
     ).all()
-    for number, name, line in rows:
+    for number, currency, name, line in rows:
         end = line.service_end
         table.add_row(
             number or "",
@@ -293,9 +292,16 @@ def org_abc_recurring_table(session: Session, invoice_ids: list[str]) -> Table:
             f"{line.service_start:%b %d} - {end and end.fromordinal(end.toordinal() - 1):%b %d}",
             f"{line.quantity.normalize():f}",
             _price(line.unit_price),
-            f"{line.amount:,}",
+            _amount(line.amount, currency, shown=False),
         )
     return table
+
+
+def _amount(value: Decimal, currency: str, *, shown: bool = True) -> str:
+    """An amount as stored, with its currency's places (`tidy`: PostgreSQL gives back ten)
+    and thousands separators, followed by the currency when `shown`."""
+    text = f"{tidy(value, currency):,}"
+    return f"{text} {currency}" if shown else text
 
 
 def _price(value: Decimal | None) -> str:
