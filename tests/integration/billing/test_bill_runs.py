@@ -342,6 +342,36 @@ def test_a_subscription_with_a_corrupt_history_fails_its_account_alone(
     assert broken in item.error
 
 
+def test_an_account_whose_lines_the_database_refuses_fails_alone(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock, backend: str
+) -> None:
+    # given two accounts, one with a region longer than any address may have (written behind
+    # the services' back), so its lines' jurisdiction does not fit the column
+    tenant = numbers_tenant(session, clock, "arrears")
+    good = make_account(session, clock, tenant, name="Good")
+    bad = make_account(session, clock, tenant, name="Bad")
+    spec_orders(session, clock, tenant, good)
+    spec_orders(session, clock, tenant, bad)
+    bad.service_address = {"country": "GB", "region": "R" * 150}
+    session.commit()
+
+    # when January closes (both accounts in one chunk, written by one COPY on PostgreSQL)
+    clock.set(at(date(2026, 2, 1)))
+    summary = run(session_factory, clock, tenant, date(2026, 1, 31))
+
+    # then the good account is invoiced whatever happens to the other
+    assert invoices_of(session, good.id)[0].total == Decimal("275.81")
+    if backend == "sqlite":  # SQLite does not enforce a VARCHAR's length: both are billed
+        assert (summary.invoiced, summary.failed) == (2, 0)
+        return
+    # PostgreSQL refuses the chunk's write; each payer is then written alone, and only the
+    # bad one fails, with the database's reason
+    assert (summary.invoiced, summary.failed, summary.status) == (1, 1, "completed")
+    [item] = session.scalars(select(BillRunItem).where(BillRunItem.status == "failed")).all()
+    assert item.account_id == bad.id
+    assert "too long" in (item.error or "")
+
+
 def test_subscriptions_of_one_shape_each_keep_their_ids_and_their_own_prices(
     session: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
