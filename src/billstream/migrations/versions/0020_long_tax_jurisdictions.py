@@ -16,7 +16,8 @@ Create Date: 2026-12-02 10:40:00.000000
 """
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -35,31 +36,40 @@ _0015 = importlib.import_module("billstream.migrations.versions.0015_invoice_lin
 
 
 def upgrade() -> None:
-    _resize(OLD, NEW)
+    with _triggers_set_aside():
+        _resize(OLD, NEW)
 
 
 def downgrade() -> None:
+    with _triggers_set_aside():
+        for table, column in COLUMNS.items():
+            op.execute(
+                f"UPDATE {table} SET {column} = substr({column}, 1, {OLD}) "
+                f"WHERE length({column}) > {OLD}"
+            )
+        _resize(NEW, OLD)
+
+
+@contextmanager
+def _triggers_set_aside() -> Iterator[None]:
+    """0014's triggers out of the way: on PostgreSQL disabled (the guard of issued invoices'
+    parts refuses the downgrade's update), on SQLite dropped and created again (a rebuild in
+    batch mode loses them, and SQLite refuses to rebuild a table other triggers name)."""
     postgresql = op.get_bind().dialect.name == "postgresql"
-    for table, column in COLUMNS.items():
-        if postgresql:  # the guard of issued invoices' parts refuses the update otherwise
+    if postgresql:
+        for table in COLUMNS:
             op.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-        else:
-            _0015._drop_sqlite_triggers()
-        op.execute(
-            f"UPDATE {table} SET {column} = substr({column}, 1, {OLD}) "
-            f"WHERE length({column}) > {OLD}"
-        )
-        if postgresql:
+    else:
+        _0015._drop_sqlite_triggers()
+    yield
+    if postgresql:
+        for table in COLUMNS:
             op.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-        else:
-            _0014._sqlite_checks()
-    _resize(NEW, OLD)
+    else:
+        _0014._sqlite_checks()
 
 
 def _resize(before: int, after: int) -> None:
-    postgresql = op.get_bind().dialect.name == "postgresql"
-    if not postgresql:
-        _0015._drop_sqlite_triggers()
     for table, column in COLUMNS.items():
         with op.batch_alter_table(table) as batch:
             batch.alter_column(
@@ -68,5 +78,3 @@ def _resize(before: int, after: int) -> None:
                 type_=sa.String(length=after),
                 existing_nullable=NULLABLE[table],
             )
-    if not postgresql:
-        _0014._sqlite_checks()
