@@ -19,7 +19,7 @@ off-peak bands), as a CSV file. Then measures in one run:
 Both (a) and (b) read the CSV in 8 MiB chunks (`POLARS_CSV_CHUNK_SIZE`, unless set). With
 its default, Polars' streaming CSV reader on this machine holds about 300 MB of chunks
 whatever the file's size: (a) alone peaked at 425 MB, against 216 MB with 8 MiB chunks, at
-the same speed (0.64-0.69 s for both), and (b) at 560-585 MB against 375-385 MB. That
+the same speed (0.64-0.70 s), and (b) at 560-585 MB against 375-385 MB. That
 memory is the reader's read-ahead, not billstream's.
 
 Prints CDRs/s, peak RSS, the ratio to the floor and the speed-up over (c); with `--json` ends

@@ -249,8 +249,8 @@ def org_abc_invoice_tables(session: Session, brand: Tenant) -> list[RenderableTy
             table.add_row(
                 invoice.number or invoice.id if i == 0 else "",
                 tree[account_id].name if account_id in tree else account_id,
-                _amount(recurring, invoice.currency, shown=False),
-                _amount(usage, invoice.currency, shown=False),
+                _amount(recurring, invoice.currency, with_currency=False),
+                _amount(usage, invoice.currency, with_currency=False),
                 _amount(recurring + usage, invoice.currency),
                 end_section=i == len(carried) - 1,
             )
@@ -260,7 +260,7 @@ def org_abc_invoice_tables(session: Session, brand: Tenant) -> list[RenderableTy
             Text(
                 f"{payer}'s invoice {invoice.number} carries: {names}; "
                 f"total {_amount(invoice.total, invoice.currency)} "
-                f"(tax {_amount(invoice.tax_total, invoice.currency, shown=False)})"
+                f"(tax {_amount(invoice.tax_total, invoice.currency, with_currency=False)})"
             )
         )
     return [table, *notes, org_abc_recurring_table(session, ids)]
@@ -292,16 +292,16 @@ def org_abc_recurring_table(session: Session, invoice_ids: list[str]) -> Table:
             f"{line.service_start:%b %d} - {end and end.fromordinal(end.toordinal() - 1):%b %d}",
             f"{line.quantity.normalize():f}",
             _price(line.unit_price),
-            _amount(line.amount, currency, shown=False),
+            _amount(line.amount, currency, with_currency=False),
         )
     return table
 
 
-def _amount(value: Decimal, currency: str, *, shown: bool = True) -> str:
+def _amount(value: Decimal, currency: str, *, with_currency: bool = True) -> str:
     """An amount as stored, with its currency's places (`tidy`: PostgreSQL gives back ten)
-    and thousands separators, followed by the currency when `shown`."""
+    and thousands separators, followed by the currency unless `with_currency` is false."""
     text = f"{tidy(value, currency):,}"
-    return f"{text} {currency}" if shown else text
+    return f"{text} {currency}" if with_currency else text
 
 
 def _price(value: Decimal | None) -> str:
