@@ -509,7 +509,8 @@ def _match_length(
         if band.value not in table.columns:
             table = table.with_columns(pl.lit(None, pl.Int64).alias(band.value))
     table = table.rename({b.value: f"_r_{b.value}" for b in Band})
-    scale = pl.lit(10, pl.Int64).pow(pl.col("_n") - length)
+    # `when` evaluates its branch on every row: a number shorter than `length` must not raise
+    scale = pl.lit(10, pl.Int64).pow((pl.col("_n") - length).clip(0))
     key = pl.when(pl.col("_rid").is_null() & (pl.col("_n") >= length)).then(pl.col("_num") // scale)
     by_band = pl.coalesce(
         pl.when(pl.col("band") == b.value).then(pl.col(f"_r_{b.value}"))

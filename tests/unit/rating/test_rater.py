@@ -458,3 +458,24 @@ def test_a_card_of_too_many_lanes_falls_back_to_a_join_per_length(
     rows = rated(calls, card)
     # then the longest prefix with a rate for the band still wins
     assert [r["rate_id"] for r in rows] == ["447-peak", "r4", "r44"]
+
+
+@pytest.mark.parametrize("max_lanes", [None, 0], ids=["sorted-search", "join-per-length"])
+def test_numbers_shorter_than_a_prefix_are_rated_by_the_prefixes_they_hold(
+    monkeypatch: pytest.MonkeyPatch, max_lanes: int | None
+) -> None:
+    # given a card whose longest prefixes are longer than some called numbers
+    if max_lanes is not None:
+        monkeypatch.setattr(rater, "MAX_LANES", max_lanes)
+    card = [a_rate(prefix="1", rate_micros=1), a_rate(prefix="10"), a_rate(prefix="1012")]
+    calls = [
+        a_call("one", called="+1"),
+        a_call("two", called="+10"),
+        a_call("three", called="+101"),
+        a_call("nine", called="+9"),
+    ]
+    # when they are rated
+    rows = rated(calls, card)
+    # then each takes the longest prefix it holds, and one it holds none of is a reject
+    assert [r["matched_prefix"] for r in rows] == ["1", "10", "10", None]
+    assert [r["reject_reason"] for r in rows] == [None, None, None, "no_rate"]
