@@ -8,12 +8,15 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from billstream.accounts.models import AccountType, BillingCycle, BillingMode, InvoiceDelivery
+from billstream.core.bounds import OutOfBoundsError
 from billstream.core.clock import ensure_utc
 
 
 def _aware(value: datetime) -> datetime:
     try:
         return ensure_utc(value)
+    except OutOfBoundsError:
+        raise
     except ValueError:
         raise ValueError("give a time zone offset, e.g. 2026-01-01T00:00:00Z") from None
 

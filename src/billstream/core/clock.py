@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from billstream.core.bounds import check_instant
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -33,8 +35,9 @@ class FakeClock:
         self._now = self._now + delta
 
 
-def ensure_utc(instant: datetime) -> datetime:
-    """Refuse naive datetimes; convert aware ones to UTC."""
+def ensure_utc(instant: datetime, *, field: str | None = None) -> datetime:
+    """Refuse naive datetimes and those outside billstream's dates (`OutOfBoundsError`, checked
+    before the conversion, which overflows at year 1 or 9999); convert aware ones to UTC."""
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"naive datetime {instant.isoformat()} has no time zone")
-    return instant.astimezone(UTC)
+    return check_instant(instant, field=field).astimezone(UTC)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
 
 from babel.numbers import get_currency_precision, list_currencies
 
+from billstream.core.bounds import MAX_MONEY, OutOfBoundsError
 from billstream.core.errors import InvalidInputError
 
 __all__ = [
@@ -48,8 +49,14 @@ def minor_unit(currency: str) -> int:
 
 
 def quantize(amount: Decimal, places: int) -> Decimal:
-    """Round `amount` half-up to `places` decimal places."""
-    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    """Round `amount` half-up to `places` decimal places; `OutOfBoundsError` for an amount
+    too large to hold that many places (``Decimal`` keeps 28 digits)."""
+    try:
+        return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise OutOfBoundsError(
+            f"{amount} is too large to round to {places} places", field="amount"
+        ) from None
 
 
 def round_half_up(value: Fraction | Decimal, places: int) -> Decimal:
@@ -93,6 +100,11 @@ class Money:
         amount = _to_decimal(self.amount)
         if not amount.is_finite():
             raise InvalidInputError("a money amount must be a finite number", field="amount")
+        if abs(amount) >= MAX_MONEY:
+            raise OutOfBoundsError(
+                f"{amount} is beyond the largest amount billstream keeps (< {MAX_MONEY:,})",
+                field="amount",
+            )
         object.__setattr__(self, "amount", amount)
         object.__setattr__(self, "currency", validate_currency(self.currency))
 

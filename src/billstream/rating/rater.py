@@ -43,6 +43,7 @@ from functools import cached_property
 
 import polars as pl
 
+from billstream.core.bounds import MAX_USAGE_SECONDS, OutOfBoundsError
 from billstream.rating.band_split import BAND_PARTS, same_prefix_rates, split_at_bands
 from billstream.rating.bands import Band, TimeBands, band_of_wall, bands_of, wall_time
 from billstream.rating.prefixes import (
@@ -160,8 +161,14 @@ class RoundingRules:
     split_bands: bool = False
 
     def __post_init__(self) -> None:
-        if self.first_s < 0 or self.next_s < 1 or self.free_below_s < 0:
-            raise ValueError("rounding needs first >= 0, next >= 1 and free_below >= 0 seconds")
+        least = {"first_s": 0, "next_s": 1, "free_below_s": 0}
+        for name, low in least.items():
+            seconds = getattr(self, name)
+            if not low <= seconds <= MAX_USAGE_SECONDS:
+                raise OutOfBoundsError(
+                    f"rounding takes {low} to {MAX_USAGE_SECONDS} seconds, not {seconds}",
+                    field=name,
+                )
 
 
 def _ceil_div(a: pl.Expr, b: pl.Expr) -> pl.Expr:
