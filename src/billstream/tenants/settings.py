@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
+from billstream.tenants.invoice_numbers import parse_invoice_format
+
 DEFAULT_INVOICE_FORMAT = "{prefix}{year}-{seq:06d}"
 
 
@@ -117,5 +119,9 @@ def resolve_settings(chain: Sequence[tuple[str, TenantOverrides]]) -> ResolvedSe
 
 
 def format_invoice_number(settings: ResolvedSettings, *, year: int, seq: int) -> str:
-    """The invoice number `seq` of `year` in this tenant's format, e.g. ``INV-2026-000042``."""
-    return settings.invoice_format.format(prefix=settings.invoice_prefix, year=year, seq=seq)
+    """The invoice number `seq` of `year` in this tenant's format, e.g. ``INV-2026-000042``.
+
+    A stored format is parsed again (it may predate the grammar): one the grammar refuses is
+    an `InvalidInputError` on invoice_format, never a number such as ``<class 'int'>``."""
+    fmt = parse_invoice_format(settings.invoice_format)
+    return fmt.number(prefix=settings.invoice_prefix, year=year, seq=seq)

@@ -11,6 +11,7 @@ from babel import Locale, UnknownLocaleError
 
 from billstream.core.errors import InvalidInputError
 from billstream.core.money import validate_currency
+from billstream.tenants.invoice_numbers import parse_invoice_format
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -41,15 +42,8 @@ def check_locale(name: str, *, field: str = "locale") -> str:
 
 
 def check_invoice_format(fmt: str) -> str:
-    if "{seq" not in fmt:
-        raise InvalidInputError("the invoice format must contain {seq}", field="invoice_format")
-    try:
-        fmt.format(prefix="P", year=2026, seq=1)
-    except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
-        raise InvalidInputError(
-            f"the invoice format may use only {{prefix}}, {{year}} and {{seq}}: {exc}",
-            field="invoice_format",
-        ) from None
+    """`fmt` if it parses in the invoice-number grammar (see `invoice_numbers`)."""
+    parse_invoice_format(fmt)
     return fmt
 
 

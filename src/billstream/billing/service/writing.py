@@ -26,6 +26,7 @@ from billstream.core.clock import Clock
 from billstream.core.ids import new_id
 from billstream.db.bulk import insert_rows
 from billstream.db.lists import among
+from billstream.tenants.invoice_numbers import parse_invoice_format
 from billstream.tenants.service import resolved_settings
 from billstream.tenants.settings import format_invoice_number
 
@@ -152,10 +153,11 @@ def issue_invoices(
             select(Invoice.id, Invoice.issue_date).where(among(session, Invoice.id, invoice_ids))
         ).all()
     )
+    by_year = parse_invoice_format(settings.invoice_format).uses_year
     by_series: dict[str, list[str]] = {}
     for invoice_id in invoice_ids:
         day = dates[invoice_id] or clock.now().date()
-        series = str(day.year) if "{year" in settings.invoice_format else ""
+        series = str(day.year) if by_year else ""
         by_series.setdefault(series, []).append(invoice_id)
     now = clock.now()
     numbers: dict[str, str] = {}
