@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from billstream.core.bounds import MAX_USAGE_SECONDS, MAX_USAGE_TOTAL
 from billstream.core.errors import InvalidInputError
 from billstream.mediation.definition import CdrFormat, DurationUnit
 from billstream.mediation.errors import MediationErrorCode, RejectReason
@@ -238,13 +239,16 @@ def _seconds(fmt: CdrFormat) -> pl.Expr:
     return pl.col(fmt.fields.duration).cast(pl.Float64, strict=False)
 
 
-def _whole_seconds(value: pl.Expr, unit: DurationUnit) -> pl.Expr:
-    scaled = {
+def _in_seconds(value: pl.Expr, unit: DurationUnit) -> pl.Expr:
+    return {
         DurationUnit.SECONDS: value,
         DurationUnit.MILLISECONDS: value / 1000,
         DurationUnit.MINUTES: value * 60,
     }[unit]
-    return (scaled - 1e-9).ceil().clip(lower_bound=0).cast(pl.Int64)
+
+
+def _whole_seconds(value: pl.Expr, unit: DurationUnit) -> pl.Expr:
+    return (_in_seconds(value, unit) - 1e-9).ceil().clip(lower_bound=0).cast(pl.Int64)
 
 
 def _sha256(values: pl.Series) -> pl.Series:
@@ -324,10 +328,28 @@ def _checks(fmt: CdrFormat) -> list[Check]:
             RejectReason.NEGATIVE_DURATION,
             pl.format("duration {} is negative", duration_text),
         ),
+        (  # before the cast to whole seconds: 23 digits do not fit an int64
+            _in_seconds(seconds, fmt.duration_unit) > MAX_USAGE_SECONDS,
+            RejectReason.BAD_DURATION,
+            pl.format(
+                "duration {} is longer than the longest billstream accepts ({} seconds)",
+                duration_text,
+                pl.lit(MAX_USAGE_SECONDS),
+            ),
+        ),
         (
             pl.col("_quantity").is_null() | (pl.col("_quantity") < 0),
             RejectReason.BAD_QUANTITY,
             pl.format("quantity '{}' is not a whole number >= 0", pl.col(f.quantity or "_key")),
+        ),
+        (
+            pl.col("_quantity") > MAX_USAGE_TOTAL,
+            RejectReason.BAD_QUANTITY,
+            pl.format(
+                "quantity {} is more than the most billstream accepts ({})",
+                pl.col("_quantity"),
+                pl.lit(MAX_USAGE_TOTAL),
+            ),
         ),
         (
             pl.col("_usage_type").is_null(),
