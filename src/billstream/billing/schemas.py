@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from billstream.billing.assembly import InvoiceDraft
 from billstream.billing.models import Invoice, InvoiceLine, InvoiceTax
+from billstream.core.bounds import Amount, Day
 from billstream.core.money import tidy
 
 
@@ -24,7 +25,7 @@ class BillRunCreate(Input):
     model_config = ConfigDict(populate_by_name=True)
 
     tenant_id: str | None = Field(default=None, description="Default: the caller's tenant")
-    day: date = Field(alias="date", description="The local date whose closing cycles to bill")
+    day: Day = Field(alias="date", description="The local date whose closing cycles to bill")
     accounts: list[str] = Field(default_factory=list, max_length=10_000)
     all_accounts: bool = False
     key: str | None = Field(default=None, min_length=1, max_length=200)
@@ -109,7 +110,7 @@ class DryRunOut(BaseModel):
 
 
 class PaymentCreate(Input):
-    amount: Decimal = Field(gt=0, allow_inf_nan=False)
+    amount: Amount = Field(gt=0)
 
 
 class VoidCreate(Input):
@@ -118,9 +119,7 @@ class VoidCreate(Input):
 
 class CreditLine(Input):
     position: int = Field(ge=1, description="The invoice line to credit")
-    amount: Decimal | None = Field(
-        default=None, ge=0, allow_inf_nan=False, description="Default: what is left of it"
-    )
+    amount: Amount | None = Field(default=None, description="Default: what is left of it")
 
 
 class CreditNoteCreate(Input):
@@ -135,7 +134,7 @@ class TaxRateCreate(Input):
     jurisdiction: str = Field(min_length=2, max_length=16, description="GB, US, US-CA…")
     name: str = Field(min_length=1, max_length=100)
     rate: Decimal = Field(ge=0, le=100, allow_inf_nan=False, description="Percent")
-    effective_from: date
+    effective_from: Day
 
 
 class TaxRateOut(BaseModel):

@@ -17,9 +17,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-__all__ = ["Adjustment", "AdjustmentStep", "apply_adjustments"]
+from billstream.core.bounds import Amount, Percent
 
-NonNegative = Annotated[Decimal, Field(ge=0)]
+__all__ = ["Adjustment", "AdjustmentStep", "apply_adjustments"]
 
 
 class Adjustment(BaseModel):
@@ -32,8 +32,8 @@ class Adjustment(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["discount", "fee"]
-    percent: NonNegative | None = None
-    amount: Annotated[NonNegative | None, Field(validate_default=True)] = None
+    percent: Percent | None = None
+    amount: Annotated[Amount | None, Field(validate_default=True)] = None
 
     @field_validator("percent")
     @classmethod

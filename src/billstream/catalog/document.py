@@ -20,13 +20,13 @@ from billstream.catalog.adjustments import Adjustment
 from billstream.catalog.errors import CatalogErrorCode
 from billstream.catalog.models import ChargeTiming, ProductKind
 from billstream.catalog.price_models import PriceModel
+from billstream.core.bounds import Allowance, Amount, Day
 from billstream.core.errors import InvalidInputError
 from billstream.core.periods import Cadence
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Currency = Annotated[str, Field(min_length=3, max_length=3)]
-NonNegative = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
 
 class Entry(BaseModel):
@@ -42,7 +42,7 @@ class PriceEntry(Entry):
     """One version of a price in one currency."""
 
     currency: Currency
-    effective_from: date | None = Field(
+    effective_from: Day | None = Field(
         default=None, description="Default: the file's effective_from"
     )
     model: PriceModel
@@ -89,8 +89,8 @@ class ProductEntry(Entry):
     name: Name
     kind: ProductKind
     characteristics: dict[str, Any] = Field(default_factory=dict)
-    sellable_from: date | None = None
-    sellable_to: date | None = None
+    sellable_from: Day | None = None
+    sellable_to: Day | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> ProductEntry:
@@ -115,13 +115,13 @@ class PlanEntry(Entry):
     code: Code
     name: Name
     currencies: list[Currency] = Field(min_length=1)
-    sellable_from: date | None = None
-    sellable_to: date | None = None
+    sellable_from: Day | None = None
+    sellable_to: Day | None = None
     trial_days: int = Field(default=0, ge=0, le=3660)
     commitment_months: int = Field(default=0, ge=0, le=240)
-    early_termination_fee: dict[str, NonNegative] = Field(default_factory=dict)
-    setup_fee: dict[str, NonNegative] = Field(default_factory=dict)
-    included: dict[str, NonNegative] = Field(default_factory=dict)
+    early_termination_fee: dict[str, Amount] = Field(default_factory=dict)
+    setup_fee: dict[str, Amount] = Field(default_factory=dict)
+    included: dict[str, Allowance] = Field(default_factory=dict)
     charges: list[ChargeEntry] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -133,7 +133,7 @@ class PlanEntry(Entry):
 class CatalogDocument(Entry):
     """A tenant's catalogue as a file declares it. Items the file leaves out are kept."""
 
-    effective_from: date | None = Field(
+    effective_from: Day | None = Field(
         default=None, description="The date prices without their own effective_from start"
     )
     products: list[ProductEntry] = Field(default_factory=list)

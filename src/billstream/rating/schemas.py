@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from billstream.core.bounds import MAX_USAGE_TOTAL, Day, Rate, Seconds
 
 
 class Input(BaseModel):
@@ -17,8 +19,8 @@ class RatingRunCreate(Input):
     """Rate a period (local days ``[period_start, period_end)``) for one account or all."""
 
     tenant_id: str | None = Field(default=None, description="Default: the caller's tenant")
-    period_start: date
-    period_end: date = Field(description="The first local day not rated")
+    period_start: Day
+    period_end: Day = Field(description="The first local day not rated")
     account_id: str | None = None
     rerate: bool = Field(
         default=False,
@@ -32,9 +34,9 @@ class RoundingRuleCreate(Input):
 
     tenant_id: str | None = Field(default=None, description="Default: the caller's tenant")
     usage_type: str | None = Field(default=None, description="Default: every usage type")
-    free_below_s: int = Field(default=0, ge=0, description="Shorter calls are free")
-    first_s: int = Field(ge=0, description="Calls up to this bill this")
-    next_s: int = Field(ge=1, description="Beyond, the rest rounds to steps of this")
+    free_below_s: Seconds = Field(default=0, description="Shorter calls are free")
+    first_s: Seconds = Field(description="Calls up to this bill this")
+    next_s: Seconds = Field(ge=1, description="Beyond, the rest rounds to steps of this")
     mode: Literal["up", "nearest"] = "up"
     charge_attempts: bool = Field(default=False, description="0 s calls pay the connect fee")
     split_bands: bool = Field(
@@ -42,7 +44,7 @@ class RoundingRuleCreate(Input):
         description="Divide a call's billed seconds at the time-band boundaries it crosses, "
         "each part at its band's rate (docs/rating.md)",
     )
-    effective_from: date | None = Field(default=None, description="Local date; default today")
+    effective_from: Day | None = Field(default=None, description="Local date; default today")
 
 
 class RoundingRuleOut(BaseModel):
@@ -128,10 +130,10 @@ class RatedUsageOut(BaseModel):
 
 
 class TierIn(Input):
-    from_quantity: int = Field(ge=0, description="From this many billed seconds (units) on")
-    rate: Decimal = Field(
-        ge=0, allow_inf_nan=False, description="Per minute (time usage) or per unit, <= 6 places"
+    from_quantity: int = Field(
+        ge=0, le=MAX_USAGE_TOTAL, description="From this many billed seconds (units) on"
     )
+    rate: Rate = Field(description="Per minute (time usage) or per unit, <= 6 places")
 
 
 class TiersCreate(Input):
@@ -141,7 +143,7 @@ class TiersCreate(Input):
     tenant_id: str | None = Field(default=None, description="Default: the caller's tenant")
     usage_type: str = Field(min_length=1, max_length=32)
     tiers: list[TierIn] = Field(min_length=1, max_length=100)
-    effective_from: date | None = Field(default=None, description="Local date; default today")
+    effective_from: Day | None = Field(default=None, description="Local date; default today")
 
 
 class TierOut(BaseModel):
@@ -169,13 +171,11 @@ class MarginRuleCreate(Input):
     prefix: str | None = Field(
         default=None, description="Destination prefix (E.164 digits); the longest one wins"
     )
-    min_margin: Decimal | None = Field(
+    min_margin: Rate | None = Field(
         default=None,
-        ge=0,
-        allow_inf_nan=False,
         description="At least this much over cost per minute (time usage) or unit, <= 6 places",
     )
-    effective_from: date | None = Field(default=None, description="Local date; default today")
+    effective_from: Day | None = Field(default=None, description="Local date; default today")
 
 
 class MarginRuleEnd(Input):
@@ -184,7 +184,7 @@ class MarginRuleEnd(Input):
     tenant_id: str | None = Field(default=None, description="Default: the caller's tenant")
     usage_type: str | None = Field(default=None, description="Default: the rule of every type")
     prefix: str | None = Field(default=None, description="Default: the rule of every prefix")
-    effective_from: date | None = Field(default=None, description="Local date; default today")
+    effective_from: Day | None = Field(default=None, description="Local date; default today")
 
 
 class MarginRuleOut(BaseModel):

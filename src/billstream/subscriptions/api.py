@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from fractions import Fraction
 from typing import Annotated
 
@@ -9,6 +8,7 @@ from fastapi import APIRouter, Query, status
 from billstream.api.context import Context, Paging
 from billstream.api.pages import PageOut
 from billstream.api.routing import TransactionalRoute
+from billstream.core.bounds import Day
 from billstream.subscriptions import service
 from billstream.subscriptions.preview import PreviewLine
 from billstream.subscriptions.schemas import (
@@ -160,7 +160,7 @@ def upcoming_out(result: UpcomingCharges) -> UpcomingChargesOut:
 def upcoming_charges(
     ctx: Context,
     account_id: str,
-    until: Annotated[date, Query(description="The last local date to preview (inclusive)")],
+    until: Annotated[Day, Query(description="The last local date to preview (inclusive)")],
 ) -> UpcomingChargesOut:
     result = service.upcoming_charges(
         ctx.session, scope=ctx.scope, account_id=account_id, until=until

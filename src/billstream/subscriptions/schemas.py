@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from billstream.core.bounds import Day, Quantity
 from billstream.subscriptions.lifecycle import ChangeKind, ChangeTiming, SubscriptionStatus
 
 
@@ -20,11 +21,11 @@ class SubscriptionCreate(Input):
 
     account_id: str
     plan: str = Field(min_length=1, max_length=64, description="The plan's id or code")
-    quantity: Decimal = Field(default=Decimal(1), ge=0, allow_inf_nan=False)
-    start_date: date | None = Field(
+    quantity: Quantity = Decimal(1)
+    start_date: Day | None = Field(
         default=None, description="Local date in the tenant's time zone; default: today"
     )
-    end_date: date | None = Field(
+    end_date: Day | None = Field(
         default=None, description="A fixed term: the subscription expires on this date"
     )
     external_id: str | None = Field(default=None, min_length=1, max_length=100)
@@ -45,12 +46,10 @@ class ChangeCreate(Input):
     model_config = ConfigDict(populate_by_name=True)
 
     effective: ChangeTiming = ChangeTiming.NOW
-    day: date | None = Field(
+    day: Day | None = Field(
         default=None, alias="date", description="With effective=date: the local date"
     )
-    quantity: Decimal | None = Field(
-        default=None, ge=0, allow_inf_nan=False, description="kind=quantity: the new total"
-    )
+    quantity: Quantity | None = Field(default=None, description="kind=quantity: the new total")
     plan: str | None = Field(default=None, min_length=1, max_length=64, description="kind=plan")
     reason: str = Field(min_length=1, max_length=500, description="Why: kept with the change")
 

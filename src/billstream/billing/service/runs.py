@@ -32,6 +32,7 @@ from billstream.billing.models import BillRun, BillRunItem, InvoicedUsageRun
 from billstream.billing.service.due import DueLoader, DueResult, Failure, PayerPeriod
 from billstream.billing.service.writing import ToWrite, write_invoices
 from billstream.billing.states import ItemStatus, RunStatus
+from billstream.core.bounds import check_day
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
 from billstream.core.ids import new_id
@@ -147,6 +148,7 @@ def check_request(
     session: Session, clock: Clock, scope: TenantScope, request: BillRunRequest
 ) -> None:
     scope.require(request.tenant_id)
+    check_day(request.day, field="date")  # the look-back reaches 400 days before it
     today = local_today(session, clock, request.tenant_id)
     if request.day > today:
         raise InvalidInputError(

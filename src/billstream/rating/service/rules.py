@@ -17,6 +17,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from billstream.core.bounds import MAX_RATE, MAX_USAGE_TOTAL, OutOfBoundsError, check_day
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
@@ -42,6 +43,8 @@ MAX_USAGE_TYPE = 32
 
 def rule_starts(session: Session, clock: Clock, tenant_id: str, day: date | None) -> datetime:
     """The instant a rule of `tenant_id` starts: `day`'s (default: today's) local midnight."""
+    if day is not None:
+        check_day(day, field="effective_from")
     timezone = resolved_settings(session, tenant_id).timezone
     local = local_midnight(day or clock.now().astimezone(ZoneInfo(timezone)).date(), timezone)
     return local.astimezone(UTC)
@@ -185,6 +188,13 @@ def set_tiers(
         t.rate_micros < 0 for t in ordered
     ):
         raise InvalidInputError("tiers start at distinct quantities, at rates >= 0", field="tiers")
+    if ordered[-1].from_quantity > MAX_USAGE_TOTAL or any(
+        t.rate_micros > MAX_RATE * 1_000_000 for t in ordered
+    ):
+        raise OutOfBoundsError(
+            f"tiers start at quantities up to {MAX_USAGE_TOTAL} at rates up to {MAX_RATE}",
+            field="tiers",
+        )
     starts = rule_starts(session, clock, tenant_id, effective_from)
     set_id = new_id("rts")
     session.add_all(

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from billstream.catalog.service import included_quantities
+from billstream.core.bounds import check_day
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
@@ -81,6 +82,8 @@ def rate_period(
     account is never split, because its allowances and tiers run over its whole period in
     time order."""
     tenant_id = scope.require(request.tenant_id)
+    check_day(request.start, field="from")
+    check_day(request.end, field="to")
     if request.end <= request.start:
         raise InvalidInputError("the period must end after it starts", field="to")
     timezone = resolved_settings(session, tenant_id).timezone

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billstream.accounts.service import get_account
+from billstream.core.bounds import check_day
 from billstream.core.money import Money, minor_unit
 from billstream.subscriptions.models import Subscription
 from billstream.subscriptions.preview import (
@@ -63,6 +64,7 @@ def upcoming_charges(
     Each line is rounded once to the tenant's line precision (the currency's minor unit
     unless the tenant sets one); totals are sums of rounded lines. Nothing is written.
     """
+    check_day(until, field="until")
     account = get_account(session, scope=scope, account_id=account_id)
     settings = resolved_settings(session, account.tenant_id)
     zone = ZoneInfo(settings.timezone)
