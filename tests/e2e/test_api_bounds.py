@@ -213,6 +213,24 @@ def test_upcoming_charges_until_out_of_bounds_is_refused(
     assert "1900-01-01 to 9899-12-31" in body["detail"]
 
 
+def test_a_preview_reaches_at_most_100_years_past_the_first_start(
+    api: Api, shop: tuple[Caller, str]
+) -> None:
+    # given a subscription from 2026-02-01 (the dates accepted reach 9899-12-31)
+    caller, account_id = shop
+    order(api, caller, account_id=account_id, plan="numbers", quantity=1, start_date="2026-02-01")
+    path = f"/v1/accounts/{account_id}/upcoming-charges"
+
+    # when its charges are previewed to 9899-12-31, and to the last day of the horizon
+    far = api.get(caller, path, until="9899-12-31")
+    last = api.ok(caller, path, until="2126-02-01")
+
+    # then the first is refused at once, naming until; the second is 1,201 months of $5
+    body = assert_problem(far, status=422, code="invalid_input", field="until")
+    assert "at most 100 years past the account's first subscription start" in body["detail"]
+    assert [t["amount"] for t in last["totals"]] == ["6005.00"]
+
+
 @pytest.mark.parametrize("path", ["/v1/bill-runs", "/v1/bill-runs/dry-run"])
 def test_a_bill_run_dated_out_of_bounds_is_refused(api: Api, path: str) -> None:
     caller = api.tenant(currency="USD")

@@ -39,6 +39,7 @@ __all__ = [
     "MAX_DECIMAL_PLACES",
     "MAX_MONEY",
     "MAX_PERCENT",
+    "MAX_PREVIEW_YEARS",
     "MAX_QUANTITY",
     "MAX_RATE",
     "MAX_USAGE_SECONDS",
@@ -65,6 +66,7 @@ MAX_USAGE_TOTAL = 10**15  # usage units of a period: a petabyte, in bytes (tiers
 MAX_ALLOWANCE = Decimal(MAX_USAGE_TOTAL)  # usage units included in a plan each period
 MAX_DECIMAL_PLACES = 10  # a stored quantity: what NUMERIC(28, 10) keeps (prices are JSON)
 MAX_USAGE_SECONDS = 10**6  # one usage record's duration; rounding-rule steps too
+MAX_PREVIEW_YEARS = 100  # an upcoming-charges preview, from the first subscription start
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(9899, 12, 31)
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billstream.accounts.service import get_account
-from billstream.core.bounds import check_day
+from billstream.core.bounds import MAX_PREVIEW_YEARS, OutOfBoundsError, check_day
 from billstream.core.money import Money, minor_unit
 from billstream.subscriptions.models import Subscription
 from billstream.subscriptions.preview import (
@@ -56,6 +56,25 @@ def facts_of(
     )
 
 
+def _check_horizon(until: date, starts: list[date]) -> None:
+    """A preview computes every period from each subscription's start: `until` may lie at
+    most `MAX_PREVIEW_YEARS` after the first start (a bounded amount of work)."""
+    if not starts:
+        return
+    first = min(starts)
+    # compared as (year, month, day): first + 100 years may not be a date (Feb 29, 9999+)
+    if (until.year, until.month, until.day) > (
+        first.year + MAX_PREVIEW_YEARS,
+        first.month,
+        first.day,
+    ):
+        raise OutOfBoundsError(
+            f"a preview reaches at most {MAX_PREVIEW_YEARS} years past the account's first "
+            f"subscription start ({first.isoformat()}), not to {until.isoformat()}",
+            field="until",
+        )
+
+
 def upcoming_charges(
     session: Session, *, scope: TenantScope, account_id: str, until: date
 ) -> UpcomingCharges:
@@ -75,6 +94,7 @@ def upcoming_charges(
             .order_by(Subscription.created_at, Subscription.id)
         )
     )
+    _check_horizon(until, [s.start_date for s in subscriptions])
     changes = changes_of(session, [s.id for s in subscriptions])
     lines: list[PreviewLine] = []
     for subscription in subscriptions:
