@@ -273,6 +273,27 @@ def test_a_rounding_rule_out_of_bounds_is_refused(
     _refused(api, api.post(caller, "/v1/rating/rules", rule), field, before)
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/rating/margin-rules", {"percent": "10", "min_margin": HUGE}, "min_margin"),
+        ("/v1/rating/tiers", {"usage_type": "voice", "tiers": [{"from_quantity": 0, "rate": HUGE}]},
+         "tiers[0].rate"),
+        ("/v1/rating/tiers", {"usage_type": "voice", "tiers": [{"from_quantity": 10**20,
+                                                                 "rate": "0.01"}]},
+         "tiers[0].from_quantity"),
+        ("/v1/rating/runs", {"period_start": "0001-01-01", "period_end": "2026-01-01"},
+         "period_start"),
+    ],
+)  # fmt: skip
+def test_a_rating_input_out_of_bounds_is_refused(
+    api: Api, path: str, body: dict[str, Any], field: str
+) -> None:
+    caller = api.tenant(currency="USD")
+    before = api.counts()
+    _refused(api, api.post(caller, path, body), field, before)
+
+
 # --- usage ------------------------------------------------------------------------------------
 
 

@@ -75,6 +75,10 @@ def test_a_23_digit_billed_seconds_is_one_reject_and_the_file_is_imported(
             "1000000\n",
         ),
         (
+            ("ratecard", "margin-rule", "--percent", "10", "--min-margin", "1000000.000001"),
+            "error: min_margin: a minimum margin is 0 to 1000000\n",
+        ),
+        (
             ("ratecard", "rules", "--first", str(2**64), "--next", "1"),
             f"error: first_s: rounding takes 0 to 1000000 seconds, not {2**64}\n",
         ),

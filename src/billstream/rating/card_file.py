@@ -36,11 +36,13 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from billstream.core.bounds import MAX_RATE, OutOfBoundsError
+from billstream.core.clock import ensure_utc
 from billstream.core.errors import InvalidInputError
 from billstream.core.money import to_micros
 from billstream.rating.rater import Band
@@ -101,8 +103,8 @@ def _micros(row: Mapping[str, Any], column: str, *, default: str | None = None) 
         amount = Decimal(raw)
     except InvalidOperation:
         raise _Bad(column, f"{raw!r} is not a decimal number") from None
-    if not amount.is_finite() or amount < 0:
-        raise _Bad(column, f"{raw!r} must be a number >= 0")
+    if not amount.is_finite() or not 0 <= amount <= MAX_RATE:
+        raise _Bad(column, f"{raw!r} must be a number from 0 to {MAX_RATE}")
     try:
         return to_micros(amount)
     except ValueError:
@@ -124,13 +126,17 @@ def _instant(row: Mapping[str, Any], column: str, timezone: str) -> datetime | N
         return None
     try:
         if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), time(0), tzinfo=ZoneInfo(timezone))
-        instant = datetime.fromisoformat(raw)
+            instant = datetime.combine(date.fromisoformat(raw), time(0), tzinfo=ZoneInfo(timezone))
+        else:
+            instant = datetime.fromisoformat(raw)
     except ValueError:
         instant = None
     if instant is None or instant.tzinfo is None:
         raise _Bad(column, f"{raw!r} is not a date YYYY-MM-DD or an ISO instant with an offset")
-    return instant.astimezone(UTC)
+    try:
+        return ensure_utc(instant)
+    except OutOfBoundsError as exc:  # converting year 1 or 9999 to UTC would overflow
+        raise _Bad(column, f"{raw!r}: {exc.detail}") from None
 
 
 def _window(row: Mapping[str, Any], timezone: str) -> tuple[datetime | None, datetime | None]:

@@ -148,3 +148,26 @@ def test_the_overlap_summary_shows_the_first_ones_and_counts_the_rest() -> None:
         "line 4 prefix: 44 voice all [version start, open) overlaps line 2 [version start, open); "
         "and 5 more"
     )
+
+
+def test_rates_and_dates_out_of_bounds_are_bad_rows_and_the_rest_load() -> None:
+    # given rows with an absurd rate or fee, and instants whose UTC would overflow
+    rows = [
+        {"prefix": "44", "rate": "1e999999"},
+        {"prefix": "45", "rate": "0.01", "connect_fee": "1000000.000001"},
+        {"prefix": "46", "rate": "0.01", "effective_to": "9999-12-31T23:00:00-05:00"},
+        {"prefix": "47", "rate": "0.01", "effective_from": "0001-01-01"},
+        {"prefix": "48", "rate": "1000000", "effective_from": "9899-12-31"},
+    ]
+    # when read in Tokyo (0001-01-01 local is still year 0 in UTC)
+    card = read_card_rows(rows, timezone="Asia/Tokyo")
+    # then each is a bad row naming its column and why; the last loads
+    assert [(e.line, e.column) for e in card.errors] == [
+        (2, "rate"),
+        (3, "connect_fee"),
+        (4, "effective_to"),
+        (5, "effective_from"),
+    ]
+    assert card.errors[0].reason == "'1e999999' must be a number from 0 to 1000000"
+    assert "outside the dates billstream accepts" in card.errors[2].reason
+    assert [r["rate_micros"] for r in card.rates] == [1_000_000_000_000]

@@ -18,6 +18,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from billstream.core.bounds import MAX_RATE
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
@@ -60,8 +61,8 @@ def _usage_type(usage_type: str | None) -> str | None:
 
 
 def _min_margin(micros: int | None) -> int | None:
-    if micros is not None and micros < 0:
-        raise InvalidInputError("a minimum margin is >= 0", field="min_margin")
+    if micros is not None and not 0 <= micros <= MAX_RATE * 1_000_000:
+        raise InvalidInputError(f"a minimum margin is 0 to {MAX_RATE}", field="min_margin")
     return micros
 
 
