@@ -36,13 +36,12 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from billstream.core.bounds import MAX_RATE, OutOfBoundsError
-from billstream.core.clock import ensure_utc
+from billstream.core.bounds import MAX_RATE, OutOfBoundsError, check_instant
 from billstream.core.errors import InvalidInputError
 from billstream.core.money import to_micros
 from billstream.rating.rater import Band
@@ -134,7 +133,7 @@ def _instant(row: Mapping[str, Any], column: str, timezone: str) -> datetime | N
     if instant is None or instant.tzinfo is None:
         raise _Bad(column, f"{raw!r} is not a date YYYY-MM-DD or an ISO instant with an offset")
     try:
-        return ensure_utc(instant)
+        return check_instant(instant).astimezone(UTC)
     except OutOfBoundsError as exc:  # converting year 1 or 9999 to UTC would overflow
         raise _Bad(column, f"{raw!r}: {exc.detail}") from None
 
