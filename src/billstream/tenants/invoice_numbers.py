@@ -28,7 +28,7 @@ _FIELD = "invoice_format"
 
 
 @dataclass(frozen=True, slots=True)
-class Field:
+class NumberField:
     name: str
     width: int = 0
     zero: bool = False
@@ -42,11 +42,11 @@ class Field:
 class NumberFormat:
     """A parsed invoice number format: literal texts and fields, in order."""
 
-    parts: tuple[str | Field, ...]
+    parts: tuple[str | NumberField, ...]
 
     @property
     def uses_year(self) -> bool:
-        return any(isinstance(p, Field) and p.name == "year" for p in self.parts)
+        return any(isinstance(p, NumberField) and p.name == "year" for p in self.parts)
 
     def number(self, *, prefix: str, year: int, seq: int) -> str:
         """The invoice number `seq` of `year`.
@@ -63,18 +63,18 @@ def _refuse(reason: str) -> InvalidInputError:
     return InvalidInputError(f"the invoice format {reason}", field=_FIELD)
 
 
-def _field(match: re.Match[str]) -> Field:
+def _field(match: re.Match[str]) -> NumberField:
     name = match["name"]
     if name not in FIELDS:
         raise _refuse(f"may use only {{prefix}}, {{year}} and {{seq}}, not {{{name}}}")
     if match["width"] is None:
-        return Field(name)
+        return NumberField(name)
     if name == "prefix":
         raise _refuse("gives {prefix} no width")
     width = int(match["width"])
     if not 1 <= width <= MAX_WIDTH:
         raise _refuse(f"pads to a width of 1 to {MAX_WIDTH}, not {width}")
-    return Field(name, width, zero=match["zero"] == "0")
+    return NumberField(name, width, zero=match["zero"] == "0")
 
 
 def parse_invoice_format(text: str) -> NumberFormat:
@@ -83,7 +83,7 @@ def parse_invoice_format(text: str) -> NumberFormat:
     >>> parse_invoice_format("{prefix}/{year}/{seq:05d}").number(prefix="A", year=2026, seq=7)
     'A/2026/00007'
     """
-    parts: list[str | Field] = []
+    parts: list[str | NumberField] = []
     at = 0
     while at < len(text):
         brace = min((i for i in (text.find("{", at), text.find("}", at)) if i >= 0), default=-1)
@@ -103,6 +103,6 @@ def parse_invoice_format(text: str) -> NumberFormat:
         token = match.group()
         parts.append(token[0] if token in ("{{", "}}") else _field(match))
         at = match.end()
-    if not any(isinstance(p, Field) and p.name == "seq" for p in parts):
+    if not any(isinstance(p, NumberField) and p.name == "seq" for p in parts):
         raise _refuse("must contain {seq}")
     return NumberFormat(tuple(parts))
