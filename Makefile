@@ -30,8 +30,10 @@ $(STAMP): pyproject.toml $(TEST_LOCK) | $(BIN)/python system-deps
 	touch $@ $(RUNTIME_STAMP)
 
 # Re-resolve both locks to the newest releases pyproject.toml allows, and say what changed.
+# `make lock LOCK_UPGRADE=` keeps every existing pin and only adds what pyproject.toml gained.
+LOCK_UPGRADE ?= --upgrade
 COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
-	--custom-compile-command "make lock" --upgrade pyproject.toml requirements/build.in
+	--custom-compile-command "make lock" $(LOCK_UPGRADE) pyproject.toml requirements/build.in
 lock: | $(BIN)/python
 	$(PIP_INSTALL) uv==$(UV_VERSION)
 	@cat $(RUNTIME_LOCK) $(TEST_LOCK) 2>/dev/null | grep -o '^[A-Za-z0-9._-]*==[^ ;]*' | sort -u > $(VENV)/lock.before
