@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import and_, false, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -161,48 +162,71 @@ def start_bill_run(
     session: Session, clock: Clock, *, scope: TenantScope, request: BillRunRequest, actor: str
 ) -> BillRun:
     """The run of `request`'s key: started now with every account pending, or the one
-    started before (to resume, or to return its result)."""
+    started before (to resume, or to return its result).
+
+    Two callers starting the same key at once get the same run: the run is inserted with
+    ``ON CONFLICT DO NOTHING``, so the later insert waits for the earlier transaction (on
+    PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them) and then finds its run.
+    """
     check_request(session, clock, scope, request)
     key = request.key or request.default_key()
-    existing = session.scalar(
-        select(BillRun).where(BillRun.tenant_id == request.tenant_id, BillRun.key == key)
-    )
+    existing = _run_of_key(session, request, key)
     if existing is not None:
-        if existing.run_date != request.day:
-            raise ConflictError(
-                f"bill run {key!r} already exists for {existing.run_date}",
-                code=BillingErrorCode.KEY_REUSED,
-                field="key",
-            )
         return existing
     payers = payers_to_bill(session, request)
-    run = BillRun(
-        id=new_id("brn"),
-        tenant_id=request.tenant_id,
-        key=key,
-        run_date=request.day,
-        selection=request.selection(),
-        status=RunStatus.RUNNING,
-        accounts=len(payers),
-        invoiced=0,
-        nothing_due=0,
-        failed=0,
-        actor=actor,
-        started_at=clock.now(),
-        finished_at=None,
+    run_id = new_id("brn")
+    dialect = session.get_bind().dialect.name
+    stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(BillRun)
+    inserted = session.scalar(
+        stmt.values(
+            id=run_id,
+            tenant_id=request.tenant_id,
+            key=key,
+            run_date=request.day,
+            selection=request.selection(),
+            status=RunStatus.RUNNING,
+            accounts=len(payers),
+            invoiced=0,
+            nothing_due=0,
+            failed=0,
+            actor=actor,
+            started_at=clock.now(),
+            finished_at=None,
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
+        .returning(BillRun.id)
     )
-    session.add(run)
-    session.flush()
+    if inserted is None:
+        # started by another caller meanwhile (its transaction is committed: we waited)
+        raced = _run_of_key(session, request, key)
+        assert raced is not None
+        return raced
     insert_rows(
         session,
         BillRunItem.__table__,  # type: ignore[arg-type]
         ("id", "tenant_id", "run_id", "account_id", "period_start", "period_end", "status"),
         (
-            (new_id("bri"), request.tenant_id, run.id, p.account_id, p.period_start,
+            (new_id("bri"), request.tenant_id, run_id, p.account_id, p.period_start,
              p.period_end, ItemStatus.PENDING.value)
             for p in payers
         ),
     )  # fmt: skip
+    run = session.get(BillRun, run_id)
+    assert run is not None
+    return run
+
+
+def _run_of_key(session: Session, request: BillRunRequest, key: str) -> BillRun | None:
+    """The tenant's run of `key`, if any; refused if it bills another date."""
+    run = session.scalar(
+        select(BillRun).where(BillRun.tenant_id == request.tenant_id, BillRun.key == key)
+    )
+    if run is not None and run.run_date != request.day:
+        raise ConflictError(
+            f"bill run {key!r} already exists for {run.run_date}",
+            code=BillingErrorCode.KEY_REUSED,
+            field="key",
+        )
     return run
 
 
