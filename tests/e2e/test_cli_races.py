@@ -127,8 +127,34 @@ def test_two_runs_of_a_date_started_at_once_are_one_run(
         release()
     results = _finish(processes)
 
-    # then both exit 0 and print the same run; each account is invoiced once
+    # then both exit 0 and print the same run as it ended; each account is invoiced once
     first, second = _run_rows(results)
-    assert first[:4] == second[:4]
-    assert first[2:4] == [f"{CLOSE}:cycle", str(ACCOUNTS)]
+    assert first == second
+    assert first[2:] == [f"{CLOSE}:cycle", str(ACCOUNTS), str(ACCOUNTS), "0", "0"]
+    _check_billed_once(url)
+
+
+def test_a_run_joined_while_its_last_chunk_is_in_flight_prints_the_final_counts(
+    new_database_url: Callable[[str], str], data_dir: Path
+) -> None:
+    # given a provider whose accounts close on the date, billed in one chunk
+    url = new_database_url("postgresql")
+    provider(url, accounts=ACCOUNTS)
+    args = ("billrun", "run", "--date", CLOSE, "--tenant", "acme", "--chunk", "100")
+
+    # when two runs of the date start at once and one bills the only chunk, held before it
+    # writes its invoices, while the other finds nothing left to claim
+    with _held(url, "invoices") as release:
+        processes = [_start(url, *args), _start(url, *args)]
+        _wait_for(
+            lambda: _waiting_on_locks(url) == 2 or any(p.poll() is not None for p in processes),
+            "one run holding the chunk, the other done or waiting for it",
+        )
+        release()
+    results = _finish(processes)
+
+    # then both print the run as it ended: every account invoiced, as the database says
+    first, second = _run_rows(results)
+    assert first == second
+    assert first[2:] == [f"{CLOSE}:cycle", str(ACCOUNTS), str(ACCOUNTS), "0", "0"]
     _check_billed_once(url)

@@ -241,6 +241,37 @@ def pending_count(session: Session, run_id: str) -> int:
     )
 
 
+def wait_for_chunks_in_flight(session: Session, run_id: str) -> bool:
+    """Wait until no other transaction holds a pending item of the run (a chunk another
+    process is billing); whether an item is pending then (one whose chunk rolled back).
+
+    `bill_pending` skips the items other processes hold, so finding none to claim does not
+    mean the run is done: a process joining a run waits here before reading its outcome.
+    Locks at most one item, until the transaction ends (SQLite's writer lock already
+    serialises: nothing is in flight elsewhere)."""
+    first_pending = session.scalar(
+        select(BillRunItem.id)
+        .where(BillRunItem.run_id == run_id, BillRunItem.status == ItemStatus.PENDING)
+        .order_by(BillRunItem.account_id)
+        .limit(1)
+        .with_for_update()
+    )
+    return first_pending is not None
+
+
+def _lock_run(session: Session, run_id: str) -> BillRun:
+    """The run's row, locked: two processes finishing the run take turns."""
+    run = session.scalar(
+        select(BillRun)
+        .where(BillRun.id == run_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if run is None:
+        raise NotFoundError(f"bill run {run_id} not found", field="run_id")
+    return run
+
+
 def _lock_accounts(session: Session, account_ids: Sequence[str]) -> None:
     """Lock the payers, in id order: a concurrent run billing the same accounts waits, then
     sees what this one committed (SQLite's writer lock already serialises)."""
@@ -405,9 +436,7 @@ def refresh_statistics(session: Session) -> None:
 
 def finish_bill_run(session: Session, clock: Clock, *, run_id: str) -> BillRun:
     """Count the outcomes; the run is completed once nothing is pending."""
-    run = session.get(BillRun, run_id)
-    if run is None:
-        raise NotFoundError(f"bill run {run_id} not found", field="run_id")
+    run = _lock_run(session, run_id)
     counts = dict(
         session.execute(
             select(BillRunItem.status, func.count())
