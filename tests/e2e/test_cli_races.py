@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,16 @@ from sqlalchemy import Connection, text
 from tests.e2e.test_cli import data_dir as data_dir  # autouse: a fresh data directory per test
 from tests.e2e.test_cli import tables
 from tests.e2e.test_cli_billing import CLOSE, _command, _count, invoices, provider
+from tests.factories import assign, make_account, make_number, make_tenant
+from tests.unit.mediation.samples import CALLER, NY, asterisk_row, lines
 
 from billstream.billing.models import BillRun, BillRunItem
+from billstream.bootstrap import bootstrap
+from billstream.core.clock import SystemClock
+from billstream.db import migrate
 from billstream.db.engine import make_engine
+from billstream.mediation.models import UsageFile, UsageRecord, UsageReject
+from billstream.settings import Settings
 
 pytestmark = pytest.mark.postgres
 
@@ -158,3 +166,62 @@ def test_a_run_joined_while_its_last_chunk_is_in_flight_prints_the_final_counts(
     assert first == second
     assert first[2:] == [f"{CLOSE}:cycle", str(ACCOUNTS), str(ACCOUNTS), "0", "0"]
     _check_billed_once(url)
+
+
+# --- CDR files ---------------------------------------------------------------------------------
+
+UNKNOWN = "3125550000"  # a number nobody holds: its calls are rejected
+
+
+def _holder_of_ny(url: str) -> None:
+    """A tenant `acme` with an account holding the NY number since 2025."""
+    runtime = bootstrap(Settings(database_url=url))
+    try:
+        migrate.upgrade(runtime.engine)
+        clock = SystemClock()
+        with runtime.session_factory.begin() as session:
+            tenant = make_tenant(session, clock, slug="acme", name="Acme")
+            account = make_account(session, clock, tenant, name="Holder")
+            number = make_number(session, clock, tenant, "+1" + NY)
+            assign(session, clock, number, account, datetime(2025, 1, 1, tzinfo=UTC))
+    finally:
+        runtime.close()
+
+
+def test_the_same_file_imported_twice_at_once_is_admitted_once(
+    new_database_url: Callable[[str], str], data_dir: Path, tmp_path: Path
+) -> None:
+    # given a file of 6 calls to a held number, 4 to an unknown one and 2 broken lines
+    url = new_database_url("postgresql")
+    _holder_of_ny(url)
+    cdr = tmp_path / "Master.csv"
+    cdr.write_bytes(
+        lines(
+            *(asterisk_row(CALLER, NY, f"2026-01-10 10:0{i}:00", 60, uniqueid=f"u{i}")
+              for i in range(6)),
+            *(asterisk_row(CALLER, UNKNOWN, f"2026-01-10 11:0{i}:00", 30, uniqueid=f"x{i}")
+              for i in range(4)),
+            "not,a,cdr",
+            "neither,is,this",
+        )
+    )  # fmt: skip
+    args = ("usage", "import", str(cdr), "--format", "asterisk-cdr-csv", "--tenant", "acme")
+
+    # when two imports of it start at once (held where the first records its arrival)
+    with _held(url, "usage_files") as release:
+        processes = [_start(url, *args), _start(url, *args)]
+        _wait_for(lambda: _waiting_on_locks(url) == 2, "both imports held")
+        release()
+    results = _finish(processes)
+
+    # then one admits the file and the other sees it as already received
+    assert [code for code, _, _ in results] == [0, 0], results
+    rows = sorted(tables(out)["Usage import"][1] for _, out, _ in results)
+    assert rows == [
+        ["Master.csv", "asterisk-cdr-csv", "12", "6", "6", "0"],
+        ["Master.csv (already received)", "asterisk-cdr-csv", "12", "0", "0", "12"],
+    ]
+    # and the database holds its records and rejects once
+    assert _count(url, UsageFile) == 2
+    assert _count(url, UsageRecord) == 6
+    assert _count(url, UsageReject) == 6
