@@ -28,6 +28,7 @@ from billstream.billing.service.runs import (
     pending_count,
     refresh_statistics,
     start_bill_run,
+    wait_for_chunks_in_flight,
 )
 from billstream.core.clock import Clock
 from billstream.db.engine import make_engine, make_session_factory
@@ -119,8 +120,10 @@ def _bill_until_done(
     progress: Progress | None,
     analyse: bool = False,
 ) -> None:
-    """Bill chunks until none is pending; if `analyse`, refresh the planner's statistics
-    after the 1st, 2nd, 4th, 8th… chunk, while the written tables double in size."""
+    """Bill chunks until none is pending, including those other processes were billing
+    (joined at once, two runs of one key share its chunks; the summary is read after the
+    last one). If `analyse`, refresh the planner's statistics after the 1st, 2nd, 4th, 8th…
+    chunk, while the written tables double in size."""
     done = 0
     with fewer_collections():
         while True:
@@ -128,7 +131,11 @@ def _bill_until_done(
                 handled = bill_pending(session, clock, run_id=run_id, limit=chunk)
                 left = pending_count(session, run_id) if progress else 0
             if not handled:
-                return
+                # the rest may be chunks other processes are billing: wait for them
+                with sessions.begin() as session:
+                    if not wait_for_chunks_in_flight(session, run_id):
+                        return
+                continue
             done += 1
             if analyse and done & (done - 1) == 0:
                 with sessions.begin() as session:

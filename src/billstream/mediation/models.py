@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billstream.db import Base
@@ -20,7 +20,18 @@ class UsageFile(Base):
     """
 
     __tablename__ = "usage_files"
-    __table_args__ = (Index(None, "root_tenant_id", "checksum"),)
+    __table_args__ = (
+        Index(None, "root_tenant_id", "checksum"),
+        # one first arrival per tenant and content (two imports at once: see `lock_content`)
+        Index(
+            "uq_usage_files_first_arrival",
+            "tenant_id",
+            "checksum",
+            unique=True,
+            postgresql_where=text("duplicate_of IS NULL"),
+            sqlite_where=text("duplicate_of IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(
@@ -78,7 +89,10 @@ class UsageReject(Base):
     """A record that was not accepted, with why and its raw line, until reprocessed."""
 
     __tablename__ = "usage_rejects"
-    __table_args__ = (Index(None, "tenant_id", "status", "reason"),)
+    __table_args__ = (
+        Index(None, "tenant_id", "status", "reason"),
+        Index(None, "file_id", "line_no", unique=True),  # a line is rejected once
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
