@@ -94,7 +94,7 @@ def test_the_examples_of_a_page_run_and_show_what_they_print(
     [
         ("error: currency: 'XYZ'", "error: currency: 'XYZ'  \n", True),
         ("token bsk_…", "token bsk_key_1_abc", True),
-        ("{\"data\": [ … ], \"n\": 1}", '{"data": [ 1,\n 2 ], "n": 1}', True),
+        ('{"data": [ … ], "n": 1}', '{"data": [ 1,\n 2 ], "n": 1}', True),
         ("created 3", "created 4", False),
         ("a\nb", "a", False),
     ],
