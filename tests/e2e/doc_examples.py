@@ -22,9 +22,10 @@ accident.
 
 The shell knows `billstream …` (run with Typer's runner), `billstream serve &` (the app,
 served to later `curl`s through a test client), `curl` (`-s`, `-S`, `-i`, `-X`, `-H`, `-d` /
-`--data` / `--data-binary` / `--data-raw`, `-F`, `@file`), `jq [-r] PATH` after a `|`
-(paths like `.data[0].id`), `NAME=value`, `export NAME=value`, `NAME=$(command)`, `$NAME`
-and `${NAME}` outside single quotes, and `#` comments.
+`--data` / `--data-binary` / `--data-raw`, `-F`, `@file`, `@-`), `jq [-r] PATH` (paths like
+`.data[0].id`), `jq -Rs '{NAME: .}' FILE` (a file as a JSON string), pipes (`|`),
+`NAME=value`, `export NAME=value`, `NAME=$(command)`, `$NAME` and `${NAME}` outside single
+quotes, and `#` comments. Anything else is an error that asks for a `not run` marker.
 """
 
 from __future__ import annotations
@@ -250,9 +251,9 @@ class Shell:
                 raise result.exception
             return Outcome(result.output, result.stdout, ok=result.exit_code == 0)
         if program == "curl":
-            return self._curl(args)
+            return self._curl(args, stdin)
         if program == "jq":
-            return _jq(args, stdin)
+            return _jq(args, stdin, self.workdir)
         raise DocError(
             f"the docs test cannot run `{program}`: mark the block <!-- not run: REASON -->"
         )
@@ -267,8 +268,8 @@ class Shell:
         self.server = TestClient(create_app(self.runtime), base_url=self.server_base)
         return Outcome("", "", ok=True)
 
-    def _curl(self, args: list[str]) -> Outcome:
-        request = _curl_request(args, self.workdir)
+    def _curl(self, args: list[str], stdin: str) -> Outcome:
+        request = _curl_request(args, self.workdir, stdin)
         if self.server is None or not request.url.startswith(self.server_base + "/"):
             raise DocError(f"curl {request.url}: no `billstream serve &` answers there")
         response = self.server.request(
@@ -316,7 +317,7 @@ class CurlRequest:
     include_headers: bool = False
 
 
-def _curl_request(args: list[str], workdir: Path) -> CurlRequest:
+def _curl_request(args: list[str], workdir: Path, stdin: str) -> CurlRequest:
     request = CurlRequest()
     words = iter(args)
     for word in words:
@@ -331,8 +332,10 @@ def _curl_request(args: list[str], workdir: Path) -> CurlRequest:
             request.headers[name.strip()] = value.strip()
         elif word in ("-d", "--data", "--data-binary", "--data-raw"):
             data = next(words)
-            raw = word == "--data-raw" or not data.startswith("@")
-            request.body = data.encode() if raw else (workdir / data[1:]).read_bytes()
+            if word == "--data-raw" or not data.startswith("@"):
+                request.body = data.encode()
+            else:
+                request.body = stdin.encode() if data == "@-" else (workdir / data[1:]).read_bytes()
         elif word in ("-F", "--form"):
             name, _, value = next(words).partition("=")
             if value.startswith("@"):
@@ -348,14 +351,19 @@ def _curl_request(args: list[str], workdir: Path) -> CurlRequest:
     return request
 
 
-def _jq(args: list[str], stdin: str) -> Outcome:
-    raw = "-r" in args
-    paths = [arg for arg in args if not arg.startswith("-")]
-    value: Any = json.loads(stdin)
-    for step in re.findall(r"\.(\w+)|\[(\d+)\]", paths[0] if paths else "."):
-        name, index = step
+def _jq(args: list[str], stdin: str, workdir: Path) -> Outcome:
+    """`jq [-r] PATH` over JSON, or `jq -Rs '{NAME: .}' [FILE]`: a text as a JSON string."""
+    flags = "".join(arg[1:] for arg in args if arg.startswith("-"))
+    program, *files = [arg for arg in args if not arg.startswith("-")] or ["."]
+    text_in = "".join((workdir / name).read_text(encoding="utf-8") for name in files) or stdin
+    wrapped = re.fullmatch(r"\{\s*(\w+)\s*:\s*\.\s*\}", program)
+    if "R" in flags and "s" in flags and wrapped:
+        text = json.dumps({wrapped.group(1): text_in})
+        return Outcome(text + "\n", text + "\n", ok=True)
+    value: Any = json.loads(text_in)
+    for name, index in re.findall(r"\.(\w+)|\[(\d+)\]", program):
         value = value[int(index)] if index else value[name]
-    text = value if raw and isinstance(value, str) else json.dumps(value, indent=2)
+    text = value if "r" in flags and isinstance(value, str) else json.dumps(value, indent=2)
     return Outcome(text + "\n", text + "\n", ok=True)
 
 
