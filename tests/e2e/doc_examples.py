@@ -47,7 +47,7 @@ from billstream.cli import app
 
 ELISION = "…"
 MARK = re.compile(r"<!--\s*(file|not run|docs-test)\s*:\s*(.*?)\s*-->")
-FENCE = re.compile(r"^```\s*([\w+-]*)(.*)$")
+FENCE = re.compile(r"^(\s*)```\s*([\w+-]*)(.*)$")  # also indented, in a list
 SHELLS = {"sh", "bash", "shell"}
 AFTER_THE_DEMO = "after the demo"
 
@@ -111,11 +111,12 @@ def read_page(path: Path) -> Page:
                 pending = {}  # a marker counts only right above its block
             i += 1
             continue
-        end = next((j for j in range(i + 1, len(lines)) if lines[j].rstrip() == "```"), None)
+        end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), None)
         if end is None:
             raise DocError(f"{path.name}:{i + 1}: a fenced block that is never closed")
-        text = "\n".join(lines[i + 1 : end]) + "\n"
-        found.append(Block(path, i + 1, fence.group(1), text, pending))
+        indent = len(fence.group(1))
+        text = "\n".join(body[indent:] for body in lines[i + 1 : end]) + "\n"
+        found.append(Block(path, i + 1, fence.group(2), text, pending))
         pending = {}
         i = end + 1
     return Page(path, found, after_demo)

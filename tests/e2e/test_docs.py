@@ -5,7 +5,7 @@ page says `<!-- docs-test: after the demo -->`, on a copy of a small demo's (60 
 5,000 CDRs, run once per session). The conventions are in tests/e2e/doc_examples.py. A
 failure names the page, the line of the block, the command and what it printed.
 
-What it costs: the small demo (about 10 s on the 2-core machine) plus a few seconds per page.
+What it costs: about 50 s on the 2-core machine, 20 s of it the small demo.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.e2e.doc_examples import Page, Shell, problems, read_page, run_page, shows
+from tests.e2e.doc_examples import DocError, Page, Shell, problems, read_page, run_page, shows
 from typer.testing import CliRunner
 
 from billstream.cli import app
@@ -101,3 +101,63 @@ def test_the_examples_of_a_page_run_and_show_what_they_print(
 )
 def test_shown_output_is_compared_with_elisions(shown: str, printed: str, expected: bool) -> None:
     assert shows(shown, printed) is expected
+
+
+PAGE = """\
+# A page
+
+<!-- not run: a synopsis -->
+```sh
+billstream usage import FILE
+```
+
+<!-- not run: -->
+```text
+nothing
+```
+
+<!-- file: plans.yaml -->
+
+Text between a marker and its block cancels the marker.
+
+```yaml
+a: 1
+```
+
+- in a list:
+
+  ```console
+  $ billstream tenant list
+  ```
+"""
+
+
+def test_a_block_is_marked_right_above_it_and_a_reason_is_required(tmp_path: Path) -> None:
+    # given a page with a marked block, a marker without a reason and a stray marker
+    page_path = tmp_path / "page.md"
+    page_path.write_text(PAGE, encoding="utf-8")
+
+    # when it is read
+    page = read_page(page_path)
+
+    # then each block has its kind, and the two wrong ones are named by their line
+    assert [(block.line, block.kind) for block in page.blocks] == [
+        (4, "skip"),
+        (9, "skip"),
+        (17, "unmarked"),
+        (23, "console"),
+    ]
+    assert page.blocks[3].text == "$ billstream tenant list\n"
+    assert problems(page) == [
+        "page.md:9: <!-- not run: … --> without a value",
+        "page.md:17: a ```yaml block that is neither run nor marked "
+        "(<!-- file: NAME --> or <!-- not run: REASON -->)",
+    ]
+
+
+def test_a_command_the_shell_does_not_know_asks_for_a_marker(tmp_path: Path) -> None:
+    shell = Shell(workdir=tmp_path, env={})
+    with pytest.raises(DocError, match="not run"):
+        shell.run("make demo")
+    with pytest.raises(DocError, match=r"\$TOKEN is not set"):
+        shell.run('curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/v1/tenants')
