@@ -10,8 +10,9 @@ The conventions a page follows (they are HTML comments, so they do not show when
   output is run and not compared. A command may fail (a non-zero exit, an HTTP status of 400
   or more) only where its shown output says `error` or shows the status.
 - ```` ```sh ```` (or `bash`, `shell`): every line is a command; each must succeed.
-- `<!-- file: NAME -->` right above a block: the block is a file the page's commands read;
-  it is written to the working directory under NAME before any command of the page runs.
+- `<!-- file: NAME -->` right above a block: the block is a file the page's commands read
+  (a command must name it, or its stem); it is written to the working directory under NAME
+  (a relative path) before any command of the page runs.
 - `<!-- not run: REASON -->` right above a block: the block is not run (a synopsis, a
   request body, a command the test cannot run here). The reason is required.
 - `<!-- docs-test: after the demo -->` anywhere on the page: the page runs on a copy of a
@@ -123,9 +124,20 @@ def read_page(path: Path) -> Page:
 
 
 def problems(page: Page) -> list[str]:
-    """Blocks that are neither run nor marked, and markers without a reason or a name."""
+    """Blocks that are neither run nor marked, markers without a reason or a name, and files
+    that no command of the page names (by their name or, for a format, their stem)."""
     wrong = []
+    run = " ".join(b.text for b in page.blocks if b.kind in ("console", "script"))
     for block in page.blocks:
+        name = block.marks.get("file")
+        if (
+            block.kind == "file"
+            and name
+            and not re.search(rf"\b{re.escape(Path(name).stem)}\b", run)
+        ):
+            wrong.append(f"{block.where}: no command of the page uses the file {name}")
+        if name and (Path(name).is_absolute() or ".." in Path(name).parts):
+            wrong.append(f"{block.where}: {name} is not a path inside the working directory")
         if block.kind == "unmarked":
             wrong.append(
                 f"{block.where}: a ```{block.info} block that is neither run nor marked "
@@ -423,6 +435,9 @@ def _open_quote(command: str) -> bool:
 
 def run_page(page: Page, shell: Shell) -> int:
     """Write the page's files, then run its commands in order; how many commands ran."""
+    wrong = problems(page)
+    if wrong:
+        raise DocError("\n".join(wrong))
     for block in page.blocks:
         if block.kind == "file":
             target = shell.workdir / block.marks["file"]
