@@ -276,6 +276,7 @@ class Shell:
             raise DocError(f"only `billstream serve` may run in the background, not {words}")
         options = dict(zip(words[2::2], words[3::2], strict=False))
         host, port = options.get("--host", "127.0.0.1"), options.get("--port", "8000")
+        self.close()  # a second `serve &` replaces the first
         self.runtime = bootstrap(_settings(self.env))
         self.server_base = f"http://{host}:{port}"
         self.server = TestClient(create_app(self.runtime), base_url=self.server_base)
