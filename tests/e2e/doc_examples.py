@@ -449,6 +449,11 @@ def run_page(page: Page, shell: Shell) -> int:
         if block.kind not in ("console", "script"):
             continue
         for command, shown in commands(block):
+            if ELISION in command:
+                raise DocError(
+                    f"{block.where}: $ {command}\na placeholder (…) in a command: give it a "
+                    "value from an earlier command ($NAME) or mark the block not run"
+                )
             try:
                 outcome = shell.run(command)
             except DocError as exc:
