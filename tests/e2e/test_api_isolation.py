@@ -64,7 +64,6 @@ NOT_FOUND = frozenset({403, 404, 422})
 JAN, FEB = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
 INSIDE_A_PERIOD = "2026-01-20T00:00:00Z"
 LATER = "2026-03-01T00:00:00Z"
-SUBSCRIPTION = "sub_a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
 
 
 @dataclass
@@ -205,17 +204,17 @@ def _company_a(api: Api) -> Tenant:
     )
     api.created(
         a,
-        f"/v1/numbers/{numbers[0]['id']}/assign",
-        {"account_id": tier1["id"], "valid_from": FEB, "subscription_id": SUBSCRIPTION},
-    )
-    api.created(
-        a,
         f"/v1/numbers/{brand_number['id']}/assign",
         {"account_id": in_brand["id"], "valid_from": "2026-01-01T00:00:00Z"},
     )
     key = api.created(a, "/v1/api-keys", {"name": "Alpha CRM sync"})
     product_id, plan_id = _catalog(api, a, "Alpha", "alpha-crm-1")
     subscription = _subscription(api, a, abc["id"], "alpha-sub-1")
+    api.created(  # tier1 is below abc: abc's subscription may cover its number
+        a,
+        f"/v1/numbers/{numbers[0]['id']}/assign",
+        {"account_id": tier1["id"], "valid_from": FEB, "subscription_id": subscription},
+    )
     usage_file = _usage(api, a, "alpha", numbers[0]["e164"])
     refs = {
         "tenant_id": a.tenant_id,
@@ -507,7 +506,9 @@ def test_tenant_b_cannot_reach_tenant_a_through_any_operation(
     ops = operations(document)
     before = snapshot(api.session, a.tenant_ids)
     secrets = identifiers(before) - identifiers(snapshot(api.session, b.tenant_ids))
-    assert {"Alpha Org ABC", "+442071234567", a.refs["api_key_id"], SUBSCRIPTION} <= secrets
+    assert {"Alpha Org ABC", "+442071234567", a.refs["api_key_id"], a.refs["subscription_id"]} <= (
+        secrets
+    )
     aimed_at_a = Requests(document, a)
     failures: list[str] = []
     succeeded: list[str] = []

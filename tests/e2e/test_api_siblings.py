@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from httpx2 import Response
 from tests.e2e.conftest import Api, Caller, assert_problem
-from tests.e2e.test_api_usage import CHICAGO, _hold
+from tests.e2e.test_api_usage import CHICAGO, JAN, _hold
 from tests.unit.mediation.samples import NY
 
 UNKNOWN_ACCOUNT = "acc_0123456789abcdef0123456789abcdef"
@@ -80,3 +80,92 @@ def test_a_rating_run_for_a_siblings_account_answers_as_for_an_unknown_account(
         siblings.parent, "/v1/rating/runs", {**body, "tenant_id": siblings.south.tenant_id}
     )
     assert in_south.status_code == 201, in_south.text
+
+
+CATALOG = b"""\
+effective_from: 2026-01-01
+products:
+  - {code: numbers, name: Numbers, kind: recurring}
+plans:
+  - code: numbers-monthly
+    name: Numbers Monthly
+    currencies: [USD]
+    charges:
+      - code: numbers
+        product: numbers
+        prices: [{currency: USD, model: {type: per_unit, unit_price: 5.00}}]
+"""
+
+
+def _subscribe(api: Api, caller: Caller, account_id: str) -> str:
+    """An order of the brand's numbers plan for `account_id`; its id."""
+    if not api.ok(caller, "/v1/plans")["data"]:
+        applied = api.call(
+            caller,
+            "POST",
+            "/v1/catalog/apply",
+            content=CATALOG,
+            headers={"Content-Type": "application/yaml"},
+        )
+        assert applied.status_code == 200, applied.text
+    order = {"account_id": account_id, "plan": "numbers-monthly", "start_date": "2026-01-01"}
+    return str(api.created(caller, "/v1/subscriptions", order)["id"])
+
+
+def _number(api: Api, caller: Caller, e164: str) -> str:
+    [number] = api.created(caller, "/v1/numbers", {"numbers": [e164]})
+    return str(number["id"])
+
+
+def test_a_number_assigned_under_a_siblings_subscription_answers_as_under_an_unknown_one(
+    api: Api, siblings: Siblings
+) -> None:
+    # given a subscription of the south brand, and a new number of the north brand
+    south_subscription = _subscribe(api, siblings.south, siblings.south_account)
+    number = _number(api, siblings.north, "+12125550111")
+    before = api.count("number_assignments")
+    assign = f"/v1/numbers/{number}/assign"
+    body = {"account_id": siblings.north_account, "valid_from": JAN}
+
+    # when the north brand assigns it under the south's subscription, and under a made-up one
+    sibling = api.post(siblings.north, assign, {**body, "subscription_id": south_subscription})
+    unknown = api.post(siblings.north, assign, {**body, "subscription_id": UNKNOWN_SUBSCRIPTION})
+
+    # then both are the same 404 naming subscription_id, and nothing was stored
+    assert_problem(unknown, status=404, code="not_found", field="subscription_id")
+    same_answer(sibling, unknown, sibling_id=south_subscription, unknown_id=UNKNOWN_SUBSCRIPTION)
+    assert api.count("number_assignments") == before
+    # and the parent, who sees both brands, cannot put a south subscription on a north number
+    across = api.post(siblings.parent, assign, {**body, "subscription_id": south_subscription})
+    assert_problem(across, status=404, code="not_found", field="subscription_id")
+    assert api.count("number_assignments") == before
+    # and under its own account's subscription, the assignment is stored with it
+    own = _subscribe(api, siblings.north, siblings.north_account)
+    stored = api.created(siblings.north, assign, {**body, "subscription_id": own})
+    assert stored["subscription_id"] == own
+
+
+def test_a_numbers_subscription_is_its_accounts_or_an_ancestors(
+    api: Api, siblings: Siblings
+) -> None:
+    # given, in the north brand, a parent account with a department, and an unrelated account
+    north = siblings.north
+    parent = api.created(north, "/v1/accounts", {"name": "Org ABC"})["id"]
+    department = api.created(north, "/v1/accounts", {"name": "Support", "parent_id": parent})["id"]
+    parents_subscription = _subscribe(api, north, parent)
+    others_subscription = _subscribe(api, north, siblings.north_account)
+    number = _number(api, north, "+12125550122")
+    assign = f"/v1/numbers/{number}/assign"
+    body = {"account_id": department, "valid_from": JAN, "valid_to": "2026-02-01T00:00:00Z"}
+
+    # when the department's number is assigned under the unrelated account's subscription
+    refused = api.post(north, assign, {**body, "subscription_id": others_subscription})
+
+    # then it is refused naming subscription_id (both are the caller's own to see)
+    problem = assert_problem(
+        refused, status=422, code="subscription_not_of_account", field="subscription_id"
+    )
+    assert siblings.north_account in problem["detail"]
+    # and under its parent's subscription it is stored
+    stored = api.created(north, assign, {**body, "subscription_id": parents_subscription})
+    assert stored["subscription_id"] == parents_subscription
