@@ -9,12 +9,13 @@ written pointing at it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from httpx2 import Response
 from tests.e2e.conftest import Api, Caller, assert_problem
-from tests.e2e.test_api_usage import CHICAGO, JAN, _hold
-from tests.unit.mediation.samples import NY
+from tests.e2e.test_api_usage import CHICAGO, JAN, _hold, _upload
+from tests.unit.mediation.samples import CALLER, NY, asterisk_row, lines
 
 UNKNOWN_ACCOUNT = "acc_0123456789abcdef0123456789abcdef"
 UNKNOWN_SUBSCRIPTION = "sub_0123456789abcdef0123456789abcdef"
@@ -169,3 +170,78 @@ def test_a_numbers_subscription_is_its_accounts_or_an_ancestors(
     # and under its parent's subscription it is stored
     stored = api.created(north, assign, {**body, "subscription_id": parents_subscription})
     assert stored["subscription_id"] == parents_subscription
+
+
+FILE = lines(
+    asterisk_row(CALLER, NY, "2026-01-10 10:00:00", 65, uniqueid="call-1"),
+    asterisk_row(CALLER, CHICAGO, "2026-01-10 11:00:00", 30, uniqueid="call-2"),
+)
+
+
+def _counts(arrival: dict[str, Any]) -> tuple[Any, ...]:
+    names = ("records_in", "accepted", "rejected", "duplicates", "duplicate_of")
+    return tuple(arrival[n] for n in names)
+
+
+def _uploaded(api: Api, caller: Caller, data: bytes) -> dict[str, Any]:
+    response = _upload(api, caller, data)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_a_siblings_file_is_no_duplicate_and_tells_nothing(api: Api, siblings: Siblings) -> None:
+    # given the north brand uploaded a file (call-1 to its NY number, call-2 to CHICAGO)
+    north = _uploaded(api, siblings.north, FILE)
+    assert _counts(north) == (2, 1, 1, 0, None)  # CHICAGO is the south's: not north's to route
+
+    # when the south brand uploads the same bytes
+    south = _uploaded(api, siblings.south, FILE)
+
+    # then it is a first arrival of its own: the call to CHICAGO is the south's, NY unknown
+    assert _counts(south) == (2, 1, 1, 0, None)
+    assert north["id"] not in str(south)
+    [reject] = api.ok(siblings.south, "/v1/usage/rejects")["data"]
+    assert (reject["reason"], reject["line_no"]) == ("unknown_number", 1)
+    # and only the same brand's own upload again is a duplicate, of its own first arrival
+    again = _uploaded(api, siblings.south, FILE)
+    assert _counts(again) == (2, 0, 0, 2, south["id"])
+
+
+def test_events_with_a_siblings_record_keys_are_not_duplicates(
+    api: Api, siblings: Siblings
+) -> None:
+    # given the north brand stored the event "call-9" (to its NY number)
+    event = {"record_key": "call-9", "started_at": "2026-01-10T10:00:00Z", "duration_s": 60}
+    first = api.created(siblings.north, "/v1/usage/events", {**event, "called": "+1" + NY})
+    assert (first["accepted"], first["duplicates"]) == (1, 0)
+
+    # when the south brand sends an event of the same key (to its CHICAGO number)
+    south = api.created(siblings.south, "/v1/usage/events", {**event, "called": CHICAGO})
+
+    # then it is the south's own record, accepted as any new key would be
+    assert (south["accepted"], south["duplicates"], south["duplicate_of"]) == (1, 0, None)
+    # and sent again (another batch, the same key) it is a duplicate, of the south's own
+    again = {**event, "called": CHICAGO, "duration_s": 61}
+    repeat = api.created(siblings.south, "/v1/usage/events", again)
+    assert (repeat["accepted"], repeat["duplicates"]) == (0, 1)
+    assert api.count("usage_records") == 2
+
+
+def test_a_parents_file_for_all_brands_and_a_brands_copy_of_it(
+    api: Api, siblings: Siblings
+) -> None:
+    # given the parent's one mediation job for all brands: call-1 routes to the north brand,
+    # call-2 to the south
+    parent = _uploaded(api, siblings.parent, FILE)
+    assert _counts(parent) == (2, 2, 0, 0, None)
+
+    # when the north brand uploads the same file
+    north = _uploaded(api, siblings.north, FILE)
+
+    # then the file is the north's own arrival (the parent's is the parent's), call-1 is a
+    # duplicate (the north owns that record: it routes there), call-2 is not the north's
+    assert _counts(north) == (2, 0, 1, 1, None)
+    # and the parent's own copy again is a duplicate of its first arrival
+    again = _uploaded(api, siblings.parent, FILE)
+    assert _counts(again) == (2, 0, 0, 2, parent["id"])
+    assert api.count("usage_records") == 2

@@ -67,10 +67,12 @@ def target_of(session: Session, *, scope: TenantScope, tenant_id: str | None) ->
 
 
 def _first_arrival(session: Session, target: Target, checksum: str) -> UsageFile | None:
+    """The importing tenant's own first arrival of this content: a file belongs to the
+    tenant that uploaded it, and another tenant's arrivals are not consulted."""
     return session.scalar(
         select(UsageFile)
         .where(
-            UsageFile.root_tenant_id == target.root_tenant_id,
+            UsageFile.tenant_id == target.tenant_id,
             UsageFile.checksum == checksum,
             UsageFile.duplicate_of.is_(None),
         )
