@@ -245,3 +245,31 @@ def test_a_parents_file_for_all_brands_and_a_brands_copy_of_it(
     again = _uploaded(api, siblings.parent, FILE)
     assert _counts(again) == (2, 0, 0, 2, parent["id"])
     assert api.count("usage_records") == 2
+
+
+def test_a_template_for_a_brand_and_another_brands_account_is_refused(
+    api: Api, siblings: Siblings
+) -> None:
+    # given the parent, whose key reaches both brands
+    before = api.count("document_templates")
+    body = {"body": "<p>walked</p>", "tenant_id": siblings.north.tenant_id}
+
+    # when it sets the north brand's template for the south brand's customer
+    response = api.call(
+        siblings.parent,
+        "PUT",
+        "/v1/document-templates/invoice",
+        json={**body, "account_id": siblings.south_account},
+    )
+
+    # then the account is not the north's: 404 naming it, nothing stored
+    assert_problem(response, status=404, code="not_found", field="account_id")
+    assert api.count("document_templates") == before
+    # and for the north's own customer it is stored
+    own = api.call(
+        siblings.parent,
+        "PUT",
+        "/v1/document-templates/invoice",
+        json={**body, "account_id": siblings.north_account},
+    )
+    assert own.status_code == 200, own.text
