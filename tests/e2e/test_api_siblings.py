@@ -225,6 +225,10 @@ def test_events_with_a_siblings_record_keys_are_not_duplicates(
     repeat = api.created(siblings.south, "/v1/usage/events", again)
     assert (repeat["accepted"], repeat["duplicates"]) == (0, 1)
     assert api.count("usage_records") == 2
+    # and the north's very batch, sent by the south, is a first arrival of the south's own
+    same = api.created(siblings.south, "/v1/usage/events", {**event, "called": "+1" + NY})
+    assert (same["accepted"], same["rejected"], same["duplicates"]) == (0, 1, 0)
+    assert (same["duplicate_of"], same["rejects"][0]["reason"]) == (None, "unknown_number")
 
 
 def test_a_parents_file_for_all_brands_and_a_brands_copy_of_it(
