@@ -29,7 +29,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
-from billstream.access.service import create_api_key
+from billstream.access.models import ApiKey
+from billstream.access.service import create_api_key, revoke_api_key
 from billstream.accounts.models import Account
 from billstream.accounts.service import ImportReport, import_accounts
 from billstream.billing.service import (
@@ -367,6 +368,26 @@ def apikey_create(
         markup=False,
     )
     typer.echo(created.token)
+
+
+@apikey_app.command("revoke")
+@fails_cleanly
+def apikey_revoke(
+    key: Annotated[str, typer.Argument(help="The key's id (key_…), as the API lists it.")],
+) -> None:
+    """Revoke an API key at once: any key, a tenant's last included (the REST API refuses
+    that; `apikey create` makes a new one)."""
+    with unit_of_work() as (runtime, session):
+        found = session.get(ApiKey, key)
+        if found is None:
+            raise NotFoundError(f"no API key with id {key!r}", field="key")
+        revoke_api_key(
+            session,
+            clock=runtime.clock,
+            scope=operator_scope(session, found.tenant_id),
+            key_id=found.id,
+        )
+    console(stderr=True).print(f"API key {key} revoked.", markup=False)
 
 
 # --- accounts ----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from billstream.rating.api import rated_usage as rated_usage_router
 from billstream.rating.api import rules as rating_rules_router
 from billstream.rating.api import runs as rating_runs_router
 from billstream.rating.api import tiers as rating_tiers_router
+from billstream.subscriptions.api import numbers as subscription_numbers_router
 from billstream.subscriptions.api import router as subscriptions_router
 from billstream.subscriptions.api import upcoming as upcoming_router
 from billstream.tenants.api import router as tenants_router
@@ -48,6 +49,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         tenants_router,
         accounts_router,
         numbers_router,
+        subscription_numbers_router,
         api_keys_router,
         catalog_router,
         products_router,

@@ -67,15 +67,16 @@ def target_of(session: Session, *, scope: TenantScope, tenant_id: str | None) ->
 
 
 def _first_arrival(session: Session, target: Target, checksum: str) -> UsageFile | None:
-    """The first arrival of this content, if any; the content is locked until the
-    transaction ends, so a second import of it at the same moment waits for the first and
-    then finds it (the first arrival is unique per tenant and content, and a reject per file
-    and line, in the database too)."""
+    """The importing tenant's own first arrival of this content: a file belongs to the
+    tenant that uploaded it, and another tenant's arrivals are not consulted. The content is
+    locked until the transaction ends, so a second import of it at the same moment waits for
+    the first and then finds it (the first arrival is unique per tenant and content, and a
+    reject per file and line, in the database too)."""
     lock_content(session, checksum)
     return session.scalar(
         select(UsageFile)
         .where(
-            UsageFile.root_tenant_id == target.root_tenant_id,
+            UsageFile.tenant_id == target.tenant_id,
             UsageFile.checksum == checksum,
             UsageFile.duplicate_of.is_(None),
         )

@@ -23,6 +23,7 @@ import polars as pl
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
+from billstream.accounts.service import account_of_tenant
 from billstream.catalog.service import included_quantities
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError
@@ -81,6 +82,11 @@ def rate_period(
     account is never split, because its allowances and tiers run over its whole period in
     time order."""
     tenant_id = scope.require(request.tenant_id)
+    if request.account_id is not None:  # another tenant's account reads as an unknown one
+        account_of_tenant(
+            session, scope=scope, tenant_id=tenant_id, account_id=request.account_id,
+            field="account_id",
+        )  # fmt: skip
     if request.end <= request.start:
         raise InvalidInputError("the period must end after it starts", field="to")
     timezone = resolved_settings(session, tenant_id).timezone
