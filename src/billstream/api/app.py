@@ -10,6 +10,7 @@ from billstream.accounts.api import accounts as accounts_router
 from billstream.accounts.api import numbers as numbers_router
 from billstream.api import problems
 from billstream.billing.api import bill_runs as bill_runs_router
+from billstream.billing.api import invoice_by_ref as invoice_by_ref_router
 from billstream.billing.api import invoices as invoices_router
 from billstream.billing.api import tax_rates as tax_rates_router
 from billstream.bootstrap import Runtime
@@ -67,6 +68,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         tax_rates_router,
         invoice_documents_router,
         document_templates_router,
+        invoice_by_ref_router,  # last: its path would match the other invoice routes' paths
     ):
         v1.include_router(router)
     app.include_router(v1)
