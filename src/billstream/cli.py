@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +28,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer.core import TyperGroup
 
 from billstream.access.service import create_api_key
 from billstream.accounts.models import Account
@@ -93,8 +95,46 @@ R = TypeVar("R")
 
 PIPE_WIDTH = 200  # output width when stdout is not a terminal (logs, pipes, tests)
 
+
+class OneLineErrors(TyperGroup):
+    """The root command: a usage error (an unknown option, a missing argument, a bad value)
+    prints one line, ``error: <reason> (<command> --help)``, and exits with code 2.
+
+    Typer would print it in a five-line box. (Typer vendors Click as `typer._click`: its
+    exceptions are the ones raised.)"""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:
+            sys.exit(exc.exit_code)  # a group without its command: the help is shown
+        except ClickException as exc:
+            print_error(usage_error_line(exc))
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            print_error("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_error_line(exc: ClickException) -> str:
+    reason = " ".join(exc.format_message().replace("Value error, ", "").split())
+    ctx = getattr(exc, "ctx", None)
+    return f"{reason} ({ctx.command_path} --help)" if ctx is not None else reason
+
+
 app = typer.Typer(
     name="billstream",
+    cls=OneLineErrors,
     help="billstream: billing and revenue management for communications and subscriptions.",
     no_args_is_help=True,
     add_completion=False,
@@ -162,16 +202,17 @@ def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except EXPECTED_ERRORS as exc:
-            console(stderr=True).print(
-                f"error: {describe(exc)}",
-                style="red",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
+            print_error(describe(exc))
             raise typer.Exit(1) from None
 
     return run
+
+
+def print_error(reason: str) -> None:
+    """``error: <reason>``: one red line on stderr."""
+    console(stderr=True).print(
+        f"error: {reason}", style="red", markup=False, highlight=False, soft_wrap=True
+    )
 
 
 @contextmanager
