@@ -181,7 +181,7 @@ def describe(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         name = "BILLSTREAM_" + "_".join(str(part) for part in first["loc"]).upper()
-        return f"{name}: {first['msg']}"
+        return f"{name}: {first['msg'].removeprefix('Value error, ')}"
     if isinstance(exc, ArgumentError):
         return f"database URL: {exc}"
     if isinstance(exc, CommandError):

@@ -54,3 +54,18 @@ def test_help_and_a_domain_error_keep_their_exit_codes(data_dir: Path) -> None:
     refused = billstream("tenant", "create", "acme", "--name", "Acme", "--currency", "XYZ")
     assert refused.exit_code == 1
     assert refused.stderr == "error: currency: 'XYZ' is not an ISO 4217 currency code\n"
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def test_an_unsupported_database_url_is_one_line_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BILLSTREAM_DATABASE_URL", "mysql://root:pw@localhost/billing")
+    result = billstream("tenant", "list")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: BILLSTREAM_DATABASE_URL: 'mysql' is not supported: billstream runs on SQLite "
+        "(sqlite:///<file>) or PostgreSQL with psycopg (postgresql+psycopg://<user>@<host>/<db>)\n"
+    )
