@@ -48,7 +48,7 @@ from billstream.core.errors import BillstreamError, InvalidInputError, NotFoundE
 from billstream.core.money import to_micros
 from billstream.db import migrate
 from billstream.documents.cli import invoice_commands
-from billstream.jobs.bill_runs import execute_bill_run
+from billstream.jobs.bill_runs import check_workers, execute_bill_run
 from billstream.mediation.models import UsageFile
 from billstream.mediation.service import (
     FileReport,
@@ -216,8 +216,10 @@ def print_error(reason: str) -> None:
 
 
 @contextmanager
-def command_runtime(*, clock: Clock | None = None) -> Iterator[Runtime]:
-    runtime = bootstrap(clock=clock)
+def command_runtime(*, clock: Clock | None = None, create: bool = False) -> Iterator[Runtime]:
+    """The runtime; only with `create` (db upgrade, demo) is a missing database or secret
+    key file made, else it is an error saying where it was looked for."""
+    runtime = bootstrap(clock=clock, create=create)
     try:
         yield runtime
     finally:
@@ -268,8 +270,9 @@ def show_revision(runtime: Runtime) -> None:
 def db_upgrade(
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
 ) -> None:
-    """Migrate the database up to REVISION (default: the latest)."""
-    with command_runtime() as runtime:
+    """Migrate the database up to REVISION (default: the latest); creates it (and the
+    secret key file) if it is not there."""
+    with command_runtime(create=True) as runtime:
         migrate.upgrade(runtime.engine, revision)
         show_revision(runtime)
 
@@ -1206,6 +1209,10 @@ def billrun_run(
     every day): one run per tenant, committed a chunk of accounts at a time, so running it
     again resumes a run that stopped and never bills anything twice."""
     with command_runtime() as runtime:
+        try:
+            check_workers(runtime.engine.url, workers)
+        except InvalidInputError as exc:
+            raise typer.BadParameter(exc.detail, param_hint="'--workers'") from None
         with runtime.session_factory() as session:
             tenants = _run_tenants(session, tenant)
             accounts = [account_ref(session, a).id for a in account or []]
@@ -1330,11 +1337,17 @@ def tax_set(
 # --- server and demo ---------------------------------------------------------------------
 
 
+# seconds a `serve --workers` process may take to import the app and answer; uvicorn's
+# default of 5 s is shorter than that import on a busy machine, and the worker is then killed
+WORKER_STARTUP_S = 60
+
+
 @app.command("serve")
 @fails_cleanly
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Processes serving requests.")] = 1,
 ) -> None:
     """Run the REST API (OpenAPI docs at /docs)."""
     import uvicorn
@@ -1353,7 +1366,18 @@ def serve(
             markup=False,
             highlight=False,
         )
-        uvicorn.run(create_app(runtime), host=host, port=port)
+        if workers == 1:
+            uvicorn.run(create_app(runtime), host=host, port=port)
+        else:  # each worker process imports the app factory and builds its own runtime
+            factory = f"{create_app.__module__}:{create_app.__name__}"
+            uvicorn.run(
+                factory,
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                timeout_worker_healthcheck=WORKER_STARTUP_S,
+            )
 
 
 @app.command("demo")
@@ -1370,7 +1394,7 @@ def demo(
 
     clock = FakeClock(DEMO_START)
     progress = console(stderr=True)
-    with command_runtime(clock=clock) as runtime:
+    with command_runtime(clock=clock, create=True) as runtime:
         options = DemoOptions(
             accounts=accounts,
             cdrs=cdrs,
