@@ -3,6 +3,7 @@ key that is not there, an unsupported database, options the database cannot hono
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import socket
@@ -184,3 +185,31 @@ def _first_answer(url: str, *, deadline: float) -> int:
             if time.monotonic() > end:
                 raise
             time.sleep(0.5)
+
+
+# --- help stays light ------------------------------------------------------------------------
+
+HEAVY = ("weasyprint", "polars", "sqlalchemy", "alembic", "psycopg", "pydantic", "jinja2", "yaml")
+MODULES_AT_MOST = 400  # Typer, Click and Rich are about 230 of them; all of billstream was 1,500
+
+
+def test_help_imports_no_heavy_library() -> None:
+    # when `billstream --help` runs in a fresh interpreter
+    program = (
+        "import json, sys\n"
+        "from billstream.cli import app\n"
+        "try:\n"
+        "    app(['--help'], prog_name='billstream')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=120
+    )
+
+    # then it printed the help having imported none of them, and few modules at all
+    modules = json.loads(done.stderr)
+    assert "Usage: billstream" in done.stdout
+    assert [m for m in modules if m.split(".")[0] in HEAVY] == []
+    assert len(modules) <= MODULES_AT_MOST
