@@ -10,9 +10,10 @@ from billstream.accounts.api import accounts as accounts_router
 from billstream.accounts.api import numbers as numbers_router
 from billstream.api import problems
 from billstream.billing.api import bill_runs as bill_runs_router
+from billstream.billing.api import invoice_by_ref as invoice_by_ref_router
 from billstream.billing.api import invoices as invoices_router
 from billstream.billing.api import tax_rates as tax_rates_router
-from billstream.bootstrap import Runtime
+from billstream.bootstrap import Runtime, bootstrap
 from billstream.catalog.api import catalog as catalog_router
 from billstream.catalog.api import plans as plans_router
 from billstream.catalog.api import products as products_router
@@ -41,7 +42,11 @@ billstream's REST API. Authenticate with an API key: `Authorization: Bearer bsk_
 """
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    """The API over `runtime`. Without one, over the runtime of the BILLSTREAM_* settings: the
+    factory each process of `billstream serve --workers N` builds its app with
+    (``uvicorn --factory billstream.api.app:create_app``)."""
+    runtime = runtime or bootstrap()
     app = FastAPI(title="billstream", version=__version__, description=DESCRIPTION)
     app.state.runtime = runtime
     v1 = APIRouter(prefix="/v1")
@@ -69,6 +74,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         tax_rates_router,
         invoice_documents_router,
         document_templates_router,
+        invoice_by_ref_router,  # last: its path would match the other invoice routes' paths
     ):
         v1.include_router(router)
     app.include_router(v1)

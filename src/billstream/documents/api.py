@@ -49,7 +49,7 @@ Transport = Annotated[MailTransport | None, Depends(mail_transport)]
 
 
 @invoices.get(
-    "/{invoice_id}/pdf",
+    "/{invoice_id:path}/pdf",
     summary="Download an invoice (or its receipt) as PDF",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
@@ -70,7 +70,7 @@ def invoice_pdf(
 
 
 @invoices.get(
-    "/{invoice_id}/html",
+    "/{invoice_id:path}/html",
     summary="An invoice (or its receipt) as HTML",
     response_class=HTMLResponse,
 )
@@ -83,7 +83,7 @@ def invoice_html(
     return HTMLResponse(html)
 
 
-@invoices.post("/{invoice_id}/send", summary="E-mail an issued invoice with its PDF attached")
+@invoices.post("/{invoice_id:path}/send", summary="E-mail an issued invoice with its PDF attached")
 def send(
     ctx: Context, invoice_id: str, transport: Transport, body: SendRequest | None = None
 ) -> DeliveryOut:
@@ -106,7 +106,7 @@ def send(
     return DeliveryOut.model_validate(delivery)
 
 
-@invoices.get("/{invoice_id}/deliveries", summary="Every e-mail of an invoice, oldest first")
+@invoices.get("/{invoice_id:path}/deliveries", summary="Every e-mail of an invoice, oldest first")
 def list_deliveries(ctx: Context, invoice_id: str) -> PageOut[DeliveryOut]:
     found = service.deliveries(ctx.session, scope=ctx.scope, invoice_id=invoice_id)
     return PageOut(data=[DeliveryOut.model_validate(d) for d in found], next_cursor=None)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 
+from sqlalchemy import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from billstream.billing.models import BillRun
@@ -31,6 +32,7 @@ from billstream.billing.service.runs import (
     wait_for_chunks_in_flight,
 )
 from billstream.core.clock import Clock
+from billstream.core.errors import InvalidInputError
 from billstream.db.engine import make_engine, make_session_factory
 from billstream.jobs.collector import fewer_collections
 from billstream.tenants.scope import TenantScope
@@ -76,12 +78,13 @@ def execute_bill_run(
     progress: Progress | None = None,
 ) -> RunSummary:
     """Start (or resume) the run of `request` and bill it to the end, chunk by chunk, in
-    `workers` processes on PostgreSQL (one otherwise)."""
+    `workers` processes (more than one on PostgreSQL only)."""
     with sessions.begin() as session:
+        url = session.get_bind().engine.url
+        check_workers(url, workers)
         run = start_bill_run(session, clock, scope=scope, request=request, actor=actor)
         run_id, total = run.id, run.accounts
         left = pending_count(session, run_id)
-        url = session.get_bind().engine.url
     # a run this large writes enough to leave the planner's statistics behind (see
     # `refresh_statistics`); for a smaller one an ANALYZE would cost more than it saves
     analyse = total >= ANALYSE_FROM
@@ -91,7 +94,7 @@ def execute_bill_run(
     if progress:
         progress(total - left, total)
     helpers: list[BaseProcess] = []
-    if left and workers > 1 and url.get_backend_name() == "postgresql":
+    if left and workers > 1:
         count = min(workers, -(-left // chunk)) - 1  # the caller is one of the workers
         helpers = _start_helpers(url.render_as_string(hide_password=False), clock, run_id,
                                  chunk=chunk, count=count)  # fmt: skip
@@ -108,6 +111,17 @@ def execute_bill_run(
         _bill_until_done(sessions, clock, run_id, chunk=chunk, total=total, progress=progress)
     with sessions.begin() as session:
         return _summary(finish_bill_run(session, clock, run_id=run_id))
+
+
+def check_workers(url: URL, workers: int) -> None:
+    """Several workers need PostgreSQL: SQLite lets one process write at a time, so on it
+    they would only wait for each other (and `workers` is refused rather than ignored)."""
+    if workers > 1 and url.get_backend_name() != "postgresql":
+        raise InvalidInputError(
+            f"{workers} workers need PostgreSQL: SQLite has one writer at a time, so a bill "
+            "run on it has one worker",
+            field="workers",
+        )
 
 
 def _bill_until_done(
