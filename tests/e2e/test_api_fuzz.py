@@ -14,7 +14,8 @@ and takes about a minute; `BILLSTREAM_FUZZ_EXAMPLES` raises the bound for a long
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -78,6 +79,7 @@ class AppUnderTest:
     """
 
     app: FastAPI | None = None
+    token: str | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         assert self.app is not None, "the `app` fixture sets the app under test"
@@ -88,10 +90,11 @@ APP_UNDER_TEST = AppUnderTest()
 
 
 @pytest.fixture(scope="module")
-def app(fuzz_runtime: Runtime) -> Iterator[FastAPI]:
+def app(fuzz_runtime: Runtime, seeded: dict[str, str]) -> Iterator[FastAPI]:
     APP_UNDER_TEST.app = create_app(fuzz_runtime)
+    APP_UNDER_TEST.token = seeded["token"]
     yield APP_UNDER_TEST.app
-    APP_UNDER_TEST.app = None
+    APP_UNDER_TEST.app = APP_UNDER_TEST.token = None
 
 
 # Every check runs. A schema-valid request may still break a rule the JSON schema cannot say
@@ -110,6 +113,81 @@ CONFIG = SchemathesisConfig.from_dict(
 # The document needs no database: an app without a runtime reads nothing until it starts.
 schema = schemathesis.openapi.from_dict(create_app().openapi(), config=CONFIG)
 schema.app = APP_UNDER_TEST
+
+
+@schema.auth()
+class SeededKey:
+    """The seeded key with descendants, sent as schemathesis's own auth: its checks then know
+    which requests carry it, and send some without it on purpose (expecting 401)."""
+
+    def get(self, case: Any, ctx: Any) -> str | None:
+        return APP_UNDER_TEST.token
+
+    def set(self, case: Any, data: str, ctx: Any) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+# Server errors known and being fixed on other branches (issue 17). Requests carrying these
+# inputs are not sent, so that a longer hunt (BILLSTREAM_FUZZ_EXAMPLES) reports new ones only.
+# Re-enable each once its fix is merged, by deleting its entry:
+#   exponent:  decimals like "1e999999" (subscription quantity, credit-note amounts, tier rates)
+#   format:    an invoice_format with attribute or index access (`{seq.__class__}`)
+#   year_edge: dates at year 1 or 9999 (with offsets; until=9999-12-31 on upcoming charges;
+#              a bill run on 0001-01-01)
+#   int64:     integers beyond 64 bits (23-digit billed seconds of usage, rounding-rule seconds,
+#              tier quantities)
+KNOWN_SERVER_ERRORS: dict[str, tuple[str, Callable[[str, Any], bool]]] = {
+    "exponent": (
+        r"/v1/(subscriptions|invoices/[^/]+/credit-notes|rating/tiers)",
+        lambda _, value: (
+            isinstance(value, str)
+            and re.fullmatch(r"[+-]?[\d.]*[eE][+-]?\d{3,}", value.strip()) is not None
+        ),
+    ),
+    "format": (
+        r"/v1/tenants.*",
+        lambda key, value: (
+            key == "invoice_format"
+            and isinstance(value, str)
+            and re.search(r"\{[^}]*[.\[]", value) is not None
+        ),
+    ),
+    "year_edge": (
+        r"/v1/.*",
+        lambda _, value: isinstance(value, str) and re.match(r"(0001|9999)-", value) is not None,
+    ),
+    "int64": (
+        r"/v1/(usage/events|rating/rules|rating/tiers)",
+        lambda _, value: (
+            (isinstance(value, int) and abs(value) >= 2**63)
+            or (isinstance(value, str) and re.fullmatch(r"[+-]?\d{19,}", value.strip()) is not None)
+        ),
+    ),
+}
+
+
+def _values(data: Any, key: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (key, leaf value) of a request's body, query or path, at any depth."""
+    if isinstance(data, dict):
+        for name, value in data.items():
+            yield from _values(value, str(name))
+    elif isinstance(data, list | tuple):
+        for value in data:
+            yield from _values(value, key)
+    else:
+        yield key, data
+
+
+def known_server_error(case: Any) -> str | None:
+    """The name of the known server error `case` would trigger, if any."""
+    path = case.formatted_path
+    sent = [case.body, case.query, case.path_parameters]
+    for name, (paths, triggers) in KNOWN_SERVER_ERRORS.items():
+        if re.fullmatch(paths, path) and any(
+            triggers(key, value) for part in sent for key, value in _values(part)
+        ):
+            return name
+    return None
 
 
 def _fill_path_with_seeded_ids(case: Any, seeded: dict[str, str]) -> None:
@@ -135,4 +213,25 @@ def test_every_operation_answers_as_documented(
 ) -> None:
     if data.draw(st.booleans(), label="seeded ids in the path"):
         _fill_path_with_seeded_ids(case, seeded)
-    case.call_and_validate(headers={"Authorization": f"Bearer {seeded['token']}"})
+    if known_server_error(case) is None:
+        case.call_and_validate()
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "parts", "known"),
+    [
+        ("/v1/subscriptions", "POST", {"body": {"quantity": "1e999999"}}, "exponent"),
+        ("/v1/subscriptions", "POST", {"body": {"quantity": "2.5"}}, None),
+        ("/v1/tenants", "POST", {"body": {"invoice_format": "{seq.__class__}"}}, "format"),
+        ("/v1/tenants", "POST", {"body": {"invoice_format": "{prefix}{seq:06d}"}}, None),
+        ("/v1/bill-runs", "POST", {"body": {"date": "0001-01-01"}}, "year_edge"),
+        ("/v1/bill-runs", "POST", {"body": {"date": "2026-01-31"}}, None),
+        ("/v1/rating/rules", "POST", {"body": {"first_s": 10**22}}, "int64"),
+        ("/v1/rating/rules", "POST", {"body": {"first_s": 60}}, None),
+    ],
+)
+def test_only_the_known_server_errors_are_left_out(
+    path: str, method: str, parts: dict[str, Any], known: str | None
+) -> None:
+    case = schema[path][method].Case(**parts)
+    assert known_server_error(case) == known

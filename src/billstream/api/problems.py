@@ -137,14 +137,35 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document has for the request's path (under any template).
+
+    The router stops at the first route whose path matches, so its `Allow` names only that
+    route's methods (GET of `/v1/accounts`, not also POST); the document knows them all.
+    """
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    segments = request.url.path.split("/")
+    methods: set[str] = set()
+    for template, operations in paths.items():
+        parts = template.split("/")
+        if len(parts) == len(segments) and all(
+            part == segment or (part.startswith("{") and segment)
+            for part, segment in zip(parts, segments, strict=True)
+        ):
+            methods.update(method.upper() for method in operations)
+    return sorted(methods)
+
+
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(
         exc.status_code, "method_not_allowed" if exc.status_code == 405 else "http_error"
     )
-    # Kept headers: a 405 says which methods are allowed (`Allow`).
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (methods := allowed_methods(request)):
+        headers["Allow"] = ", ".join(methods)
     return problem(
-        request, status=exc.status_code, code=code, detail=str(exc.detail), headers=exc.headers
+        request, status=exc.status_code, code=code, detail=str(exc.detail), headers=headers
     )
 
 
