@@ -79,6 +79,20 @@ def test_a_receipt_route_documents_its_conflict(document: dict[str, Any]) -> Non
         assert "409" in responses
 
 
+def test_creating_a_sub_tenant_documents_permission_denied(
+    api: Api, document: dict[str, Any]
+) -> None:
+    # given a key without descendants, which may not create sub-tenants
+    top = api.tenant(slug="top", name="Top", currency="GBP")
+    plain = api.key(top.tenant_id, descendants=False)
+    response = api.post(
+        plain, "/v1/tenants", {"parent_id": top.tenant_id, "slug": "b", "name": "B"}
+    )
+    # then the 403 it gets is in the document
+    assert_problem(response, status=403, code="permission_denied", field="parent_id")
+    assert "403" in document["paths"]["/v1/tenants"]["post"]["responses"]
+
+
 def test_a_tenant_id_in_the_body_documents_not_found(document: dict[str, Any]) -> None:
     # POST /v1/subscriptions names an account_id, POST /v1/tax-rates a tenant_id
     assert "404" in document["paths"]["/v1/subscriptions"]["post"]["responses"]
