@@ -7,8 +7,9 @@ codes, content types, response schemas and headers, invalid input refused, auth 
 a catalogue, a subscription, usage, a rating run and an invoice, and path parameters are
 filled with those ids half of the time, so routes are exercised past their 404.
 
-Hypothesis is derandomised (a fixed seed per operation) and bounded, so a run is repeatable
-and takes about a minute; `BILLSTREAM_FUZZ_EXAMPLES` raises the bound for a longer hunt.
+Hypothesis is derandomised (a fixed seed per operation) and bounded (8 examples per
+operation, plus schemathesis's coverage cases), so a run is repeatable and fits in the suite;
+`BILLSTREAM_FUZZ_EXAMPLES` raises the bound for a longer hunt.
 """
 
 from __future__ import annotations
