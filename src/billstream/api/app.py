@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from billstream import __version__
 from billstream.access.api import router as api_keys_router
 from billstream.accounts.api import accounts as accounts_router
 from billstream.accounts.api import numbers as numbers_router
-from billstream.api import problems
+from billstream.api import health, openapi, problems
 from billstream.billing.api import bill_runs as bill_runs_router
 from billstream.billing.api import invoice_by_ref as invoice_by_ref_router
 from billstream.billing.api import invoices as invoices_router
@@ -42,13 +46,39 @@ billstream's REST API. Authenticate with an API key: `Authorization: Bearer bsk_
 """
 
 
-def create_app(runtime: Runtime | None = None) -> FastAPI:
-    """The API over `runtime`. Without one, over the runtime of the BILLSTREAM_* settings: the
-    factory each process of `billstream serve --workers N` builds its app with
-    (``uvicorn --factory billstream.api.app:create_app``)."""
-    runtime = runtime or bootstrap()
-    app = FastAPI(title="billstream", version=__version__, description=DESCRIPTION)
+# Swagger UI and ReDoc come from the fastapi-offline package, so /docs works offline.
+DOCS_ASSETS = "/docs/assets"
+
+
+@asynccontextmanager
+async def _runtime_from_settings(app: FastAPI) -> AsyncIterator[None]:
+    runtime = bootstrap()
     app.state.runtime = runtime
+    try:
+        yield
+    finally:
+        runtime.close()
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    """The API over `runtime`; without one, a runtime is built from settings at startup.
+
+    Building the app reads no settings and opens no connection: a server that imports it
+    (`uvicorn --factory billstream.api:create_app`) bootstraps in each worker's startup and
+    disposes of the engine at shutdown.
+    """
+    app = FastAPIOffline(
+        title="billstream",
+        version=__version__,
+        description=DESCRIPTION,
+        static_url=DOCS_ASSETS,
+        # Swagger UI would otherwise send the document to an outside validator.
+        swagger_ui_parameters={"validatorUrl": None},
+        lifespan=None if runtime is not None else _runtime_from_settings,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    app.include_router(health.router)
     v1 = APIRouter(prefix="/v1")
     for router in (
         tenants_router,
@@ -79,4 +109,5 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         v1.include_router(router)
     app.include_router(v1)
     problems.install(app)
+    openapi.install(app)
     return app

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from billstream.api.context import Context, Paging
 from billstream.api.pages import PageOut
+from billstream.api.problems import problem_response
 from billstream.api.routing import TransactionalRoute
 from billstream.core.errors import ConflictError
 from billstream.documents import service
@@ -46,13 +47,17 @@ def mail_transport(request: Request) -> MailTransport | None:
 
 
 Transport = Annotated[MailTransport | None, Depends(mail_transport)]
+RECEIPT_OF_UNPAID = "A receipt of an invoice not paid in full"
 
 
 @invoices.get(
     "/{invoice_id:path}/pdf",
     summary="Download an invoice (or its receipt) as PDF",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        409: problem_response(RECEIPT_OF_UNPAID),
+    },
 )
 def invoice_pdf(
     ctx: Context, invoice_id: str, document: DocumentChoice = DocumentChoice.INVOICE
@@ -73,6 +78,7 @@ def invoice_pdf(
     "/{invoice_id:path}/html",
     summary="An invoice (or its receipt) as HTML",
     response_class=HTMLResponse,
+    responses={409: problem_response(RECEIPT_OF_UNPAID)},
 )
 def invoice_html(
     ctx: Context, invoice_id: str, document: DocumentChoice = DocumentChoice.INVOICE
