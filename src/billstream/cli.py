@@ -4,6 +4,9 @@ Every command builds the runtime with `bootstrap()` (settings from ``BILLSTREAM_
 in one session and commits once at the end; any error rolls everything back. An expected
 error (a `BillstreamError`, a missing or unreadable file, a database error) prints one red
 line, ``error: <field>: <reason>``, and exits with code 1.
+
+A command imports the services it calls in its own body: `billstream --help` (and each
+command's help) loads neither the database layer nor Polars nor WeasyPrint.
 """
 
 from __future__ import annotations
@@ -11,90 +14,89 @@ from __future__ import annotations
 import csv
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
-from alembic.util.exc import CommandError
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.orm import Session
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer.core import TyperGroup
 
-from billstream.access.service import create_api_key
-from billstream.accounts.models import Account
-from billstream.accounts.service import ImportReport, import_accounts
-from billstream.billing.service import (
-    BillRunRequest,
-    DryRun,
-    failed_items,
-    set_tax_rate,
-)
-from billstream.billing.service import dry_run as dry
-from billstream.bootstrap import Runtime, bootstrap
-from billstream.catalog.service import ApplyReport, Outcome, apply_catalog, load_catalog_yaml
 from billstream.core.clock import Clock, FakeClock
 from billstream.core.errors import BillstreamError, InvalidInputError, NotFoundError
-from billstream.core.money import to_micros
-from billstream.db import migrate
 from billstream.documents.cli import invoice_commands
-from billstream.jobs.bill_runs import execute_bill_run
-from billstream.mediation.models import UsageFile
-from billstream.mediation.service import (
-    FileReport,
-    find_format,
-    ingest_cdr_file,
-    list_rejects,
-    reprocess_rejects,
-)
-from billstream.rating.allowances import Tier
-from billstream.rating.models import CardKind
-from billstream.rating.rater import RoundingMode, RoundingRules
-from billstream.rating.rule_models import MarginRule
-from billstream.rating.service import (
-    RatingRequest,
-    end_margin_rule,
-    import_rate_card,
-    list_margin_rules,
-    list_rounding_rules,
-    list_tiers,
-    rate_period,
-    set_margin_rule,
-    set_rounding_rule,
-    set_tiers,
-)
-from billstream.subscriptions.schemas import SubscriptionCreate
-from billstream.subscriptions.service import (
-    CLI_ACTOR,
-    create_subscription,
-    local_today,
-    upcoming_charges,
-)
-from billstream.tenants.models import Tenant
-from billstream.tenants.service import (
-    all_tenants,
-    create_tenant,
-    find_tenant,
-    operator_scope,
-    resolved_settings,
-    subtree_ids,
-)
+from billstream.rating.kinds import CardKind, RoundingMode
+
+if TYPE_CHECKING:  # the commands import what they use: `--help` stays light
+    from sqlalchemy.orm import Session
+
+    from billstream.accounts.models import Account
+    from billstream.accounts.service import ImportReport
+    from billstream.billing.service import (
+        DryRun,
+    )
+    from billstream.bootstrap import Runtime
+    from billstream.catalog.service import ApplyReport
+    from billstream.mediation.service import (
+        FileReport,
+    )
+    from billstream.rating.allowances import Tier
+    from billstream.rating.rule_models import MarginRule
+    from billstream.subscriptions.schemas import SubscriptionCreate
+    from billstream.tenants.models import Tenant
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 PIPE_WIDTH = 200  # output width when stdout is not a terminal (logs, pipes, tests)
 
+
+class OneLineErrors(TyperGroup):
+    """The root command: a usage error (an unknown option, a missing argument, a bad value)
+    prints one line, ``error: <reason> (<command> --help)``, and exits with code 2.
+
+    Typer would print it in a five-line box. (Typer vendors Click as `typer._click`: its
+    exceptions are the ones raised.)"""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:
+            sys.exit(exc.exit_code)  # a group without its command: the help is shown
+        except ClickException as exc:
+            print_error(usage_error_line(exc))
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            print_error("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_error_line(exc: ClickException) -> str:
+    reason = " ".join(exc.format_message().replace("Value error, ", "").split())
+    ctx = getattr(exc, "ctx", None)
+    return f"{reason} ({ctx.command_path} --help)" if ctx is not None else reason
+
+
 app = typer.Typer(
     name="billstream",
+    cls=OneLineErrors,
     help="billstream: billing and revenue management for communications and subscriptions.",
     no_args_is_help=True,
     add_completion=False,
@@ -124,24 +126,34 @@ def console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr, width=None if stream.isatty() else PIPE_WIDTH)
 
 
-EXPECTED_ERRORS = (
-    BillstreamError,  # a domain error: field and reason
-    OSError,  # a file that is missing or unreadable
-    DBAPIError,  # the database refused or is unreachable
-    ArgumentError,  # BILLSTREAM_DATABASE_URL is not a URL SQLAlchemy can use
-    ValidationError,  # a BILLSTREAM_* setting is malformed
-    CommandError,  # Alembic: an unknown revision
-)
+def expected_errors() -> tuple[type[Exception], ...]:
+    """The errors a command reports in one line (imported when one is raised)."""
+    from alembic.util.exc import CommandError
+    from pydantic import ValidationError
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    return (
+        BillstreamError,  # a domain error: field and reason
+        OSError,  # a file that is missing or unreadable
+        DBAPIError,  # the database refused or is unreachable
+        ArgumentError,  # BILLSTREAM_DATABASE_URL is not a URL SQLAlchemy can use
+        ValidationError,  # a BILLSTREAM_* setting is malformed
+        CommandError,  # Alembic: an unknown revision
+    )
 
 
 def describe(exc: Exception) -> str:
     """One line saying what went wrong, naming the field or file where known."""
+    from alembic.util.exc import CommandError
+    from pydantic import ValidationError
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.filename}: {exc.strerror or exc}"
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         name = "BILLSTREAM_" + "_".join(str(part) for part in first["loc"]).upper()
-        return f"{name}: {first['msg']}"
+        return f"{name}: {first['msg'].removeprefix('Value error, ')}"
     if isinstance(exc, ArgumentError):
         return f"database URL: {exc}"
     if isinstance(exc, CommandError):
@@ -161,22 +173,29 @@ def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
-        except EXPECTED_ERRORS as exc:
-            console(stderr=True).print(
-                f"error: {describe(exc)}",
-                style="red",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
+        except Exception as exc:
+            if not isinstance(exc, expected_errors()):
+                raise
+            print_error(describe(exc))
             raise typer.Exit(1) from None
 
     return run
 
 
+def print_error(reason: str) -> None:
+    """``error: <reason>``: one red line on stderr."""
+    console(stderr=True).print(
+        f"error: {reason}", style="red", markup=False, highlight=False, soft_wrap=True
+    )
+
+
 @contextmanager
-def command_runtime(*, clock: Clock | None = None) -> Iterator[Runtime]:
-    runtime = bootstrap(clock=clock)
+def command_runtime(*, clock: Clock | None = None, create: bool = False) -> Iterator[Runtime]:
+    """The runtime; only with `create` (db upgrade, demo) is a missing database or secret
+    key file made, else it is an error saying where it was looked for."""
+    from billstream.bootstrap import bootstrap
+
+    runtime = bootstrap(clock=clock, create=create)
     try:
         yield runtime
     finally:
@@ -203,6 +222,8 @@ app.add_typer(
 
 def tenant_ref(session: Session, ref: str, *, option: str) -> Tenant:
     """The tenant an option names by slug or id; an unknown one is blamed on that option."""
+    from billstream.tenants.service import find_tenant
+
     try:
         return find_tenant(session, ref)
     except NotFoundError as exc:
@@ -210,6 +231,8 @@ def tenant_ref(session: Session, ref: str, *, option: str) -> Tenant:
 
 
 def database_label(runtime: Runtime) -> str:
+    from sqlalchemy.engine import make_url
+
     return make_url(runtime.settings.resolved_database_url()).render_as_string(hide_password=True)
 
 
@@ -217,6 +240,8 @@ def database_label(runtime: Runtime) -> str:
 
 
 def show_revision(runtime: Runtime) -> None:
+    from billstream.db import migrate
+
     current, head = migrate.current_revision(runtime.engine), migrate.head_revision()
     where = "head" if current == head else f"head is {head}"
     console().print(f"database {database_label(runtime)} at revision {current or 'none'} ({where})")
@@ -227,8 +252,11 @@ def show_revision(runtime: Runtime) -> None:
 def db_upgrade(
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
 ) -> None:
-    """Migrate the database up to REVISION (default: the latest)."""
-    with command_runtime() as runtime:
+    """Migrate the database up to REVISION (default: the latest); creates it (and the
+    secret key file) if it is not there."""
+    from billstream.db import migrate
+
+    with command_runtime(create=True) as runtime:
         migrate.upgrade(runtime.engine, revision)
         show_revision(runtime)
 
@@ -239,6 +267,8 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision; `base` empties the database.")],
 ) -> None:
     """Migrate the database down to REVISION."""
+    from billstream.db import migrate
+
     with command_runtime() as runtime:
         migrate.downgrade(runtime.engine, revision)
         show_revision(runtime)
@@ -278,6 +308,8 @@ def tenant_create(
     brand_footer: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Create a tenant; settings left out are inherited from the parent."""
+    from billstream.tenants.service import create_tenant, resolved_settings
+
     overrides = {
         "currency": currency,
         "timezone": timezone,
@@ -316,6 +348,8 @@ def tenant_create(
 @fails_cleanly
 def tenant_list() -> None:
     """List every tenant with the settings in force for it."""
+    from billstream.tenants.service import all_tenants, resolved_settings
+
     table = Table("slug", "name", "parent", "currency", "time zone", "locale", "id")
     with unit_of_work() as (_runtime, session):
         tenants = all_tenants(session)
@@ -348,6 +382,8 @@ def apikey_create(
     ] = False,
 ) -> None:
     """Create an API key. The token goes alone to stdout, notes to stderr."""
+    from billstream.access.service import create_api_key
+
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
         created = create_api_key(
@@ -367,6 +403,30 @@ def apikey_create(
         markup=False,
     )
     typer.echo(created.token)
+
+
+@apikey_app.command("revoke")
+@fails_cleanly
+def apikey_revoke(
+    key: Annotated[str, typer.Argument(help="The key's id (key_…), as the API lists it.")],
+) -> None:
+    """Revoke an API key at once: any key, a tenant's last included (the REST API refuses
+    that; `apikey create` makes a new one)."""
+    from billstream.access.models import ApiKey
+    from billstream.access.service import revoke_api_key
+    from billstream.tenants.service import operator_scope
+
+    with unit_of_work() as (runtime, session):
+        found = session.get(ApiKey, key)
+        if found is None:
+            raise NotFoundError(f"no API key with id {key!r}", field="key")
+        revoke_api_key(
+            session,
+            clock=runtime.clock,
+            scope=operator_scope(session, found.tenant_id),
+            key_id=found.id,
+        )
+    console(stderr=True).print(f"API key {key} revoked.", markup=False)
 
 
 # --- accounts ----------------------------------------------------------------------------
@@ -413,6 +473,9 @@ def account_import(
     Rejected rows are listed and the rest are imported (exit 0). The exit code is 1 only
     when nothing could be imported: an unreadable file or every row rejected.
     """
+    from billstream.accounts.service import import_accounts
+    from billstream.tenants.service import operator_scope
+
     with csv_rows(file) as rows, unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
         report = import_accounts(
@@ -433,6 +496,8 @@ def account_import(
 
 
 def show_apply_report(report: ApplyReport) -> None:
+    from billstream.catalog.service import Outcome
+
     table = Table("kind", "created", "changed", "unchanged", title="Catalogue applied")
     for kind in report.kinds:
         counts = (report.count(outcome, kind) for outcome in Outcome)
@@ -449,6 +514,9 @@ def catalog_apply(
 ) -> None:
     """Create or change the products, plans and prices FILE declares; the same file again
     changes nothing, and a changed price becomes a new version from the file's date."""
+    from billstream.catalog.service import apply_catalog, load_catalog_yaml
+    from billstream.tenants.service import operator_scope
+
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -471,6 +539,10 @@ def catalog_apply(
 
 def account_ref(session: Session, ref: str) -> Account:
     """The account an option names by id, or by an external id used in one tenant only."""
+    from sqlalchemy import select
+
+    from billstream.accounts.models import Account
+
     account = session.get(Account, ref)
     if account is not None:
         return account
@@ -483,6 +555,10 @@ def account_ref(session: Session, ref: str) -> Account:
 
 def order_of(fields: dict[str, Any]) -> SubscriptionCreate:
     """The order the options describe; a malformed option is blamed by its name."""
+    from pydantic import ValidationError
+
+    from billstream.subscriptions.schemas import SubscriptionCreate
+
     try:
         return SubscriptionCreate.model_validate(fields)
     except ValidationError as exc:
@@ -503,6 +579,9 @@ def subscription_create(
     external_id: Annotated[str | None, typer.Option(help="The order's id elsewhere.")] = None,
 ) -> None:
     """Create a subscription from an order."""
+    from billstream.subscriptions.service import CLI_ACTOR, create_subscription
+    from billstream.tenants.service import operator_scope
+
     with unit_of_work() as (runtime, session):
         holder = account_ref(session, account)
         order = order_of(
@@ -542,6 +621,9 @@ def subscription_preview(
     until: Annotated[str, typer.Option(help="The last local date to preview, e.g. 2026-02-28.")],
 ) -> None:
     """Show, line by line, what a bill run would charge the account up to UNTIL."""
+    from billstream.subscriptions.service import upcoming_charges
+    from billstream.tenants.service import operator_scope
+
     try:
         last_day = date.fromisoformat(until)
     except ValueError:
@@ -610,6 +692,9 @@ def usage_import(
 ) -> None:
     """Import CDR files: each is recorded with its checksum and counts, and committed on its
     own, so a file already received (same content) reports all its records as duplicates."""
+    from billstream.mediation.service import find_format, ingest_cdr_file
+    from billstream.tenants.service import operator_scope
+
     reports: list[FileReport] = []
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
@@ -645,6 +730,12 @@ def usage_rejects(
     limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 100,
 ) -> None:
     """List open rejected records: file, line, reason, detail and the raw line."""
+    from sqlalchemy import select
+
+    from billstream.mediation.models import UsageFile
+    from billstream.mediation.service import list_rejects
+    from billstream.tenants.service import operator_scope
+
     table = Table("file", "line", "reason", title="Open rejects")
     for name in ("detail", "raw"):  # one line per reject: long ones end in an ellipsis
         table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=70)
@@ -673,6 +764,9 @@ def usage_reprocess(
     reason: Annotated[str | None, typer.Option(help="Only rejects of this reason code.")] = None,
 ) -> None:
     """Re-run the open rejects (after a fix: a number assigned, a format corrected)."""
+    from billstream.mediation.service import reprocess_rejects
+    from billstream.tenants.service import operator_scope
+
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
         report = reprocess_rejects(
@@ -710,6 +804,9 @@ def ratecard_import(
     """Import a rate card CSV as a new version; bad rows are listed by line and column and
     the rest are imported. Exit 1 when no row could be imported, or when rows of one prefix,
     usage type and band overlap in time (then nothing is imported)."""
+    from billstream.rating.service import import_rate_card
+    from billstream.tenants.service import operator_scope
+
     with csv_rows(file) as rows, unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
         report = import_rate_card(
@@ -761,6 +858,10 @@ def ratecard_rules(
     ] = None,
 ) -> None:
     """Set a tenant's rounding rules (they replace the card's increments), then list its own."""
+    from billstream.rating.rater import RoundingRules
+    from billstream.rating.service import list_rounding_rules, set_rounding_rule
+    from billstream.tenants.service import operator_scope
+
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
         scope = operator_scope(session, target.id)
@@ -821,6 +922,11 @@ def ratecard_tiers(
     ] = None,
 ) -> None:
     """Price a usage type by graduated tiers on each account's period total."""
+    from billstream.core.money import to_micros
+    from billstream.rating.allowances import Tier
+    from billstream.rating.service import list_tiers, set_tiers
+    from billstream.tenants.service import operator_scope
+
     parsed: list[Tier] = []
     for i, text in enumerate(tier):
         start, _, rate = text.partition(":")
@@ -860,6 +966,9 @@ def ratecard_tiers(
 def _rate_usage(
     tenant: str, start: datetime, end: datetime, account: str | None, *, rerate: bool
 ) -> None:
+    from billstream.rating.service import RatingRequest, rate_period
+    from billstream.tenants.service import operator_scope
+
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
         request = RatingRequest(
@@ -903,6 +1012,9 @@ def _decimal_option(text: str, *, option: str) -> Decimal:
 
 
 def _margin_rules_table(session: Session, target: Tenant) -> Table:
+    from billstream.rating.service import list_margin_rules
+    from billstream.tenants.service import operator_scope
+
     table = Table(
         "usage",
         "prefix",
@@ -949,6 +1061,10 @@ def ratecard_margin_rule(
 ) -> None:
     """Price the usage no special rate and no retail card rates at its carrier cost plus a
     percentage (its brands inherit the rule), then list the tenant's own margin rules."""
+    from billstream.core.money import to_micros
+    from billstream.rating.service import set_margin_rule
+    from billstream.tenants.service import operator_scope
+
     margin = _decimal_option(percent, option="percent")
     minimum: int | None = None
     if min_margin is not None:
@@ -990,6 +1106,9 @@ def ratecard_margin_rule_end(
 ) -> None:
     """End a margin rule from a date (usage from then on falls to the next rule that matches
     it, or none), then list the tenant's own margin rules."""
+    from billstream.rating.service import end_margin_rule
+    from billstream.tenants.service import operator_scope
+
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
         end_margin_rule(
@@ -1049,6 +1168,7 @@ def usage_margin(
 ) -> None:
     """Margin (retail - cost) of the period's current rated records, largest first."""
     from billstream.rating.service.margin import MarginBy, margin_report
+    from billstream.tenants.service import operator_scope
 
     if by not in {b.value for b in MarginBy}:
         raise InvalidInputError("--by is carrier, destination or customer", field="by")
@@ -1100,6 +1220,8 @@ app.add_typer(tax_app, name="tax")
 
 def _run_tenants(session: Session, tenant: str | None) -> list[Tenant]:
     """The tenant named and its brands, or every tenant: each has its own runs."""
+    from billstream.tenants.service import all_tenants, subtree_ids
+
     if tenant is None:
         return list(all_tenants(session))
     root = tenant_ref(session, tenant, option="tenant")
@@ -1108,6 +1230,10 @@ def _run_tenants(session: Session, tenant: str | None) -> list[Tenant]:
 
 
 def show_dry_run(session: Session, tenant: Tenant, result: DryRun) -> None:
+    from sqlalchemy import select
+
+    from billstream.accounts.models import Account
+
     names = dict(
         session.execute(
             select(Account.id, Account.name).where(
@@ -1164,7 +1290,20 @@ def billrun_run(
     """Bill every paying account whose cycle closes on the date (anniversary accounts close
     every day): one run per tenant, committed a chunk of accounts at a time, so running it
     again resumes a run that stopped and never bills anything twice."""
+    from sqlalchemy import select
+
+    from billstream.accounts.models import Account
+    from billstream.billing.service import BillRunRequest, failed_items
+    from billstream.billing.service import dry_run as dry
+    from billstream.jobs.bill_runs import check_workers, execute_bill_run
+    from billstream.subscriptions.service import CLI_ACTOR, local_today
+    from billstream.tenants.service import operator_scope
+
     with command_runtime() as runtime:
+        try:
+            check_workers(runtime.engine.url, workers)
+        except InvalidInputError as exc:
+            raise typer.BadParameter(exc.detail, param_hint="'--workers'") from None
         with runtime.session_factory() as session:
             tenants = _run_tenants(session, tenant)
             accounts = [account_ref(session, a).id for a in account or []]
@@ -1265,6 +1404,9 @@ def tax_set(
     ],
 ) -> None:
     """Tax a jurisdiction at a percentage from a date (the previous rule ends that day)."""
+    from billstream.billing.service import set_tax_rate
+    from billstream.tenants.service import operator_scope
+
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
         try:
@@ -1289,16 +1431,23 @@ def tax_set(
 # --- server and demo ---------------------------------------------------------------------
 
 
+# seconds a `serve --workers` process may take to import the app and answer; uvicorn's
+# default of 5 s is shorter than that import on a busy machine, and the worker is then killed
+WORKER_STARTUP_S = 60
+
+
 @app.command("serve")
 @fails_cleanly
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Processes serving requests.")] = 1,
 ) -> None:
     """Run the REST API (OpenAPI docs at /docs)."""
     import uvicorn
 
     from billstream.api.app import create_app
+    from billstream.db import migrate
 
     with command_runtime() as runtime:
         current, head = migrate.current_revision(runtime.engine), migrate.head_revision()
@@ -1312,7 +1461,18 @@ def serve(
             markup=False,
             highlight=False,
         )
-        uvicorn.run(create_app(runtime), host=host, port=port)
+        if workers == 1:
+            uvicorn.run(create_app(runtime), host=host, port=port)
+        else:  # each worker process imports the app factory and builds its own runtime
+            factory = f"{create_app.__module__}:{create_app.__name__}"
+            uvicorn.run(
+                factory,
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                timeout_worker_healthcheck=WORKER_STARTUP_S,
+            )
 
 
 @app.command("demo")
@@ -1329,7 +1489,7 @@ def demo(
 
     clock = FakeClock(DEMO_START)
     progress = console(stderr=True)
-    with command_runtime(clock=clock) as runtime:
+    with command_runtime(clock=clock, create=True) as runtime:
         options = DemoOptions(
             accounts=accounts,
             cdrs=cdrs,

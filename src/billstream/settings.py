@@ -7,8 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATABASES = {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}
+SUPPORTED = (
+    "billstream runs on SQLite (sqlite:///<file>) or PostgreSQL with psycopg "
+    "(postgresql+psycopg://<user>@<host>/<db>)"
+)
 
 
 class Settings(BaseSettings):
@@ -42,6 +48,19 @@ class Settings(BaseSettings):
         default="billing@localhost", description="Sender address; the brand's name is shown."
     )
     smtp_timeout_s: int = Field(default=30, description="Seconds before SMTP gives up.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, url: str | None) -> str | None:
+        """A database billstream runs on, refused here rather than by a missing driver."""
+        if not url:
+            return url
+        scheme, found, _ = url.partition("://")
+        if not found:
+            raise ValueError(f"{url!r} is not a database URL: {SUPPORTED}")
+        if scheme not in DATABASES:  # the URL's rest may hold a password: not repeated
+            raise ValueError(f"{scheme!r} is not supported: {SUPPORTED}")
+        return url
 
     @property
     def smtp_password_value(self) -> str | None:

@@ -6,6 +6,12 @@ request bodies are generated from each operation's schema with A's ids in every 
 property and A's numbers in every number field. A route added later is walked by itself;
 if it takes a path parameter or an `*_id` field this file does not know, the test fails
 asking for it to be registered below.
+
+Between two brands of one parent (siblings), every body field naming a row (`*_id`, a bill
+run's `accounts`) is walked one at a time on B's own valid request: A's real id must get
+exactly the answer an id nobody holds gets (an existence oracle otherwise), that answer must
+come from the id's own check (the problem names the field: the walk really reached it), and
+no row may end up pointing at either id.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 
 import pytest
 from httpx2 import Response
-from sqlalchemy import Table, select
+from sqlalchemy import String, Table, func, or_, select
 from sqlalchemy.orm import Session
 from tests.e2e.conftest import Api, Caller
 
@@ -64,7 +70,6 @@ NOT_FOUND = frozenset({403, 404, 422})
 JAN, FEB = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
 INSIDE_A_PERIOD = "2026-01-20T00:00:00Z"
 LATER = "2026-03-01T00:00:00Z"
-SUBSCRIPTION = "sub_a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
 
 
 @dataclass
@@ -171,9 +176,12 @@ def _invoice(api: Api, caller: Caller, key: str) -> tuple[str, str]:
     return str(run["id"]), str(invoice["id"])
 
 
-def _company_a(api: Api) -> Tenant:
-    """Group A with a brand, an account tree, numbers held over time, keys, idempotency."""
-    a = api.tenant(slug="alpha", name="Alpha Holdings", currency="GBP", locale="en_GB")
+def _company_a(api: Api, parent: str | None = None) -> Tenant:
+    """Group A with a brand, an account tree, numbers held over time, keys, idempotency
+    (top-level, or a brand of `parent`)."""
+    a = api.tenant(
+        parent=parent, slug="alpha", name="Alpha Holdings", currency="GBP", locale="en_GB"
+    )
     brand = api.created(
         a, "/v1/tenants", {"parent_id": a.tenant_id, "slug": "alpha-ie", "name": "Alpha Eire"}
     )
@@ -205,17 +213,17 @@ def _company_a(api: Api) -> Tenant:
     )
     api.created(
         a,
-        f"/v1/numbers/{numbers[0]['id']}/assign",
-        {"account_id": tier1["id"], "valid_from": FEB, "subscription_id": SUBSCRIPTION},
-    )
-    api.created(
-        a,
         f"/v1/numbers/{brand_number['id']}/assign",
         {"account_id": in_brand["id"], "valid_from": "2026-01-01T00:00:00Z"},
     )
     key = api.created(a, "/v1/api-keys", {"name": "Alpha CRM sync"})
     product_id, plan_id = _catalog(api, a, "Alpha", "alpha-crm-1")
     subscription = _subscription(api, a, abc["id"], "alpha-sub-1")
+    api.created(  # tier1 is below abc: abc's subscription may cover its number
+        a,
+        f"/v1/numbers/{numbers[0]['id']}/assign",
+        {"account_id": tier1["id"], "valid_from": FEB, "subscription_id": subscription},
+    )
     usage_file = _usage(api, a, "alpha", numbers[0]["e164"])
     refs = {
         "tenant_id": a.tenant_id,
@@ -237,9 +245,12 @@ def _company_a(api: Api) -> Tenant:
     return Tenant(a, [a.tenant_id, brand["id"]], refs, all_numbers)
 
 
-def _company_b(api: Api) -> Tenant:
-    """Company B: an account holding a number, and a second key."""
-    b = api.tenant(slug="bravo", name="Bravo Telecom", currency="GBP", locale="en_GB")
+def _company_b(api: Api, parent: str | None = None) -> Tenant:
+    """Company B: an account holding a number, and a second key (top-level, or a brand of
+    `parent`)."""
+    b = api.tenant(
+        parent=parent, slug="bravo", name="Bravo Telecom", currency="GBP", locale="en_GB"
+    )
     account = api.created(b, "/v1/accounts", {"name": "Bravo Customer", "external_id": "b-1"})
     [number] = api.created(b, "/v1/numbers", {"numbers": ["+442079460000"]})
     api.created(
@@ -507,7 +518,9 @@ def test_tenant_b_cannot_reach_tenant_a_through_any_operation(
     ops = operations(document)
     before = snapshot(api.session, a.tenant_ids)
     secrets = identifiers(before) - identifiers(snapshot(api.session, b.tenant_ids))
-    assert {"Alpha Org ABC", "+442071234567", a.refs["api_key_id"], SUBSCRIPTION} <= secrets
+    assert {"Alpha Org ABC", "+442071234567", a.refs["api_key_id"], a.refs["subscription_id"]} <= (
+        secrets
+    )
     aimed_at_a = Requests(document, a)
     failures: list[str] = []
     succeeded: list[str] = []
@@ -636,3 +649,125 @@ def test_an_idempotency_key_of_a_does_not_replay_for_b(
     assert "Idempotent-Replayed" not in response.headers
     assert response.json()["tenant_id"] == b.tenant_ids[0]
     assert a.refs["parent_id"] not in response.text
+
+
+# --- ids of a sibling in request bodies ----------------------------------------------------
+
+# Body fields naming rows besides `*_id` ones: a bill run's `accounts`.
+ID_LISTS = frozenset({"accounts"})
+# Which id of the sibling a body field takes where the field's name alone does not say.
+FIELD_REFS = {("/v1/tenants", "parent_id"): "tenant_id", ("", "accounts"): "account_id"}
+# Hints that make B's own body valid, so that the walk reaches each id's check.
+VALID = {
+    "period_start": "2026-01-01",
+    "period_end": "2026-02-01",
+    "valid_from": "2025-06-01T00:00:00Z",  # before B's number is held
+    "valid_to": "2025-07-01T00:00:00Z",
+    "date": "2026-01-14",  # a closed period
+    "body": "<p>walked</p>",  # a document template
+}
+
+
+def _body_fields(op: Operation, requests: Requests) -> list[str]:
+    """The top-level body fields of `op` that name a row by id."""
+    body = requests.body(op)
+    content = op.spec.get("requestBody", {}).get("content", {})
+    schema = next(iter(content.values()), {}).get("schema", {}) if content else {}
+    properties = requests.resolve(schema).get("properties", {}) if schema else {}
+    names = set(properties) | (set(body) if isinstance(body, dict) else set())
+    return sorted(n for n in names if (n in REFERENCES or n in ID_LISTS) and n != "external_id")
+
+
+def _sibling_ref(op: Operation, field: str, sibling: Tenant) -> str:
+    key = FIELD_REFS.get((op.path, field)) or FIELD_REFS.get(("", field)) or field
+    return sibling.refs[key]
+
+
+def _unknown_like(real: str) -> str:
+    """An id of the same shape as `real` that nobody holds."""
+    prefix, _, rest = real.rpartition("_")
+    return f"{prefix}_{'f' * len(rest)}" if prefix else "f" * len(real)
+
+
+def _valid(body: Any) -> Any:
+    """B's own body made valid by `VALID`, without an `external_id` (B's is taken)."""
+    out = Form(body) if isinstance(body, Form) else dict(body)
+    if isinstance(body, Form):
+        out.uploads = body.uploads
+    out.update({name: value for name, value in VALID.items() if name in body})
+    if "valid_from" in out:  # a closed period: an open one would overlap B's holder
+        out["valid_to"] = VALID["valid_to"]
+    out.pop("external_id", None)
+    return out
+
+
+def _with(body: Any, field: str, value: str) -> Any:
+    out = Form(body) if isinstance(body, Form) else dict(body)
+    if isinstance(body, Form):
+        out.uploads = body.uploads
+    out[field] = [value] if field in ID_LISTS else value
+    return out
+
+
+def _pointing_at(session: Session, value: str) -> int:
+    """Rows of any table with `value` in one of their text columns."""
+    total = 0
+    for table in metadata.sorted_tables:
+        columns = [c for c in table.c if isinstance(c.type, String)]
+        if columns:
+            stmt = (
+                select(func.count()).select_from(table).where(or_(*(c == value for c in columns)))
+            )
+            total += int(session.scalar(stmt) or 0)
+    return total
+
+
+def _same_answer(sibling: Response, unknown: Response, sibling_id: str, unknown_id: str) -> bool:
+    if sibling.status_code != unknown.status_code:
+        return False
+    if sibling.status_code < 300:
+        return True  # both created something: _pointing_at decides
+    return bool(sibling.text == unknown.text.replace(unknown_id, sibling_id))
+
+
+def test_a_siblings_id_in_a_body_answers_as_an_unknown_id(api: Api) -> None:
+    # given two brands A and B of one parent company, each with its own data
+    group = api.tenant(slug="group", name="Group", currency="GBP", locale="en_GB")
+    a, b = _company_a(api, group.tenant_id), _company_b(api, group.tenant_id)
+    document = api.client.app.openapi()  # type: ignore[attr-defined]
+    own = Requests(document, b)
+    failures: list[str] = []
+    reached: list[str] = []
+
+    # when B calls every operation with a body naming a row, on its own paths with its own
+    # ids, but one field at a time set to A's id, and to an id nobody holds
+    for op in operations(document):
+        for field in _body_fields(op, own):
+            sibling_id = _sibling_ref(op, field, a)
+            unknown_id = _unknown_like(sibling_id)
+            body = _valid(own.body(op))
+            path, query = own.path(op), own.query(op)
+            before = _pointing_at(api.session, sibling_id), _pointing_at(api.session, unknown_id)
+            unknown = _call(api, b.caller, op, path, query, _with(body, field, unknown_id))
+            sibling = _call(api, b.caller, op, path, query, _with(body, field, sibling_id))
+            after = _pointing_at(api.session, sibling_id), _pointing_at(api.session, unknown_id)
+            where = f"{op} {field}"
+            # then the answers are the same but for the id, and nothing points at either id
+            if not _same_answer(sibling, unknown, sibling_id, unknown_id):
+                failures.append(
+                    f"{where}: sibling {sibling.status_code} {sibling.text} / "
+                    f"unknown {unknown.status_code} {unknown.text}"
+                )
+            if after != before:
+                failures.append(f"{where}: rows now point at the id ({before} -> {after})")
+            problem = unknown.json() if unknown.status_code >= 400 else {}
+            if str(problem.get("field") or "").split(".")[0].split("[")[0] == field:
+                reached.append(where)
+            else:
+                failures.append(
+                    f"{where}: the walk did not reach the id's check: "
+                    f"{unknown.status_code} {unknown.text}"
+                )
+
+    assert not failures, "\n".join(failures)
+    assert len(reached) >= 20

@@ -117,8 +117,9 @@ def test_db_upgrade_then_current_reports_the_head_revision(data_dir: Path) -> No
     upgraded = billstream("db", "upgrade")
     current = billstream("db", "current")
 
-    # then
-    assert before.stdout == f"database {database} at revision none (head is {HEAD})\n"
+    # then `db current` found no database (and made none), `db upgrade` made it
+    assert (before.exit_code, before.stdout) == (1, "")
+    assert before.stderr.startswith("error: database: no database at ")
     assert upgraded.exit_code == 0
     assert upgraded.stdout == f"database {database} at revision {HEAD} (head)\n"
     assert current.stdout == f"database {database} at revision {HEAD} (head)\n"
@@ -133,7 +134,15 @@ def test_db_downgrade_to_base_empties_the_database(migrated: None, data_dir: Pat
     assert result.stdout.endswith(f"at revision none (head is {HEAD})\n")
 
 
-def test_a_command_on_an_unmigrated_database_says_what_to_run() -> None:
+@pytest.fixture
+def unmigrated(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty database file (and a secret key), which no `db upgrade` has migrated."""
+    data_dir.mkdir()
+    (data_dir / "billstream.sqlite").touch()  # an empty file is an empty SQLite database
+    monkeypatch.setenv("BILLSTREAM_SECRET_KEY", "k" * 64)
+
+
+def test_a_command_on_an_unmigrated_database_says_what_to_run(unmigrated: None) -> None:
     # given a database nobody migrated
     # when
     result = billstream("tenant", "list")
@@ -145,7 +154,7 @@ def test_a_command_on_an_unmigrated_database_says_what_to_run() -> None:
     )
 
 
-def test_serve_refuses_a_database_that_is_not_migrated() -> None:
+def test_serve_refuses_a_database_that_is_not_migrated(unmigrated: None) -> None:
     # given a database nobody migrated
     # when
     result = billstream("serve", "--port", "8999")

@@ -35,7 +35,7 @@ CLOSE = "2026-01-31"
 def provider(database_url: str | None = None, *, accounts: int = ACCOUNTS) -> str:
     """A tenant `acme` with the numbers plan and `accounts` accounts of 1-3 subscriptions."""
     settings = Settings(database_url=database_url) if database_url else None
-    runtime = bootstrap(settings)
+    runtime = bootstrap(settings, create=True)
     try:
         migrate.upgrade(runtime.engine)
         clock = SystemClock()

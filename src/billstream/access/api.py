@@ -39,5 +39,9 @@ def create_api_key(ctx: Context, body: ApiKeyCreate) -> ApiKeyCreated:
 
 @router.post("/{api_key_id}/revoke", summary="Revoke a key at once")
 def revoke_api_key(ctx: Context, api_key_id: str) -> ApiKeyOut:
-    key = service.revoke_api_key(ctx.session, clock=ctx.clock, scope=ctx.scope, key_id=api_key_id)
+    """A key revokes keys of its scope, not one with descendants unless it has them, and
+    itself only while other active keys reach every tenant it reaches (docs/api.md)."""
+    key = service.revoke_api_key(
+        ctx.session, clock=ctx.clock, scope=ctx.scope, key_id=api_key_id, caller=ctx.api_key
+    )
     return ApiKeyOut.model_validate(key)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from billstream.access.errors import AccessErrorCode
 from billstream.access.keys import hash_secret, make_token, new_secret, secret_matches, split_token
 from billstream.access.models import ApiKey
 from billstream.core.clock import Clock
-from billstream.core.errors import AuthenticationError, InvalidInputError, NotFoundError
+from billstream.core.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from billstream.core.ids import new_id
 from billstream.db.pagination import Page, paginate
 from billstream.tenants.models import Tenant
@@ -77,11 +84,91 @@ def list_api_keys(
     return paginate(session, stmt, ApiKey.id, cursor=cursor, limit=limit)
 
 
-def revoke_api_key(session: Session, *, clock: Clock, scope: TenantScope, key_id: str) -> ApiKey:
+def revoke_api_key(
+    session: Session,
+    *,
+    clock: Clock,
+    scope: TenantScope,
+    key_id: str,
+    caller: ApiKey | None = None,
+) -> ApiKey:
+    """Revoke `key_id` at once. Revoking a revoked key changes nothing.
+
+    `caller` is the key of an API request; None is the operator at the command line, who may
+    revoke any key of `scope` (with database access, `billstream apikey create` is always a
+    way back in). A key (docs/api.md, "Who may revoke what"):
+
+    - revokes only keys of its scope (another reads as not found, 404);
+    - cannot revoke a key with descendants unless it has them itself (403, as it could not
+      create one);
+    - may revoke itself only while other active keys of its scope still reach every tenant
+      it reaches (409 `api_key_last_access`): no request locks its tenants out of the API.
+
+    The active keys of the scope are locked (in id order) before the rules are checked, so
+    two keys revoking each other or themselves at once cannot both pass.
+    """
     key = session.get(ApiKey, key_id)
     if key is None or not scope.allows(key.tenant_id):
         raise NotFoundError(f"API key {key_id} not found", field="api_key_id")
-    if key.revoked_at is None:
-        key.revoked_at = clock.now()
-        session.flush()
+    if key.revoked_at is not None:
+        return key
+    if caller is not None:
+        active = _lock_active_keys(session, scope, caller.id)
+        if caller.revoked_at is not None:
+            raise AuthenticationError("this API key was revoked")
+        _check_may_revoke(session, scope, caller, key, active)
+    key.revoked_at = clock.now()
+    session.flush()
     return key
+
+
+def _lock_active_keys(session: Session, scope: TenantScope, caller_id: str) -> list[ApiKey]:
+    """The scope's active keys and the caller's own, locked in id order, as committed now."""
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(scope.filter(ApiKey), or_(ApiKey.revoked_at.is_(None), ApiKey.id == caller_id))
+            .order_by(ApiKey.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _check_may_revoke(
+    session: Session, scope: TenantScope, caller: ApiKey, key: ApiKey, active: list[ApiKey]
+) -> None:
+    if key.include_descendants and not caller.include_descendants:
+        raise PermissionDeniedError(
+            f"API key {key.id} reaches sub-tenants and this key does not: it cannot revoke it",
+            field="api_key_id",
+        )
+    if key.id != caller.id:
+        return  # the caller stays active, and it reaches everything the key reached
+    others = [k for k in active if k.id != key.id and k.revoked_at is None]
+    lost = sorted(scope.tenant_ids - _reached(session, scope, others))
+    if lost:
+        raise ConflictError(
+            f"API key {key.id} is the last active key reaching tenant {lost[0]}; create "
+            "another key for it first (with database access: billstream apikey create)",
+            code=AccessErrorCode.LAST_ACCESS,
+            field="api_key_id",
+        )
+
+
+def _reached(session: Session, scope: TenantScope, keys: list[ApiKey]) -> set[str]:
+    """The tenants of `scope` some key of `keys` reaches (its own; its descendants too)."""
+    own = {k.tenant_id for k in keys}
+    wide = {k.tenant_id for k in keys if k.include_descendants}
+    rows = session.execute(
+        select(Tenant.id, Tenant.parent_id).where(Tenant.id.in_(sorted(scope.tenant_ids)))
+    )
+    parents: dict[str, str | None] = {tenant: parent for tenant, parent in rows}
+    reached = set()
+    for tenant in scope.tenant_ids:
+        above = parents.get(tenant)
+        while above is not None and above not in wide:
+            above = parents.get(above)
+        if tenant in own or above is not None:
+            reached.add(tenant)
+    return reached

@@ -12,7 +12,6 @@ from billstream.accounts.schemas import (
     AccountOut,
     AccountTreeNode,
     AccountUpdate,
-    AssignmentCreate,
     AssignmentOut,
     LookupRequest,
     LookupResult,
@@ -170,26 +169,6 @@ def list_assignments(ctx: Context, number_id: str) -> list[AssignmentOut]:
         AssignmentOut.model_validate(a)
         for a in service.list_assignments(ctx.session, scope=ctx.scope, number_id=number_id)
     ]
-
-
-@numbers.post(
-    "/{number_id}/assign",
-    status_code=status.HTTP_201_CREATED,
-    summary="Assign the number to an account for a half-open period",
-)
-def assign_number(ctx: Context, number_id: str, body: AssignmentCreate) -> AssignmentOut:
-    return AssignmentOut.model_validate(
-        service.assign_number(
-            ctx.session,
-            clock=ctx.clock,
-            scope=ctx.scope,
-            number_id=number_id,
-            account_id=body.account_id,
-            valid_from=body.valid_from,
-            valid_to=body.valid_to,
-            subscription_id=body.subscription_id,
-        )
-    )
 
 
 @numbers.post("/{number_id}/release", summary="End the assignment holding the number at `at`")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -16,6 +18,7 @@ from billstream.core.errors import BillstreamError, ErrorCode
 log = logging.getLogger("billstream.api")
 
 PROBLEM_TYPE = "https://billstream.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
 _TITLES = {
     400: "Bad request",
     401: "Unauthenticated",
@@ -25,6 +28,7 @@ _TITLES = {
     409: "Conflict",
     422: "Invalid input",
     500: "Internal error",
+    503: "Service unavailable",
 }
 _STATUS_CODES = {
     401: ErrorCode.UNAUTHENTICATED,
@@ -32,6 +36,36 @@ _STATUS_CODES = {
     404: ErrorCode.NOT_FOUND,
     409: ErrorCode.CONFLICT,
 }
+
+
+class InputError(BaseModel):
+    """One reason a request failed schema validation."""
+
+    field: str = Field(description="The offending input, dotted for nesting")
+    reason: str
+    type: str = Field(description="The kind of failure, e.g. `missing`, `string_too_long`")
+
+
+class ProblemDetails(BaseModel):
+    """An RFC 9457 problem: every error the API answers, as `application/problem+json`."""
+
+    type: str = Field(description="`https://billstream.dev/problems/` + `code`")
+    title: str = Field(description="The status in words")
+    status: int = Field(description="The HTTP status")
+    detail: str = Field(description="What went wrong, for a person")
+    code: str = Field(description="Stable error code, part of the API contract")
+    field: str | None = Field(
+        description="The offending input (`billing_address.country`, `Idempotency-Key`) or null"
+    )
+    instance: str = Field(description="The request's path")
+    errors: list[InputError] | None = Field(
+        default=None, description="Every schema-validation failure; only on those"
+    )
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    """An OpenAPI `responses` entry: a problem body under `application/problem+json`."""
+    return {"description": description, "model": ProblemDetails}
 
 
 def problem(
@@ -42,19 +76,26 @@ def problem(
     detail: str,
     field: str | None = None,
     errors: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE + code,
-        "title": _TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "code": code,
-        "field": field,
-        "instance": request.url.path,
-    }
-    if errors:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    body = ProblemDetails(
+        type=PROBLEM_TYPE + code,
+        title=_TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        code=code,
+        field=field,
+        instance=request.url.path,
+        errors=[InputError.model_validate(e) for e in errors] if errors else None,
+    )
+    return JSONResponse(
+        body.model_dump(
+            mode="json", exclude_none=False, exclude={"errors"} if not errors else None
+        ),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -96,12 +137,36 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document has for the request's path (under any template).
+
+    The router stops at the first route whose path matches, so its `Allow` names only that
+    route's methods (GET of `/v1/accounts`, not also POST); the document knows them all.
+    """
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    segments = request.url.path.split("/")
+    methods: set[str] = set()
+    for template, operations in paths.items():
+        parts = template.split("/")
+        if len(parts) == len(segments) and all(
+            part == segment or (part.startswith("{") and segment)
+            for part, segment in zip(parts, segments, strict=True)
+        ):
+            methods.update(method.upper() for method in operations)
+    return sorted(methods)
+
+
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(
         exc.status_code, "method_not_allowed" if exc.status_code == 405 else "http_error"
     )
-    return problem(request, status=exc.status_code, code=code, detail=str(exc.detail))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (methods := allowed_methods(request)):
+        headers["Allow"] = ", ".join(methods)
+    return problem(
+        request, status=exc.status_code, code=code, detail=str(exc.detail), headers=headers
+    )
 
 
 async def on_integrity_error(request: Request, exc: Exception) -> JSONResponse:

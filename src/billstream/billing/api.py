@@ -35,6 +35,11 @@ from billstream.subscriptions.service import local_today
 bill_runs = APIRouter(prefix="/bill-runs", tags=["billing"], route_class=TransactionalRoute)
 invoices = APIRouter(prefix="/invoices", tags=["billing"], route_class=TransactionalRoute)
 tax_rates = APIRouter(prefix="/tax-rates", tags=["billing"], route_class=TransactionalRoute)
+# An invoice is named by id or number, and a number may hold slashes (`NWUK/2026/00001`):
+# every invoice route takes `{invoice_id:path}`. `GET /invoices/{invoice_id:path}` would
+# then also match `/invoices/NWUK/2026/00001/pdf`, and the first route that matches wins,
+# so it sits alone in this router, which the app includes after every other.
+invoice_by_ref = APIRouter(prefix="/invoices", tags=["billing"], route_class=TransactionalRoute)
 
 
 def _run_out(ctx: Context, run: BillRun) -> BillRunOut:
@@ -120,13 +125,15 @@ def list_invoices(
     return PageOut(data=[_invoice(ctx, i) for i in result.items], next_cursor=result.next_cursor)
 
 
-@invoices.get("/{invoice_id}", summary="An invoice (by id or number) with its lines and taxes")
+@invoice_by_ref.get(
+    "/{invoice_id:path}", summary="An invoice (by id or number) with its lines and taxes"
+)
 def get_invoice(ctx: Context, invoice_id: str) -> InvoiceOut:
     return _invoice(ctx, service.get_invoice(ctx.session, scope=ctx.scope, invoice_id=invoice_id))
 
 
 @invoices.get(
-    "/{invoice_id}/lines/{position}/records",
+    "/{invoice_id:path}/lines/{position}/records",
     summary="The rated records behind a usage line, with their lineage",
 )
 def line_records(
@@ -146,7 +153,7 @@ def line_records(
     )
 
 
-@invoices.post("/{invoice_id}/payments", summary="Record a payment against an issued invoice")
+@invoices.post("/{invoice_id:path}/payments", summary="Record a payment against an issued invoice")
 def pay_invoice(ctx: Context, invoice_id: str, body: PaymentCreate) -> InvoiceOut:
     invoice = service.record_payment(
         ctx.session, ctx.clock, scope=ctx.scope, invoice_id=invoice_id, amount=body.amount
@@ -154,7 +161,7 @@ def pay_invoice(ctx: Context, invoice_id: str, body: PaymentCreate) -> InvoiceOu
     return _invoice(ctx, invoice)
 
 
-@invoices.post("/{invoice_id}/void", summary="Void an issued, unpaid invoice")
+@invoices.post("/{invoice_id:path}/void", summary="Void an issued, unpaid invoice")
 def void_invoice(ctx: Context, invoice_id: str, body: VoidCreate) -> InvoiceOut:
     invoice = service.void_invoice(
         ctx.session, ctx.clock, scope=ctx.scope, invoice_id=invoice_id, reason=body.reason
@@ -163,7 +170,7 @@ def void_invoice(ctx: Context, invoice_id: str, body: VoidCreate) -> InvoiceOut:
 
 
 @invoices.post(
-    "/{invoice_id}/credit-notes",
+    "/{invoice_id:path}/credit-notes",
     status_code=status.HTTP_201_CREATED,
     summary="Correct an issued invoice with a credit note",
 )

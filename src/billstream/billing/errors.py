@@ -10,3 +10,4 @@ class BillingErrorCode(StrEnum):
     IMMUTABLE = "billing_invoice_immutable"
     INVALID_TRANSITION = "billing_invalid_transition"
     CREDIT_EXCEEDS = "billing_credit_exceeds_invoice"
+    AMBIGUOUS_NUMBER = "billing_invoice_number_ambiguous"

@@ -31,6 +31,8 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     INVALID_CURSOR = "invalid_cursor"
     INTERNAL = "internal_error"
+    DATABASE_UNREACHABLE = "database_unreachable"
+    MIGRATIONS_PENDING = "migrations_pending"
 
 
 class BillstreamError(Exception):

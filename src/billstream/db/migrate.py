@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -35,7 +35,12 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return revision_of(connection)
+
+
+def revision_of(connection: Connection) -> str | None:
+    """The revision the database behind `connection` is at; None before the first."""
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str | None:

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from billstream.api.context import Context, Paging
 from billstream.api.pages import PageOut
+from billstream.api.problems import problem_response
 from billstream.api.routing import TransactionalRoute
 from billstream.core.errors import ConflictError
 from billstream.documents import service
@@ -46,13 +47,17 @@ def mail_transport(request: Request) -> MailTransport | None:
 
 
 Transport = Annotated[MailTransport | None, Depends(mail_transport)]
+RECEIPT_OF_UNPAID = "A receipt of an invoice not paid in full"
 
 
 @invoices.get(
-    "/{invoice_id}/pdf",
+    "/{invoice_id:path}/pdf",
     summary="Download an invoice (or its receipt) as PDF",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        409: problem_response(RECEIPT_OF_UNPAID),
+    },
 )
 def invoice_pdf(
     ctx: Context, invoice_id: str, document: DocumentChoice = DocumentChoice.INVOICE
@@ -70,9 +75,10 @@ def invoice_pdf(
 
 
 @invoices.get(
-    "/{invoice_id}/html",
+    "/{invoice_id:path}/html",
     summary="An invoice (or its receipt) as HTML",
     response_class=HTMLResponse,
+    responses={409: problem_response(RECEIPT_OF_UNPAID)},
 )
 def invoice_html(
     ctx: Context, invoice_id: str, document: DocumentChoice = DocumentChoice.INVOICE
@@ -83,7 +89,7 @@ def invoice_html(
     return HTMLResponse(html)
 
 
-@invoices.post("/{invoice_id}/send", summary="E-mail an issued invoice with its PDF attached")
+@invoices.post("/{invoice_id:path}/send", summary="E-mail an issued invoice with its PDF attached")
 def send(
     ctx: Context, invoice_id: str, transport: Transport, body: SendRequest | None = None
 ) -> DeliveryOut:
@@ -106,7 +112,7 @@ def send(
     return DeliveryOut.model_validate(delivery)
 
 
-@invoices.get("/{invoice_id}/deliveries", summary="Every e-mail of an invoice, oldest first")
+@invoices.get("/{invoice_id:path}/deliveries", summary="Every e-mail of an invoice, oldest first")
 def list_deliveries(ctx: Context, invoice_id: str) -> PageOut[DeliveryOut]:
     found = service.deliveries(ctx.session, scope=ctx.scope, invoice_id=invoice_id)
     return PageOut(data=[DeliveryOut.model_validate(d) for d in found], next_cursor=None)

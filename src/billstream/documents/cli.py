@@ -10,21 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
 
 from billstream.core.errors import ConflictError
-from billstream.documents import service
 from billstream.documents.errors import DocumentErrorCode
-from billstream.documents.mailer import smtp_mailer
-from billstream.documents.models import TemplateKind
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import all_tenants, find_tenant, operator_scope
 
-UnitOfWork = Callable[[], AbstractContextManager[tuple[Any, Session]]]
+if TYPE_CHECKING:  # the commands import what they use: `--help` stays light
+    from sqlalchemy.orm import Session
+
+    from billstream.tenants.scope import TenantScope
+
+
+UnitOfWork = Callable[[], AbstractContextManager[tuple[Any, "Session"]]]
 Wrapper = Callable[[Callable[..., None]], Callable[..., None]]
 
 TenantOption = Annotated[
@@ -35,6 +35,9 @@ TenantOption = Annotated[
 
 def _scope(session: Session, tenant: str | None) -> TenantScope:
     """The tenant's subtree, or every tenant when none is named (an operator's command)."""
+    from billstream.tenants.scope import TenantScope
+    from billstream.tenants.service import all_tenants, find_tenant, operator_scope
+
     if tenant is not None:
         return operator_scope(session, find_tenant(session, tenant).id)
     ids = frozenset(t.id for t in all_tenants(session))
@@ -57,6 +60,9 @@ def invoice_commands(
         html: Annotated[bool, typer.Option(help="Write HTML instead of PDF.")] = False,
     ) -> None:
         """Write an invoice's PDF (or HTML, or its receipt) to OUT/<number>.pdf."""
+        from billstream.documents import service
+        from billstream.documents.models import TemplateKind
+
         kind = TemplateKind.RECEIPT if receipt else TemplateKind.INVOICE
         renderer = service.current_renderer()
         with unit_of_work() as (_runtime, session):
@@ -80,6 +86,9 @@ def invoice_commands(
         force: Annotated[bool, typer.Option(help="Send again if it was sent before.")] = False,
     ) -> None:
         """E-mail an issued invoice, its PDF attached, through BILLSTREAM_SMTP_*."""
+        from billstream.documents import service
+        from billstream.documents.mailer import smtp_mailer
+
         with unit_of_work() as (runtime, session):
             mailer = smtp_mailer(runtime.settings)
             if mailer is None:

@@ -197,4 +197,9 @@ class DocumentRenderer:
     @staticmethod
     def _block(template: Template, name: str, context: Mapping[str, Any]) -> str:
         render = template.blocks[name]
-        return "".join(render(template.new_context(dict(context))))
+        try:
+            return "".join(render(template.new_context(dict(context))))
+        except Exception:
+            # as Template.render does: the traceback then has the template's lines, not
+            # those of the Python Jinja2 compiled it to (which the refusal would name)
+            template.environment.handle_exception()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 
+from sqlalchemy import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from billstream.billing.models import BillRun
@@ -28,8 +29,10 @@ from billstream.billing.service.runs import (
     pending_count,
     refresh_statistics,
     start_bill_run,
+    wait_for_chunks_in_flight,
 )
 from billstream.core.clock import Clock
+from billstream.core.errors import InvalidInputError
 from billstream.db.engine import make_engine, make_session_factory
 from billstream.jobs.collector import fewer_collections
 from billstream.tenants.scope import TenantScope
@@ -75,12 +78,13 @@ def execute_bill_run(
     progress: Progress | None = None,
 ) -> RunSummary:
     """Start (or resume) the run of `request` and bill it to the end, chunk by chunk, in
-    `workers` processes on PostgreSQL (one otherwise)."""
+    `workers` processes (more than one on PostgreSQL only)."""
     with sessions.begin() as session:
+        url = session.get_bind().engine.url
+        check_workers(url, workers)
         run = start_bill_run(session, clock, scope=scope, request=request, actor=actor)
         run_id, total = run.id, run.accounts
         left = pending_count(session, run_id)
-        url = session.get_bind().engine.url
     # a run this large writes enough to leave the planner's statistics behind (see
     # `refresh_statistics`); for a smaller one an ANALYZE would cost more than it saves
     analyse = total >= ANALYSE_FROM
@@ -90,7 +94,7 @@ def execute_bill_run(
     if progress:
         progress(total - left, total)
     helpers: list[BaseProcess] = []
-    if left and workers > 1 and url.get_backend_name() == "postgresql":
+    if left and workers > 1:
         count = min(workers, -(-left // chunk)) - 1  # the caller is one of the workers
         helpers = _start_helpers(url.render_as_string(hide_password=False), clock, run_id,
                                  chunk=chunk, count=count)  # fmt: skip
@@ -109,6 +113,17 @@ def execute_bill_run(
         return _summary(finish_bill_run(session, clock, run_id=run_id))
 
 
+def check_workers(url: URL, workers: int) -> None:
+    """Several workers need PostgreSQL: SQLite lets one process write at a time, so on it
+    they would only wait for each other (and `workers` is refused rather than ignored)."""
+    if workers > 1 and url.get_backend_name() != "postgresql":
+        raise InvalidInputError(
+            f"{workers} workers need PostgreSQL: SQLite has one writer at a time, so a bill "
+            "run on it has one worker",
+            field="workers",
+        )
+
+
 def _bill_until_done(
     sessions: sessionmaker[Session],
     clock: Clock,
@@ -119,8 +134,10 @@ def _bill_until_done(
     progress: Progress | None,
     analyse: bool = False,
 ) -> None:
-    """Bill chunks until none is pending; if `analyse`, refresh the planner's statistics
-    after the 1st, 2nd, 4th, 8th… chunk, while the written tables double in size."""
+    """Bill chunks until none is pending, including those other processes were billing
+    (joined at once, two runs of one key share its chunks; the summary is read after the
+    last one). If `analyse`, refresh the planner's statistics after the 1st, 2nd, 4th, 8th…
+    chunk, while the written tables double in size."""
     done = 0
     with fewer_collections():
         while True:
@@ -128,7 +145,11 @@ def _bill_until_done(
                 handled = bill_pending(session, clock, run_id=run_id, limit=chunk)
                 left = pending_count(session, run_id) if progress else 0
             if not handled:
-                return
+                # the rest may be chunks other processes are billing: wait for them
+                with sessions.begin() as session:
+                    if not wait_for_chunks_in_flight(session, run_id):
+                        return
+                continue
             done += 1
             if analyse and done & (done - 1) == 0:
                 with sessions.begin() as session:

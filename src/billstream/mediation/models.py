@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billstream.db import Base
@@ -15,12 +15,25 @@ class UsageFile(Base):
     """One arrival of a CDR file (or of a batch of API events), with its counts.
 
     records_in = accepted + rejected + duplicates, always; reprocessing moves records from
-    rejected to accepted or duplicates. The same content again (same sha256) is recorded as
-    a new arrival whose records are all duplicates, pointing at the first (`duplicate_of`).
+    rejected to accepted or duplicates. The same content again (same sha256) from the same
+    uploading tenant (`tenant_id`) is recorded as a new arrival whose records are all
+    duplicates, pointing at the first (`duplicate_of`). A file belongs to the tenant that
+    uploaded it: another tenant's upload of the same bytes is a first arrival of its own.
     """
 
     __tablename__ = "usage_files"
-    __table_args__ = (Index(None, "root_tenant_id", "checksum"),)
+    __table_args__ = (
+        Index(None, "tenant_id", "checksum"),
+        # one first arrival per tenant and content (two imports at once: see `lock_content`)
+        Index(
+            "uq_usage_files_first_arrival",
+            "tenant_id",
+            "checksum",
+            unique=True,
+            postgresql_where=text("duplicate_of IS NULL"),
+            sqlite_where=text("duplicate_of IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(
@@ -45,7 +58,9 @@ class UsageFile(Base):
 class UsageRecord(Base):
     """An accepted usage record, routed to tenant, account and subscription.
 
-    The key is unique per root tenant: the same record never counts twice in a tenant tree.
+    The key is unique per tenant the record routes to (the tenant that bills it): the same
+    record never counts twice for a tenant, and one tenant's keys tell another nothing.
+    `root_tenant_id` is the root of the importing tenant's tree, kept for reports.
     Written in bulk (COPY on PostgreSQL), never as ORM objects. A fact table: no foreign
     keys, because each costs a trigger per row on COPY (measured: four of them more than
     doubled the insert time), and the only writer routes every row through the number
@@ -58,9 +73,9 @@ class UsageRecord(Base):
         Index(None, "account_id", "started_at"),
     )
 
-    root_tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     record_key: Mapped[str] = mapped_column(String(160), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(String(36))
+    root_tenant_id: Mapped[str] = mapped_column(String(36))
     account_id: Mapped[str] = mapped_column(String(36))
     subscription_id: Mapped[str | None] = mapped_column(String(36))
     usage_type: Mapped[str] = mapped_column(String(32))
@@ -78,7 +93,10 @@ class UsageReject(Base):
     """A record that was not accepted, with why and its raw line, until reprocessed."""
 
     __tablename__ = "usage_rejects"
-    __table_args__ = (Index(None, "tenant_id", "status", "reason"),)
+    __table_args__ = (
+        Index(None, "tenant_id", "status", "reason"),
+        Index(None, "file_id", "line_no", unique=True),  # a line is rejected once
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))

@@ -9,18 +9,13 @@ show what was charged, what replaced it, and the difference.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billstream.db import Base, TimestampMixin
 from billstream.db.types import UTCDateTime
-
-
-class CardKind(StrEnum):
-    RETAIL = "retail"  # what customers pay
-    COST = "cost"  # what a carrier charges us
+from billstream.rating.kinds import CardKind as CardKind  # defined there, for the CLI
 
 
 class RateCard(TimestampMixin, Base):

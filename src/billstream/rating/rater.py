@@ -46,6 +46,9 @@ import polars as pl
 from billstream.core.bounds import MAX_USAGE_SECONDS, OutOfBoundsError
 from billstream.rating.band_split import BAND_PARTS, same_prefix_rates, split_at_bands
 from billstream.rating.bands import Band, TimeBands, band_of_wall, bands_of, wall_time
+from billstream.rating.kinds import (
+    RoundingMode as RoundingMode,  # defined there, for the CLI's options
+)
 from billstream.rating.prefixes import (
     MAX_LANES,
     SPAN,
@@ -134,11 +137,6 @@ class RejectReason(StrEnum):
 
 
 REJECT_REASON = pl.Enum([r.value for r in RejectReason])  # the rated frame's reject_reason
-
-
-class RoundingMode(StrEnum):
-    UP = "up"  # up to the next increment
-    NEAREST = "nearest"  # to the nearest increment, a tie up
 
 
 @dataclass(frozen=True, slots=True)

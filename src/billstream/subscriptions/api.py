@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from billstream.accounts.schemas import AssignmentCreate, AssignmentOut
 from billstream.api.context import Context, Paging
 from billstream.api.pages import PageOut
 from billstream.api.routing import TransactionalRoute
@@ -25,6 +26,8 @@ from billstream.subscriptions.service import SubscriptionView, UpcomingCharges
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"], route_class=TransactionalRoute)
 upcoming = APIRouter(prefix="/accounts", tags=["subscriptions"], route_class=TransactionalRoute)
+# The assignment of a number may name a subscription, which only this package can check.
+numbers = APIRouter(prefix="/numbers", tags=["numbers"], route_class=TransactionalRoute)
 
 
 def _out(view: SubscriptionView) -> SubscriptionOut:
@@ -166,3 +169,25 @@ def upcoming_charges(
         ctx.session, scope=ctx.scope, account_id=account_id, until=until
     )
     return upcoming_out(result)
+
+
+@numbers.post(
+    "/{number_id}/assign",
+    status_code=status.HTTP_201_CREATED,
+    summary="Assign the number to an account for a half-open period",
+)
+def assign_number(ctx: Context, number_id: str, body: AssignmentCreate) -> AssignmentOut:
+    """`subscription_id`, if given: a subscription of the number's tenant, held by the
+    account or an account above it."""
+    return AssignmentOut.model_validate(
+        service.assign_number(
+            ctx.session,
+            clock=ctx.clock,
+            scope=ctx.scope,
+            number_id=number_id,
+            account_id=body.account_id,
+            valid_from=body.valid_from,
+            valid_to=body.valid_to,
+            subscription_id=body.subscription_id,
+        )
+    )

@@ -7,3 +7,4 @@ class SubscriptionErrorCode(StrEnum):
     BEFORE_START = "subscription_change_before_start"
     CURRENCY_NOT_BILLED = "subscription_currency_not_billed"
     MISSING_VALUE = "subscription_change_missing_value"
+    NOT_OF_ACCOUNT = "subscription_not_of_account"

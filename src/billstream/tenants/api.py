@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from billstream.api.context import Context, Paging
 from billstream.api.pages import PageOut
+from billstream.api.problems import problem_response
 from billstream.api.routing import TransactionalRoute
 from billstream.tenants import service
 from billstream.tenants.models import Tenant
@@ -49,7 +50,12 @@ def list_tenants(ctx: Context, page: Paging, parent_id: str | None = None) -> Pa
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a sub-tenant (brand)")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a sub-tenant (brand)",
+    responses={403: problem_response("A key without descendants (`permission_denied`)")},
+)
 def create_tenant(ctx: Context, body: TenantCreate) -> TenantOut:
     settings = body.model_dump(exclude={"parent_id", "slug", "name"}, exclude_none=True)
     tenant = service.create_tenant(

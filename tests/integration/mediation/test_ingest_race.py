@@ -27,11 +27,11 @@ def _blind_first_lookup(monkeypatch: pytest.MonkeyPatch, *, times: int = 1) -> N
     real = admission.stored_keys
     calls = {"n": 0}
 
-    def looked_up(session: Session, root_tenant_id: str, keys: pl.Series) -> pl.Series:
+    def looked_up(session: Session, routed: pl.DataFrame) -> pl.DataFrame:
         calls["n"] += 1
         if calls["n"] <= times:
-            return pl.Series("record_key", [], dtype=pl.String)
-        return real(session, root_tenant_id, keys)
+            return pl.DataFrame(schema=admission.KEY_SCHEMA)
+        return real(session, routed)
 
     monkeypatch.setattr(admission, "stored_keys", looked_up)
 

@@ -112,6 +112,21 @@ def test_an_email_template_overrides_only_the_blocks_it_defines(
         renderer.check(TemplateKind.EMAIL, "Hello {{ doc.number }}", brand=BRAND)
 
 
+def test_an_email_template_that_fails_names_its_own_line(renderer: DocumentRenderer) -> None:
+    # given an e-mail template whose third line names a field the document does not have
+    body = (
+        "{% block subject %}Bill {{ doc.number }}{% endblock %}\n"
+        "{% block text %}Hello{% endblock %}\n"
+        "{% block html %}<p>{{ doc.totals.nope }}</p>{% endblock %}\n"
+    )
+
+    # when it is checked, then the refusal names line 3 of the template
+    with pytest.raises(InvalidInputError) as refused:
+        renderer.check(TemplateKind.EMAIL, body, brand=BRAND)
+    assert refused.value.detail.startswith("line 3: ")
+    assert "'nope'" in refused.value.detail
+
+
 def test_a_logo_file_or_data_uri_is_embedded_and_a_web_address_is_not_fetched(
     renderer: DocumentRenderer, tmp_path: Path
 ) -> None:

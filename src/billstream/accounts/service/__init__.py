@@ -1,6 +1,7 @@
 """Account and number-inventory use cases."""
 
 from billstream.accounts.service.accounts import (
+    account_of_tenant,
     account_tree,
     create_account,
     delete_account,
@@ -24,6 +25,7 @@ from billstream.accounts.service.numbers import (
 __all__ = [
     "ImportReport",
     "RowError",
+    "account_of_tenant",
     "account_tree",
     "add_numbers",
     "assign_number",

@@ -150,10 +150,26 @@ def create_account(
     return account
 
 
-def get_account(session: Session, *, scope: TenantScope, account_id: str) -> Account:
+def get_account(
+    session: Session, *, scope: TenantScope, account_id: str, field: str = "account_id"
+) -> Account:
     account = session.get(Account, account_id)
     if account is None or not scope.allows(account.tenant_id):
-        raise NotFoundError(f"account {account_id} not found", field="account_id")
+        raise NotFoundError(f"account {account_id} not found", field=field)
+    return account
+
+
+def account_of_tenant(
+    session: Session, *, scope: TenantScope, tenant_id: str, account_id: str, field: str
+) -> Account:
+    """The account `account_id` of `tenant_id`, named by a request's `field`.
+
+    Unknown, outside the caller's scope, or of another tenant (a sibling brand's, say): the
+    same `NotFoundError`, so an id in a body tells the caller no more than one in a path.
+    """
+    account = session.get(Account, account_id)
+    if account is None or account.tenant_id != tenant_id or not scope.allows(tenant_id):
+        raise NotFoundError(f"account {account_id} not found in tenant {tenant_id}", field=field)
     return account
 
 

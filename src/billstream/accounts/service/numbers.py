@@ -123,9 +123,11 @@ def assign_number(
     account_id: str,
     valid_from: datetime,
     valid_to: datetime | None = None,
-    subscription_id: str | None = None,
 ) -> NumberAssignment:
-    """Give the number to an account for ``[valid_from, valid_to)``; refuse any overlap."""
+    """Give the number to an account for ``[valid_from, valid_to)``; refuse any overlap.
+
+    The assignment names no subscription: `subscriptions.service.assign_number` (what the
+    API calls) checks one and sets it."""
     number = _lock_number(session, scope, number_id)
     account = session.get(Account, account_id)
     if account is None or account.tenant_id != number.tenant_id:
@@ -157,7 +159,7 @@ def assign_number(
         tenant_id=number.tenant_id,
         number_id=number.id,
         account_id=account.id,
-        subscription_id=subscription_id,
+        subscription_id=None,
         valid_from=valid_from,
         valid_to=valid_to,
         created_at=clock.now(),

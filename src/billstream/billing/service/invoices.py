@@ -54,15 +54,26 @@ def invoices_query(
 def get_invoice(
     session: Session, *, scope: TenantScope, invoice_id: str, lock: bool = False
 ) -> Invoice:
-    """An invoice by id or number; another tenant's reads as not found. `lock`: hold its
-    row until the transaction ends (changes of one invoice take turns)."""
-    stmt = select(Invoice).where(
-        scope.filter(Invoice), (Invoice.id == invoice_id) | (Invoice.number == invoice_id)
+    """An invoice by id or number: the one resolver of every route and command that names
+    an invoice. Another tenant's reads as not found; a number that several tenants of the
+    scope issued (brands numbering alike) is refused, as it does not say which. `lock`: hold
+    its row until the transaction ends (changes of one invoice take turns)."""
+    stmt = (
+        select(Invoice)
+        .where(scope.filter(Invoice), (Invoice.id == invoice_id) | (Invoice.number == invoice_id))
+        .order_by(Invoice.id)
+        .limit(2)
     )
-    invoice = session.scalar(stmt.with_for_update() if lock else stmt)
-    if invoice is None:
-        raise NotFoundError(f"invoice {invoice_id} not found", field="invoice_id")
-    return invoice
+    found = list(session.scalars(stmt.with_for_update() if lock else stmt))
+    if not found:
+        raise NotFoundError(f"invoice {invoice_id!r} not found", field="invoice_id")
+    if len(found) > 1:
+        raise ConflictError(
+            f"several invoices have the number {invoice_id!r}: use the invoice's id",
+            code=BillingErrorCode.AMBIGUOUS_NUMBER,
+            field="invoice_id",
+        )
+    return found[0]
 
 
 def invoice_lines(session: Session, invoice_id: str) -> list[InvoiceLine]:

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import and_, false, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -163,48 +164,71 @@ def start_bill_run(
     session: Session, clock: Clock, *, scope: TenantScope, request: BillRunRequest, actor: str
 ) -> BillRun:
     """The run of `request`'s key: started now with every account pending, or the one
-    started before (to resume, or to return its result)."""
+    started before (to resume, or to return its result).
+
+    Two callers starting the same key at once get the same run: the run is inserted with
+    ``ON CONFLICT DO NOTHING``, so the later insert waits for the earlier transaction (on
+    PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them) and then finds its run.
+    """
     check_request(session, clock, scope, request)
     key = request.key or request.default_key()
-    existing = session.scalar(
-        select(BillRun).where(BillRun.tenant_id == request.tenant_id, BillRun.key == key)
-    )
+    existing = _run_of_key(session, request, key)
     if existing is not None:
-        if existing.run_date != request.day:
-            raise ConflictError(
-                f"bill run {key!r} already exists for {existing.run_date}",
-                code=BillingErrorCode.KEY_REUSED,
-                field="key",
-            )
         return existing
     payers = payers_to_bill(session, request)
-    run = BillRun(
-        id=new_id("brn"),
-        tenant_id=request.tenant_id,
-        key=key,
-        run_date=request.day,
-        selection=request.selection(),
-        status=RunStatus.RUNNING,
-        accounts=len(payers),
-        invoiced=0,
-        nothing_due=0,
-        failed=0,
-        actor=actor,
-        started_at=clock.now(),
-        finished_at=None,
+    run_id = new_id("brn")
+    dialect = session.get_bind().dialect.name
+    stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(BillRun)
+    inserted = session.scalar(
+        stmt.values(
+            id=run_id,
+            tenant_id=request.tenant_id,
+            key=key,
+            run_date=request.day,
+            selection=request.selection(),
+            status=RunStatus.RUNNING,
+            accounts=len(payers),
+            invoiced=0,
+            nothing_due=0,
+            failed=0,
+            actor=actor,
+            started_at=clock.now(),
+            finished_at=None,
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
+        .returning(BillRun.id)
     )
-    session.add(run)
-    session.flush()
+    if inserted is None:
+        # started by another caller meanwhile (its transaction is committed: we waited)
+        raced = _run_of_key(session, request, key)
+        assert raced is not None
+        return raced
     insert_rows(
         session,
         BillRunItem.__table__,  # type: ignore[arg-type]
         ("id", "tenant_id", "run_id", "account_id", "period_start", "period_end", "status"),
         (
-            (new_id("bri"), request.tenant_id, run.id, p.account_id, p.period_start,
+            (new_id("bri"), request.tenant_id, run_id, p.account_id, p.period_start,
              p.period_end, ItemStatus.PENDING.value)
             for p in payers
         ),
     )  # fmt: skip
+    run = session.get(BillRun, run_id)
+    assert run is not None
+    return run
+
+
+def _run_of_key(session: Session, request: BillRunRequest, key: str) -> BillRun | None:
+    """The tenant's run of `key`, if any; refused if it bills another date."""
+    run = session.scalar(
+        select(BillRun).where(BillRun.tenant_id == request.tenant_id, BillRun.key == key)
+    )
+    if run is not None and run.run_date != request.day:
+        raise ConflictError(
+            f"bill run {key!r} already exists for {run.run_date}",
+            code=BillingErrorCode.KEY_REUSED,
+            field="key",
+        )
     return run
 
 
@@ -217,6 +241,37 @@ def pending_count(session: Session, run_id: str) -> int:
         )
         or 0
     )
+
+
+def wait_for_chunks_in_flight(session: Session, run_id: str) -> bool:
+    """Wait until no other transaction holds a pending item of the run (a chunk another
+    process is billing); whether an item is pending then (one whose chunk rolled back).
+
+    `bill_pending` skips the items other processes hold, so finding none to claim does not
+    mean the run is done: a process joining a run waits here before reading its outcome.
+    Locks at most one item, until the transaction ends (SQLite's writer lock already
+    serialises: nothing is in flight elsewhere)."""
+    first_pending = session.scalar(
+        select(BillRunItem.id)
+        .where(BillRunItem.run_id == run_id, BillRunItem.status == ItemStatus.PENDING)
+        .order_by(BillRunItem.account_id)
+        .limit(1)
+        .with_for_update()
+    )
+    return first_pending is not None
+
+
+def _lock_run(session: Session, run_id: str) -> BillRun:
+    """The run's row, locked: two processes finishing the run take turns."""
+    run = session.scalar(
+        select(BillRun)
+        .where(BillRun.id == run_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if run is None:
+        raise NotFoundError(f"bill run {run_id} not found", field="run_id")
+    return run
 
 
 def _lock_accounts(session: Session, account_ids: Sequence[str]) -> None:
@@ -383,9 +438,7 @@ def refresh_statistics(session: Session) -> None:
 
 def finish_bill_run(session: Session, clock: Clock, *, run_id: str) -> BillRun:
     """Count the outcomes; the run is completed once nothing is pending."""
-    run = session.get(BillRun, run_id)
-    if run is None:
-        raise NotFoundError(f"bill run {run_id} not found", field="run_id")
+    run = _lock_run(session, run_id)
     counts = dict(
         session.execute(
             select(BillRunItem.status, func.count())

@@ -1,5 +1,6 @@
 """Document use cases: invoice documents, rendering, templates and e-mail delivery."""
 
+from billstream.billing.service import get_invoice
 from billstream.documents.service.delivery import (
     Delivery,
     deliveries,
@@ -9,7 +10,6 @@ from billstream.documents.service.delivery import (
 from billstream.documents.service.loading import (
     document_of,
     find_invoice,
-    get_invoice,
     invoice_document,
 )
 from billstream.documents.service.output import (

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from billstream.accounts.models import Account
 from billstream.billing.models import Invoice
+from billstream.billing.service import get_invoice
 from billstream.billing.states import InvoiceStatus
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError
@@ -28,7 +29,6 @@ from billstream.documents.errors import DocumentErrorCode
 from billstream.documents.mailer import Mailer
 from billstream.documents.models import DeliveryStatus, InvoiceDelivery, TemplateKind
 from billstream.documents.rendering import DocumentRenderer
-from billstream.documents.service.loading import get_invoice
 from billstream.documents.service.output import html_of, pdf_filename
 from billstream.documents.service.renderers import current_renderer
 from billstream.documents.service.templates import template_in_force
@@ -84,10 +84,10 @@ def _recipient(session: Session, invoice: Invoice) -> str:
 
 def deliveries(session: Session, *, scope: TenantScope, invoice_id: str) -> list[Delivery]:
     """Every e-mail of an invoice, oldest first."""
-    get_invoice(session, scope=scope, invoice_id=invoice_id)
+    invoice = get_invoice(session, scope=scope, invoice_id=invoice_id)
     rows = session.scalars(
         select(InvoiceDelivery)
-        .where(InvoiceDelivery.invoice_id == invoice_id)
+        .where(InvoiceDelivery.invoice_id == invoice.id)
         .order_by(InvoiceDelivery.sent_at, InvoiceDelivery.id)
     )
     return [_view(r) for r in rows]

@@ -7,12 +7,13 @@ or per sub-account, whatever the invoice's size.
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billstream.accounts.models import Account
 from billstream.billing.models import Invoice, InvoiceLine, InvoiceTax
-from billstream.core.errors import NotFoundError
+from billstream.billing.service import get_invoice
+from billstream.core.errors import ConflictError, NotFoundError
 from billstream.db import tree
 from billstream.documents.rendering import logo_source
 from billstream.documents.view import (
@@ -30,27 +31,15 @@ from billstream.tenants.service import ancestor_chain
 from billstream.tenants.settings import resolve_settings
 
 
-def get_invoice(session: Session, *, scope: TenantScope, invoice_id: str) -> Invoice:
-    """An invoice in `scope`; any other reads as not found."""
-    invoice = session.scalar(select(Invoice).where(Invoice.id == invoice_id, scope.filter(Invoice)))
-    if invoice is None:
-        raise NotFoundError(f"invoice {invoice_id} not found", field="invoice_id")
-    return invoice
-
-
 def find_invoice(session: Session, *, scope: TenantScope, ref: str) -> Invoice:
-    """An invoice in `scope` by id or number (for operators: the CLI)."""
-    invoices = list(
-        session.scalars(
-            select(Invoice)
-            .where(or_(Invoice.id == ref, Invoice.number == ref), scope.filter(Invoice))
-            .limit(2)
-        )
-    )
-    if len(invoices) != 1:
-        reason = "several invoices have" if invoices else "no invoice has"
-        raise NotFoundError(f"{reason} the id or number {ref!r}", field="invoice")
-    return invoices[0]
+    """An invoice in `scope` by id or number, blamed on a command's INVOICE argument."""
+    try:
+        return get_invoice(session, scope=scope, invoice_id=ref)
+    except NotFoundError:
+        raise NotFoundError(f"no invoice has the id or number {ref!r}", field="invoice") from None
+    except ConflictError as exc:
+        detail = f"{exc.detail}, or name its tenant with --tenant"
+        raise ConflictError(detail, code=exc.code, field="invoice") from None
 
 
 def _account_record(account: Account) -> AccountRecord:

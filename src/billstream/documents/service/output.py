@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billstream.billing.models import Invoice
+from billstream.billing.service import get_invoice
 from billstream.billing.states import InvoiceStatus
 from billstream.core.errors import ConflictError
 from billstream.documents.errors import DocumentErrorCode
 from billstream.documents.models import TemplateKind
 from billstream.documents.rendering import DocumentRenderer
-from billstream.documents.service.loading import document_of, get_invoice
+from billstream.documents.service.loading import document_of
 from billstream.documents.service.renderers import current_renderer
 from billstream.documents.service.templates import template_in_force, template_kind
 from billstream.documents.view import InvoiceDocument

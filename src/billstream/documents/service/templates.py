@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from billstream.accounts.models import Account
+from billstream.accounts.service import account_of_tenant, get_account
 from billstream.core.clock import Clock
-from billstream.core.errors import InvalidInputError, NotFoundError
+from billstream.core.errors import InvalidInputError
 from billstream.core.ids import new_id
 from billstream.db.pagination import Page, paginate
 from billstream.documents.models import DocumentTemplate, TemplateKind
@@ -53,13 +53,18 @@ def save_template(
     checked_kind = template_kind(kind)
     if len(body) > MAX_TEMPLATE_LENGTH:
         raise InvalidInputError(f"at most {MAX_TEMPLATE_LENGTH} characters", field="body")
-    tenant_id = tenant_id or scope.home
-    if account_id is not None:
-        account = session.get(Account, account_id)
-        if account is None or not scope.allows(account.tenant_id):
-            raise NotFoundError(f"account {account_id} not found", field="account_id")
-        tenant_id = account.tenant_id
-    tenant = get_tenant(session, scope=scope, tenant_id=tenant_id)
+    if tenant_id is not None:  # named: the account, if any, must be that tenant's
+        tenant = get_tenant(session, scope=scope, tenant_id=tenant_id)
+        if account_id is not None:
+            account_of_tenant(
+                session, scope=scope, tenant_id=tenant.id, account_id=account_id,
+                field="account_id",
+            )  # fmt: skip
+    elif account_id is not None:  # the account's tenant
+        account = get_account(session, scope=scope, account_id=account_id)
+        tenant = get_tenant(session, scope=scope, tenant_id=account.tenant_id)
+    else:
+        tenant = get_tenant(session, scope=scope, tenant_id=scope.home)
     settings = resolved_settings(session, tenant.id)
     brand = brand_of(settings.branding, tenant_name=tenant.name, logo_src=None)
     (renderer or current_renderer()).check(checked_kind, body, brand=brand)

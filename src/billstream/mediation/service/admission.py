@@ -46,7 +46,8 @@ USAGE_COLUMNS = [
 
 @dataclass(frozen=True)
 class Target:
-    """Where records go: the importing tenant, its root (dedupe), the routing scope."""
+    """Where records go: the importing tenant (it owns the arrival), its root (kept on the
+    rows), the routing scope (the tenants records may route to, each owning its records)."""
 
     tenant_id: str
     root_tenant_id: str
@@ -65,23 +66,39 @@ def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
         yield values[i : i + size]
 
 
-def stored_keys(session: Session, root_tenant_id: str, keys: pl.Series) -> pl.Series:
-    """Which of `keys` the root tenant already holds: one query per chunk of keys (on
-    PostgreSQL one array parameter per 100,000 keys; on SQLite an IN list of 5,000)."""
+KEY_SCHEMA = {"tenant_id": pl.String, "record_key": pl.String}
+
+
+def stored_keys(session: Session, routed: pl.DataFrame) -> pl.DataFrame:
+    """Which (tenant_id, record_key) pairs of `routed` are stored already: one query per
+    chunk of keys and the tenants they route to (on PostgreSQL one array parameter per
+    100,000 keys; on SQLite an IN list of 5,000). A key stored by another tenant is not
+    found: each tenant's keys are its own."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    found: list[str] = []
-    for chunk in _chunks(keys.unique().to_list(), PG_KEY_CHUNK if postgres else KEY_CHUNK):
+    pairs = routed.select("tenant_id", "record_key").unique()
+    found: list[tuple[str, str]] = []
+    for tenant_ids, keys in _by_tenants(pairs, PG_KEY_CHUNK if postgres else KEY_CHUNK):
         matches = (
-            UsageRecord.record_key == any_(bindparam("keys", chunk, type_=ARRAY(String)))
+            UsageRecord.record_key == any_(bindparam("keys", keys, type_=ARRAY(String)))
             if postgres
-            else UsageRecord.record_key.in_(chunk)
+            else UsageRecord.record_key.in_(keys)
         )
-        found += session.scalars(
-            select(UsageRecord.record_key).where(
-                UsageRecord.root_tenant_id == root_tenant_id, matches
+        rows = session.execute(
+            select(UsageRecord.tenant_id, UsageRecord.record_key).where(
+                UsageRecord.tenant_id.in_(tenant_ids), matches
             )
         )
-    return pl.Series("record_key", found, dtype=pl.String)
+        found += [(tenant, key) for tenant, key in rows]
+    stored = pl.DataFrame(found, schema=KEY_SCHEMA, orient="row")
+    return stored.join(pairs, on=["tenant_id", "record_key"], how="semi")
+
+
+def _by_tenants(pairs: pl.DataFrame, size: int) -> Iterator[tuple[list[str], list[str]]]:
+    """Chunks of `size` distinct keys, each with the tenants its pairs route to."""
+    keys = pairs["record_key"].unique().sort().to_list()
+    for chunk in _chunks(keys, size):
+        tenants = pairs.filter(pl.col("record_key").is_in(chunk))["tenant_id"].unique()
+        yield sorted(tenants.to_list()), chunk
 
 
 def _route(
@@ -141,27 +158,33 @@ def admit(
     records: pl.DataFrame,
     file_ids: pl.Expr,
 ) -> Admitted:
-    """Dedupe `records` (in themselves and against stored keys), route, and store the rest.
+    """Dedupe `records` in themselves, route them, dedupe against the keys stored by the
+    tenants they route to, and store the rest.
 
-    National numbers are read in the format's default region, else the tenant's (its locale).
+    A key seen earlier in the same arrival is a duplicate (the arrival is the importer's own);
+    a key stored before is a duplicate only for the tenant that stored it, so an import learns
+    nothing about the keys of tenants its records do not route to. National numbers are read
+    in the format's default region, else the tenant's (its locale).
 
     `file_ids` gives each record's file (a literal for one file; a column when reprocessing
     rejects of several).
     """
     ordered = records.sort("line_no")
     first = ordered.filter(pl.col("record_key").is_first_distinct())
-    known = stored_keys(session, target.root_tenant_id, first["record_key"])
-    fresh = first.join(known.to_frame(), on="record_key", how="anti", maintain_order="left")
-    duplicate_lines = ordered.join(
-        fresh.select("line_no", "record_key"), on=["line_no", "record_key"], how="anti"
+    repeated_lines = ordered.join(
+        first.select("line_no", "record_key"), on=["line_no", "record_key"], how="anti"
     )["line_no"]
     region = fmt.default_region or region_of_locale(
         resolved_settings(session, target.tenant_id).locale
     )
-    numbered = with_e164(fresh, ["calling", "called", "toll_free"], region)
+    numbered = with_e164(first, ["calling", "called", "toll_free"], region)
     routed = _route(session, target.scope, numbered, fmt.route_by)
     unrouted = routed.filter(pl.col("account_id").is_null())
-    accepted = routed.filter(pl.col("account_id").is_not_null()).select(
+    routed = routed.filter(pl.col("account_id").is_not_null())
+    known = stored_keys(session, routed)
+    seen_lines = routed.join(known, on=["tenant_id", "record_key"], how="semi")["line_no"]
+    fresh = routed.join(known, on=["tenant_id", "record_key"], how="anti", maintain_order="left")
+    accepted = fresh.select(
         pl.lit(target.root_tenant_id).alias("root_tenant_id"),
         "record_key",
         "tenant_id",
@@ -178,8 +201,9 @@ def admit(
         file_ids.cast(pl.String).alias("file_id"),
         "line_no",
     )
-    accepted, raced_lines = store_new_records(session, target.root_tenant_id, accepted)
-    duplicate_lines = pl.concat([duplicate_lines, raced_lines.cast(duplicate_lines.dtype)])
+    accepted, raced_lines = store_new_records(session, accepted)
+    line = repeated_lines.dtype
+    duplicate_lines = pl.concat([repeated_lines, seen_lines.cast(line), raced_lines.cast(line)])
     rejects = _unrouted_rejects(unrouted, fmt.route_by) if unrouted.height else None
     return Admitted(
         accepted=accepted,
@@ -188,9 +212,7 @@ def admit(
     )
 
 
-def store_new_records(
-    session: Session, root_tenant_id: str, rows: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.Series]:
+def store_new_records(session: Session, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     """Store `rows`, whose keys were not stored when looked up; returns the rows stored and the
     lines of those another import stored in the meantime, now duplicates.
 
@@ -210,9 +232,9 @@ def store_new_records(
         except IntegrityError:  # a key clash (both databases: see `db.bulk.copy_in`)
             if attempt:
                 break
-        again = stored_keys(session, root_tenant_id, rows["record_key"]).to_frame()
-        raced = rows.join(again, on="record_key", how="semi")["line_no"]
-        rows = rows.join(again, on="record_key", how="anti", maintain_order="left")
+        again = stored_keys(session, rows)
+        raced = rows.join(again, on=["tenant_id", "record_key"], how="semi")["line_no"]
+        rows = rows.join(again, on=["tenant_id", "record_key"], how="anti", maintain_order="left")
     raise ConflictError(
         "another import is storing the same records; retry this one",
         code=MediationErrorCode.IMPORT_CONFLICT,

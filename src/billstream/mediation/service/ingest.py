@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from billstream.core.clock import Clock
@@ -67,15 +67,40 @@ def target_of(session: Session, *, scope: TenantScope, tenant_id: str | None) ->
 
 
 def _first_arrival(session: Session, target: Target, checksum: str) -> UsageFile | None:
+    """The importing tenant's own first arrival of this content: a file belongs to the
+    tenant that uploaded it, and another tenant's arrivals are not consulted. The content is
+    locked until the transaction ends, so a second import of it at the same moment waits for
+    the first and then finds it (the first arrival is unique per tenant and content, and a
+    reject per file and line, in the database too)."""
+    lock_content(session, checksum)
     return session.scalar(
         select(UsageFile)
         .where(
-            UsageFile.root_tenant_id == target.root_tenant_id,
+            UsageFile.tenant_id == target.tenant_id,
             UsageFile.checksum == checksum,
             UsageFile.duplicate_of.is_(None),
         )
         .limit(1)
     )
+
+
+CONTENT_LOCKS = 0x75666C  # the advisory locks' first key ("ufl"): files' contents
+
+
+def lock_content(session: Session, checksum: str) -> None:
+    """Lock a file's content (its sha256) until the transaction ends: a transaction-level
+    advisory lock on PostgreSQL, whatever tenant imports it (SQLite's BEGIN IMMEDIATE already
+    serialises imports)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(CAST(:space AS integer), CAST(:content AS integer))"
+            ),
+            {
+                "space": CONTENT_LOCKS,
+                "content": int.from_bytes(bytes.fromhex(checksum[:8]), "big", signed=True),
+            },
+        )
 
 
 def _arrival(

@@ -12,9 +12,9 @@ import polars as pl
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
-from billstream.accounts.service import get_account
+from billstream.accounts.service import account_of_tenant
 from billstream.core.clock import Clock
-from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
+from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
 from billstream.core.money import validate_currency
 from billstream.rating.card_file import RowError, overlap_summary, read_card_rows
@@ -100,11 +100,10 @@ def import_rate_card(
     scope.require(tenant_id)
     if not name.strip() or len(name) > 100:
         raise InvalidInputError("a card name is 1-100 characters", field="name")
-    if (
-        account_id is not None
-        and get_account(session, scope=scope, account_id=account_id).tenant_id != tenant_id
-    ):
-        raise NotFoundError(f"account {account_id} not found", field="account_id")
+    if account_id is not None:
+        account_of_tenant(
+            session, scope=scope, tenant_id=tenant_id, account_id=account_id, field="account_id"
+        )
     settings = resolved_settings(session, tenant_id)
     currency = validate_currency(currency or settings.currency)
     starts = local_midnight(

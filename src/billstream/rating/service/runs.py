@@ -23,6 +23,7 @@ import polars as pl
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
+from billstream.accounts.service import account_of_tenant
 from billstream.catalog.service import included_quantities
 from billstream.core.bounds import check_day
 from billstream.core.clock import Clock
@@ -84,6 +85,11 @@ def rate_period(
     tenant_id = scope.require(request.tenant_id)
     check_day(request.start, field="from")
     check_day(request.end, field="to")
+    if request.account_id is not None:  # another tenant's account reads as an unknown one
+        account_of_tenant(
+            session, scope=scope, tenant_id=tenant_id, account_id=request.account_id,
+            field="account_id",
+        )  # fmt: skip
     if request.end <= request.start:
         raise InvalidInputError("the period must end after it starts", field="to")
     timezone = resolved_settings(session, tenant_id).timezone

@@ -1,5 +1,6 @@
 """Subscription use cases: orders, changes, reads and the upcoming-charges preview."""
 
+from billstream.subscriptions.service.numbers import assign_number
 from billstream.subscriptions.service.subscriptions import (
     CLI_ACTOR,
     SubscriptionView,
@@ -16,6 +17,7 @@ __all__ = [
     "CLI_ACTOR",
     "SubscriptionView",
     "UpcomingCharges",
+    "assign_number",
     "change_subscription",
     "create_subscription",
     "get_subscription",
