@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from billstream.billing.assembly import InvoiceDraft
 from billstream.billing.models import Invoice, InvoiceLine, InvoiceTax
+from billstream.core.decimals import PlainDecimal
 from billstream.core.money import tidy
 
 
@@ -58,9 +59,9 @@ class LineOut(BaseModel):
     description: str
     service_start: date | None
     service_end: date | None
-    quantity: Decimal
-    unit_price: Decimal | None
-    amount: Decimal
+    quantity: PlainDecimal
+    unit_price: PlainDecimal | None
+    amount: PlainDecimal
     subscription_id: str | None
     charge: str | None
     usage_type: str | None
@@ -72,9 +73,9 @@ class LineOut(BaseModel):
 class TaxOut(BaseModel):
     jurisdiction: str
     name: str
-    rate: Decimal
-    taxable: Decimal
-    amount: Decimal
+    rate: PlainDecimal
+    taxable: PlainDecimal
+    amount: PlainDecimal
     rule_id: str | None
 
 
@@ -92,10 +93,10 @@ class InvoiceOut(BaseModel):
     period_end: date
     issue_date: date | None
     due_date: date | None
-    subtotal: Decimal
-    tax_total: Decimal
-    total: Decimal
-    amount_paid: Decimal
+    subtotal: PlainDecimal
+    tax_total: PlainDecimal
+    total: PlainDecimal
+    amount_paid: PlainDecimal
     reason: str | None
     lines: list[LineOut]
     taxes: list[TaxOut]
@@ -145,7 +146,7 @@ class TaxRateOut(BaseModel):
     tenant_id: str
     jurisdiction: str
     name: str
-    rate: Decimal
+    rate: PlainDecimal
     effective_from: date
     effective_to: date | None
 

@@ -17,9 +17,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from billstream.core.decimals import PlainDecimal
+
 __all__ = ["Adjustment", "AdjustmentStep", "apply_adjustments"]
 
-NonNegative = Annotated[Decimal, Field(ge=0)]
+NonNegative = Annotated[PlainDecimal, Field(ge=0)]
 
 
 class Adjustment(BaseModel):

@@ -38,6 +38,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from billstream.core.decimals import PlainDecimal
 from billstream.core.errors import InvalidInputError
 
 __all__ = [
@@ -55,7 +56,7 @@ __all__ = [
     "unit_price_of",
 ]
 
-NonNegative = Annotated[Decimal, Field(ge=0)]
+NonNegative = Annotated[PlainDecimal, Field(ge=0)]
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -64,7 +65,7 @@ class Tier(BaseModel):
 
     model_config = _FROZEN
 
-    up_to: Annotated[Decimal, Field(gt=0)] | None = None
+    up_to: Annotated[PlainDecimal, Field(gt=0)] | None = None
     unit_price: NonNegative
     flat_fee: NonNegative = Decimal(0)
 
@@ -164,7 +165,7 @@ class Package(_Bounded):
     """
 
     type: Literal["package"] = "package"
-    block_size: Annotated[Decimal, Field(gt=0)]
+    block_size: Annotated[PlainDecimal, Field(gt=0)]
     block_price: NonNegative
 
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from billstream.core.decimals import PlainDecimal
+
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -192,7 +194,7 @@ class MarginRuleOut(BaseModel):
     tenant_id: str
     usage_type: str | None
     prefix: str | None
-    percent: Decimal | None = Field(description="None: the end of the rule before it")
+    percent: PlainDecimal | None = Field(description="None: the end of the rule before it")
     min_margin_micros: int | None
     effective_from: datetime
     created_at: datetime
