@@ -14,8 +14,10 @@ apart), so validation lives here and names the offending field (`tiers.1.up_to`)
 
 Every model takes an optional `minimum` and `maximum` charge. Tiers are inclusive upper
 bounds (`up_to: 100` holds units 0 < q <= 100); the last tier has no limit (`up_to: null`).
-A tier's `flat_fee` is charged once when the quantity reaches that tier. Zero units cost
-nothing before the minimum (no tier is reached).
+A tier's `flat_fee` is charged once when the quantity reaches that tier. By default zero
+units reach no tier and cost nothing before the minimum; `zero_in_first_tier: true` puts
+zero units in the first tier, so its flat fee is charged even then (as Kill Bill and Lago
+charge it).
 
 `price_of` returns the unrounded amount with the slices that explain it: each slice's
 amount is its quantity x unit price, and the slices add up to the amount (a minimum or
@@ -89,6 +91,9 @@ class _Bounded(BaseModel):
 
 class _Tiered(_Bounded):
     tiers: Annotated[list[Tier], Field(min_length=1)]
+    zero_in_first_tier: bool = Field(
+        default=False, description="Zero units are in the first tier (its flat fee is charged)"
+    )
 
     @field_validator("tiers")
     @classmethod
@@ -159,14 +164,19 @@ class Volume(_Tiered):
 
 class Package(_Bounded):
     """`block_price` per block of `block_size` units; a partial block is a whole block.
+    The first `free_units` are free; the blocks count from the unit after them.
 
     >>> price_of(Package(block_size=Decimal(100), block_price=Decimal(8)), Decimal(101)).amount
     Decimal('16')
+    >>> free = Package(block_size=Decimal(100), block_price=Decimal(8), free_units=Decimal(50))
+    >>> [price_of(free, Decimal(q)).amount for q in (50, 51, 150, 151)]
+    [Decimal('0'), Decimal('8'), Decimal('8'), Decimal('16')]
     """
 
     type: Literal["package"] = "package"
     block_size: Annotated[PlainDecimal, Field(gt=0)]
     block_price: NonNegative
+    free_units: NonNegative = Field(default=Decimal(0), description="The first units are free")
 
 
 class Percentage(_Bounded):
@@ -249,6 +259,8 @@ def _slices(model: PriceModel, quantity: Decimal, base: Decimal | None) -> list[
         return [_slice("flat", Decimal(1), model.amount)]
     if isinstance(model, PerUnit):
         return [_slice("per unit", quantity, model.unit_price)] if quantity else []
+    if isinstance(model, Graduated | Volume) and not quantity and model.zero_in_first_tier:
+        return _tier_slices(model.tiers, 0, quantity)
     if isinstance(model, Graduated):
         return _graduated(model.tiers, quantity)
     if isinstance(model, Volume):
@@ -300,7 +312,7 @@ def _tier_slices(tiers: list[Tier], index: int, units: Decimal) -> list[PriceSli
 
 
 def _package(model: Package, quantity: Decimal) -> list[PriceSlice]:
-    whole, part = divmod(quantity, model.block_size)
+    whole, part = divmod(max(quantity - model.free_units, Decimal(0)), model.block_size)
     blocks = whole + (1 if part else 0)
     if not blocks:
         return []

@@ -146,6 +146,24 @@ def test_a_tier_flat_fee_is_charged_once_the_tier_is_reached(
     assert cost(Volume(tiers=FEE_TIERS), quantity) == Decimal(volume)
 
 
+@pytest.mark.parametrize("model", [Graduated, Volume])
+def test_zero_units_reach_no_tier_unless_the_price_puts_them_in_the_first(
+    model: type[Graduated] | type[Volume],
+) -> None:
+    # given tiers whose first has a 5.00 flat fee, by default and with zero_in_first_tier
+    default = model(tiers=FEE_TIERS)
+    kill_bill_like = model(tiers=FEE_TIERS, zero_in_first_tier=True)
+    # when zero units are priced
+    # then by default nothing is charged; with the option, the first tier's flat fee
+    assert price_of(default, Decimal(0)).slices == ()
+    charged = price_of(kill_bill_like, Decimal(0))
+    assert charged.amount == FEE_TIERS[0].flat_fee
+    assert [s.description for s in charged.slices if s.amount] == ["tier 1 (up to 10) flat fee"]
+    # and one unit or more costs the same either way
+    for quantity in (1, 10, 11, 20):
+        assert cost(kill_bill_like, quantity) == cost(default, quantity)
+
+
 # --- package ------------------------------------------------------------------------------------
 
 
@@ -160,6 +178,35 @@ def test_a_package_price_charges_whole_blocks_and_a_partial_block_rounds_up(
     result = price_of(model, Decimal(quantity))
     assert result.amount == blocks * Decimal("8.00")
     assert [s.quantity for s in result.slices] == ([blocks] if blocks else [])
+
+
+@pytest.mark.parametrize(
+    ("quantity", "blocks"),
+    [("0", 0), ("50", 0), ("50.5", 1), ("51", 1), ("150", 1), ("151", 2), ("250", 2)],
+)
+def test_a_package_price_with_free_units_charges_whole_blocks_after_them(
+    quantity: str, blocks: int
+) -> None:
+    # given the first 50 units free, then 8.00 per block of 100
+    model = Package(block_size=Decimal(100), block_price=Decimal("8.00"), free_units=Decimal(50))
+    # when priced, then the blocks count from unit 51
+    result = price_of(model, Decimal(quantity))
+    assert result.amount == blocks * Decimal("8.00")
+    assert [s.quantity for s in result.slices] == ([blocks] if blocks else [])
+
+
+@UNIT_SETTINGS
+@given(
+    quantity=st.integers(0, 10_000),
+    free=st.integers(0, 1_000),
+    block=st.integers(1, 500),
+)
+def test_free_units_take_exactly_their_blocks_off(quantity: int, free: int, block: int) -> None:
+    # the price with free units is the price without them of the units above them
+    with_free = Package(block_size=Decimal(block), block_price=Decimal(3), free_units=Decimal(free))
+    plain = Package(block_size=Decimal(block), block_price=Decimal(3))
+    expected = price_of(plain, Decimal(max(quantity - free, 0))).amount
+    assert price_of(with_free, Decimal(quantity)).amount == expected
 
 
 # --- percentage ---------------------------------------------------------------------------------
