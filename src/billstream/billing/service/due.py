@@ -522,7 +522,6 @@ class DueLoader:
             book,
             until=self.close + ONE_DAY,
             places=self.places(subscription.currency),
-            zone=self.zone,
             charged=charged,
             settled=settled,
             since=self.since,

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -65,7 +64,6 @@ def upcoming_charges(
     """
     account = get_account(session, scope=scope, account_id=account_id)
     settings = resolved_settings(session, account.tenant_id)
-    zone = ZoneInfo(settings.timezone)
     subscriptions = list(
         session.scalars(
             select(Subscription)
@@ -87,7 +85,7 @@ def upcoming_charges(
             commitment_end=subscription.commitment_end,
         )
         facts = facts_of(subscription, changes[subscription.id], settings)
-        lines += subscription_lines(facts, book, until=until, places=places, zone=zone)
+        lines += subscription_lines(facts, book, until=until, places=places)
     lines.sort(key=lambda line: line.period.start)
     return UpcomingCharges(
         account_id=account.id,

@@ -1,0 +1,161 @@
+"""The upcoming-charges preview is the bill run: for an account not yet billed, the preview
+until the day after a close shows exactly the lines a dry run at that close bills, whatever
+the timeline (start, quantity changes, plan changes, a cancellation, in advance or in
+arrears, monthly or quarterly)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy.orm import Session
+
+from billstream.core.clock import FakeClock
+from billstream.subscriptions.schemas import ChangeCreate
+from billstream.subscriptions.service import CLI_ACTOR, change_subscription, upcoming_charges
+from billstream.tenants.models import Tenant
+from billstream.tenants.service import operator_scope
+from tests.factories import apply_catalog_yaml, make_account, make_subscription, make_tenant
+from tests.integration.billing.helpers import at, preview
+
+CATALOG = """\
+effective_from: 2025-01-01
+products:
+  - {code: numbers, name: Phone number, kind: recurring}
+  - {code: care, name: Care desk, kind: recurring}
+plans:
+%s
+"""
+PLAN = """\
+  - code: %(code)s
+    name: %(code)s
+    currencies: [USD]
+    charges:
+      - code: numbers
+        product: numbers
+        timing: %(timing)s
+        cadence: monthly
+        prices: [{currency: USD, model: {type: per_unit, unit_price: %(unit)s}}]
+      - code: care
+        product: care
+        timing: %(timing)s
+        cadence: quarterly
+        prices: [{currency: USD, model: {type: flat, amount: %(care)s}}]
+"""
+PLANS = {  # (timing, plan) -> (unit price, care desk per quarter)
+    "small": ("5.00", "30.00"),
+    "large": ("7.50", "45.00"),
+}
+JAN_1 = date(2026, 1, 1)
+MONTH_ENDS = [date(2026, m + 1, 1) - timedelta(days=1) for m in range(1, 8)]
+
+
+def _tenant(session: Session, clock: FakeClock) -> Tenant:
+    clock.set(at(date(2025, 12, 1)))
+    tenant = make_tenant(session, clock)
+    plans = "".join(
+        PLAN % {"code": f"{timing}-{name}", "timing": timing, "unit": unit, "care": care}
+        for timing in ("advance", "arrears")
+        for name, (unit, care) in PLANS.items()
+    )
+    apply_catalog_yaml(session, clock, tenant, CATALOG % plans)
+    session.commit()
+    return tenant
+
+
+moves = st.lists(
+    st.tuples(
+        st.integers(0, 150),  # days after the start
+        st.sampled_from(["quantity", "plan", "cancel"]),
+        st.integers(0, 80),  # a new quantity
+    ),
+    max_size=4,
+)
+
+
+def _change(session: Session, clock: FakeClock, tenant: Tenant, sid: str, **body: Any) -> None:
+    change_subscription(
+        session,
+        clock=clock,
+        scope=operator_scope(session, tenant.id),
+        subscription_id=sid,
+        data=ChangeCreate.model_validate({"effective": "date", "reason": "asked", **body}),
+        actor=CLI_ACTOR,
+    )
+
+
+def test_the_preview_shows_what_a_dry_run_bills(session: Session, clock: FakeClock) -> None:
+    tenant = _tenant(session, clock)
+
+    @settings(max_examples=30, deadline=None)
+    @given(
+        timing=st.sampled_from(["advance", "arrears"]),
+        start=st.integers(0, 75),
+        quantity=st.integers(0, 80),
+        timeline=moves,
+        close=st.sampled_from(MONTH_ENDS),
+    )
+    def check(
+        timing: str, start: int, quantity: int, timeline: list[tuple[int, str, int]], close: date
+    ) -> None:
+        previewed, billed = _preview_and_dry_run(
+            session, clock, tenant, timing, start, quantity, timeline, close
+        )
+        assert previewed == billed
+
+    check()
+
+
+def _preview_and_dry_run(
+    session: Session,
+    clock: FakeClock,
+    tenant: Tenant,
+    timing: str,
+    start: int,
+    quantity: int,
+    timeline: list[tuple[int, str, int]],
+    close: date,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    # given an account not yet billed, ordered on a day, then changed at random dates
+    clock.set(at(date(2025, 12, 1)))
+    account = make_account(session, clock, tenant)
+    first = JAN_1 + timedelta(days=start)
+    plan = "small"
+    sid = make_subscription(
+        session, clock, account, f"{timing}-{plan}", quantity=Decimal(quantity), start_date=first
+    ).subscription.id
+    for offset, kind, number in sorted(timeline):
+        day = first + timedelta(days=offset)
+        if kind == "quantity":
+            _change(session, clock, tenant, sid, kind="quantity", quantity=number, date=day)
+        elif kind == "plan":
+            plan = "large" if plan == "small" else "small"
+            _change(session, clock, tenant, sid, kind="plan", plan=f"{timing}-{plan}", date=day)
+        else:
+            _change(session, clock, tenant, sid, kind="cancel", date=day)
+            break
+    session.flush()
+    clock.set(at(close + timedelta(days=1)))
+
+    # when previewed until the day after a close, and dry-run at that close
+    until = close + timedelta(days=1)
+    shown = upcoming_charges(
+        session, scope=operator_scope(session, tenant.id), account_id=account.id, until=until
+    )
+    dry = preview(session, clock, tenant, close, accounts=[account.id])
+
+    # then the lines are the same (and so the totals)
+    assert dry.failures == []
+    previewed = sorted(
+        (str(x.kind), x.charge, x.start, x.end, x.quantity, x.unit_price, x.amount)
+        for x in shown.lines
+    )
+    billed = sorted(
+        (str(c.kind), c.charge, c.service_start, c.service_end, c.quantity, c.unit_price, c.amount)
+        for draft in dry.invoices
+        for c in (line.charge for line in draft.lines)
+    )
+    return previewed, billed
