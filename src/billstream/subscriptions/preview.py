@@ -13,14 +13,16 @@ One-time charges, the setup fee and an early-termination fee are single lines.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from billstream.catalog.adjustments import apply_adjustments
 from billstream.catalog.layers import ResolvedPrice
+from billstream.catalog.price_models import Percentage, price_of
 from billstream.core.money import Money, quantize
 from billstream.core.periods import BillingPeriod, Cadence, period_containing, periods_between
 from billstream.core.proration import ProratedLine, adjustments, prorate
@@ -35,6 +37,7 @@ from billstream.subscriptions.timeline import (
     PricedState,
     Stream,
     charged_units,
+    phase_on,
     replay,
     stream_states,
     streams,
@@ -333,6 +336,8 @@ def billable_lines(
     """
     phases = replay(facts.changes, trial_end=facts.trial_end)
     out = one_time_lines(facts, book, until=until, places=places, phases=phases)
+    due: dict[Stream, list[BillingPeriod]] = {}
+    states: dict[Stream, list[PricedState]] = {}
     for stream in streams(phases, book):
         periods = [
             p
@@ -341,21 +346,74 @@ def billable_lines(
             )
             if _due(p, stream.timing, until)
         ]
-        if not periods:
-            continue
-        states = stream_states(
-            phases, stream, book, anchor=facts.billing_anchor, until=periods[-1].last_day
-        )
+        if periods:
+            due[stream] = periods
+            states[stream] = stream_states(
+                phases, stream, book, anchor=facts.billing_anchor, until=periods[-1].last_day
+            )
+
+    def prorated(stream: Stream, period: BillingPeriod) -> list[ProratedLine]:
+        return _prorated(states.get(stream, []), period, places, facts.fixed_30_day)
+
+    for stream, periods in due.items():
         for period in periods:
             if (stream.code, period.start) in settled or (
                 since is not None and period.start < since
             ):
                 continue
-            recomputed = _prorated(states, period, places, facts.fixed_30_day)
+            recomputed = prorated(stream, period) + _percentage_lines(
+                stream, period, phases, book, places, prorated
+            )
             before = charged.get((stream.code, period.start), ())
             owed = adjustments(before, recomputed) if before else recomputed
-            out += [_line(facts, stream, period, line, states) for line in owed]
+            out += [_line(facts, stream, period, line, states[stream]) for line in owed]
     return sorted(out, key=lambda line: line.period.start)
+
+
+def _percentage_lines(
+    stream: Stream,
+    period: BillingPeriod,
+    phases: Sequence[Phase],
+    book: PriceBook,
+    places: int,
+    prorated: Callable[[Stream, BillingPeriod], list[ProratedLine]],
+) -> list[ProratedLine]:
+    """The line of a percentage charge for `period`: its percent of the amounts of the
+    charges it names (same subscription, timing, cadence and period, already prorated), with
+    the price in force when the period (or the subscription, if later) starts. None when
+    the named charges have no line in the period."""
+    phase = phase_on(phases, period.start) or next(
+        (p for p in phases if period.start <= p.effective < period.end), None
+    )
+    charge = book.plan(phase.plan_id).charge(stream) if phase else None
+    if phase is None or charge is None:
+        return []
+    price = book.prices(phase.plan_id, max(period.start, phase.effective)).get(charge.code)
+    if price is None or not isinstance(price.model, Percentage):
+        return []
+    base = [
+        line
+        for code in price.model.bases
+        for line in prorated(Stream(code, stream.timing, stream.cadence), period)
+    ]
+    if not base:
+        return []
+    amount = price_of(price.model, Decimal(0), base=sum((x.amount for x in base), Decimal(0)))
+    steps = apply_adjustments(amount.amount, price.adjustments)
+    exact = steps[-1].after if steps else amount.amount
+    days = base[0].period_days
+    line = ProratedLine(
+        start=min(x.start for x in base),
+        end=max(x.end for x in base),
+        quantity=Decimal(1),
+        unit_price=exact,
+        days=days,
+        period_days=days,
+        fraction=Fraction(1),
+        amount=quantize(exact, places),
+        source=price.price_id or phase.source,
+    )
+    return [line]
 
 
 def period_totals(lines: Sequence[PreviewLine]) -> list[PeriodTotal]:

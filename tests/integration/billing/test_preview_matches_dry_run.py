@@ -1,7 +1,7 @@
 """The upcoming-charges preview is the bill run: for an account not yet billed, the preview
 until the day after a close shows exactly the lines a dry run at that close bills, whatever
 the timeline (start, quantity changes, plan changes, a cancellation, in advance or in
-arrears, monthly or quarterly)."""
+arrears, monthly or quarterly, per unit, flat or a percentage of another charge)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ effective_from: 2025-01-01
 products:
   - {code: numbers, name: Phone number, kind: recurring}
   - {code: care, name: Care desk, kind: recurring}
+  - {code: regulatory, name: Regulatory fee, kind: recurring}
 plans:
 %s
 """
@@ -44,6 +45,11 @@ PLAN = """\
         timing: %(timing)s
         cadence: quarterly
         prices: [{currency: USD, model: {type: flat, amount: %(care)s}}]
+      - code: regulatory
+        product: regulatory
+        timing: %(timing)s
+        cadence: monthly
+        prices: [{currency: USD, model: {type: percentage, percent: 12.5, of: numbers}}]
 """
 PLANS = {  # (timing, plan) -> (unit price, care desk per quarter)
     "small": ("5.00", "30.00"),

@@ -344,7 +344,12 @@ def tiers_of(*limits: int | None) -> dict[str, Any]:
         ({"type": "package", "block_size": "0", "block_price": "1"}, ("package", "block_size")),
         ({"type": "package", "block_size": "10", "block_price": "-1"}, ("package", "block_price")),
         ({"type": "percentage", "percent": "-1", "of": "usage"}, ("percentage", "percent")),
-        ({"type": "percentage", "percent": "1", "of": ""}, ("percentage", "of")),
+        ({"type": "percentage", "percent": "1", "of": ""}, ("percentage", "of", 0)),
+        ({"type": "percentage", "percent": "1", "of": []}, ("percentage", "of")),
+        (
+            {"type": "percentage", "percent": "1", "of": "numbers", "fee_per_event": "0.3"},
+            ("percentage", "fee_per_event"),
+        ),
         (
             {"type": "per_unit", "unit_price": "1", "minimum": "10", "maximum": "5"},
             ("per_unit", "maximum"),
@@ -438,3 +443,50 @@ def test_a_bounded_amount_stays_within_its_bounds_and_slices_add_up(
     assert low <= result.amount <= high
     assert sum((s.amount for s in result.slices), Decimal(0)) == result.amount
     assert all(s.amount == s.quantity * s.unit_price for s in result.slices)
+
+
+# --- percentage of events -----------------------------------------------------------------------
+
+money = st.decimals(min_value=0, max_value=10_000, places=2, allow_nan=False)
+
+
+@UNIT_SETTINGS
+@given(
+    events=st.lists(money, max_size=20),
+    percent=st.decimals(min_value=0, max_value=100, places=2, allow_nan=False),
+    fee=money,
+    low=st.none() | money,
+    high=st.none() | money,
+)
+def test_a_percentage_of_events_clamps_each_event_then_adds_them(
+    events: list[Decimal], percent: Decimal, fee: Decimal, low: Decimal | None, high: Decimal | None
+) -> None:
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    # given a percentage of each event plus a fee per event, bounded per event
+    model = Percentage(
+        percent=percent, of="events", fee_per_event=fee, minimum_per_event=low,
+        maximum_per_event=high,
+    )  # fmt: skip
+    # when the events are priced
+    result = price_of(model, Decimal(0), events=events)
+    # then each event's charge is its own percentage plus the fee, within its bounds
+    assert len(result.slices) == len(events)
+    for amount, part in zip(events, result.slices, strict=True):
+        expected = amount * percent / 100 + fee
+        expected = max(expected, low) if low is not None else expected
+        expected = min(expected, high) if high is not None else expected
+        assert part.amount == expected
+    assert result.amount == sum((s.amount for s in result.slices), Decimal(0))
+
+
+def test_a_card_fee_of_2_9_percent_plus_30_cents_at_least_50_cents_an_event() -> None:
+    card = Percentage(
+        percent=Decimal("2.9"), of="events", fee_per_event=Decimal("0.30"),
+        minimum_per_event=Decimal("0.50"), maximum_per_event=Decimal("5.00"),
+    )  # fmt: skip
+    # 5.00 -> 0.445 -> 0.50; 100.00 -> 3.20; 1,000.00 -> 29.30 -> 5.00
+    assert cost(card, 0, events=[Decimal(5), Decimal(100), Decimal(1000)]) == Decimal("8.70")
+    with pytest.raises(InvalidInputError) as refused:
+        price_of(card, Decimal(0), base=Decimal(100))
+    assert refused.value.field == "events"

@@ -10,6 +10,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from billstream.catalog.price_models import Percentage
 from billstream.core.money import Money
 from billstream.core.periods import Cadence
 from billstream.core.proration import ProratedLine
@@ -178,4 +179,43 @@ def test_a_cancellation_after_until_ends_the_in_advance_period_it_falls_in() -> 
     assert [(x.start, x.end, x.quantity, x.amount) for x in lines] == [
         (JAN_1, date(2026, 2, 1), Decimal(10), Decimal("50.00")),
         (date(2026, 2, 1), date(2026, 2, 3), Decimal(10), Decimal("3.57")),
+    ]
+
+
+def test_a_percentage_charge_is_its_percent_of_the_named_charges_each_period() -> None:
+    # given SPEC's numbers and a care charge of 10% of them, with a 5.00 minimum
+    care = Percentage(percent=Decimal(10), of="numbers", minimum=Decimal(5))
+    book = (
+        FakeBook({"numbers": plan("numbers", charge("numbers"), charge("care"))})
+        .price("numbers", "numbers", per_unit("5"))
+        .price("numbers", "care", care)
+    )
+    # when previewed to Feb 28
+    lines = subscription_lines(SPEC, book, until=date(2026, 2, 28), places=2)
+    # then each month's care line is 10% of its rounded numbers lines: 27.58, then 29.64
+    cares = [(x.period.start, x.start, x.end, x.amount) for x in lines if x.charge == "care"]
+    assert cares == [
+        (JAN_1, JAN_1, date(2026, 2, 1), Decimal("27.58")),  # 10% of 275.81
+        (date(2026, 2, 1), date(2026, 2, 1), date(2026, 3, 1), Decimal("29.64")),  # of 296.43
+    ]
+
+
+def test_a_percentage_charge_follows_a_cancellation_and_its_minimum() -> None:
+    # given 2 numbers with care at 10% (minimum 5.00), cancelled from Jan 11
+    care = Percentage(percent=Decimal(10), of=["numbers"], minimum=Decimal(5))
+    book = (
+        FakeBook({"numbers": plan("numbers", charge("numbers"), charge("care"))})
+        .price("numbers", "numbers", per_unit("5"))
+        .price("numbers", "care", care)
+    )
+    sub = facts(
+        change(1, ChangeKind.CREATE, JAN_1, quantity="2", plan_id="numbers"),
+        change(2, ChangeKind.CANCEL, date(2026, 1, 11)),
+    )
+    # when previewed to March
+    lines = subscription_lines(sub, book, until=date(2026, 3, 31), places=2)
+    # then January's care is the 5.00 minimum on 3.23 of numbers, and nothing after
+    assert [(x.charge, x.start, x.end, x.amount) for x in lines] == [
+        ("numbers", JAN_1, date(2026, 1, 11), Decimal("3.23")),
+        ("care", JAN_1, date(2026, 1, 11), Decimal("5.00")),
     ]
