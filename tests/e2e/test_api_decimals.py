@@ -21,7 +21,7 @@ from typing import Annotated, Any, get_args, get_origin
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, PlainSerializer
 from tests.e2e.conftest import Api
-from tests.e2e.test_api_subscriptions import spec_account
+from tests.e2e.test_api_subscriptions import change, order, spec_account
 
 from billstream.core.decimals import DECIMAL_PATTERN, fixed_point
 
@@ -183,3 +183,19 @@ def test_every_decimal_of_every_get_response_is_fixed_point(api: Api) -> None:
     assert ("/v1/invoices/{invoice_id}.lines[0].quantity", "50") in found
     assert ("/v1/invoices/{invoice_id}.taxes[0].rate", "20") in found
     assert any(where.startswith("/v1/tax-rates") and v == "20" for where, v in found)
+
+
+def test_a_quantity_sent_with_an_exponent_is_recorded_and_shown_plainly(api: Api) -> None:
+    # given the numbers plan and an account
+    api.clock.set(datetime(2025, 12, 1, tzinfo=UTC))
+    caller, account_id, _ = spec_account(api)
+    # when an order and a change send their quantities as "5E+1" and "6.0E1"
+    sub = order(api, caller, account_id=account_id, plan="numbers", quantity="5E+1",
+                start_date="2026-01-01")  # fmt: skip
+    change(api, caller, sub["id"], kind="quantity", quantity="6.0E1", effective="date",
+           date="2026-01-16")  # fmt: skip
+    # then the states its changes record say 50 and 60, and the subscription 50 today
+    changes = api.ok(caller, f"/v1/subscriptions/{sub['id']}/changes")
+    assert [c["after"]["quantity"] for c in changes] == ["50", "60"]
+    assert changes[1]["before"]["quantity"] == "50"
+    assert api.ok(caller, f"/v1/subscriptions/{sub['id']}")["quantity"] == "50"  # on Dec 1
