@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from billstream.billing.assembly import InvoiceDraft
 from billstream.billing.models import Invoice, InvoiceLine, InvoiceTax
@@ -149,6 +149,12 @@ class TaxRateOut(BaseModel):
     rate: PlainDecimal
     effective_from: date
     effective_to: date | None
+
+    @field_validator("rate")
+    @classmethod
+    def _one_spelling(cls, rate: Decimal) -> Decimal:
+        """A percent as given (20), not as the database pads it (20.000000)."""
+        return rate.normalize()
 
 
 def line_out(line: InvoiceLine, currency: str) -> LineOut:
