@@ -37,6 +37,7 @@ from billstream.billing.service import (
     DryRun,
     failed_items,
     set_tax_rate,
+    upcoming_charges,
 )
 from billstream.billing.service import dry_run as dry
 from billstream.bootstrap import Runtime, bootstrap
@@ -76,7 +77,6 @@ from billstream.subscriptions.service import (
     CLI_ACTOR,
     create_subscription,
     local_today,
-    upcoming_charges,
 )
 from billstream.tenants.models import Tenant
 from billstream.tenants.service import (

@@ -12,6 +12,7 @@ from billstream.api import problems
 from billstream.billing.api import bill_runs as bill_runs_router
 from billstream.billing.api import invoices as invoices_router
 from billstream.billing.api import tax_rates as tax_rates_router
+from billstream.billing.api import upcoming as upcoming_router
 from billstream.bootstrap import Runtime
 from billstream.catalog.api import catalog as catalog_router
 from billstream.catalog.api import plans as plans_router
@@ -27,7 +28,6 @@ from billstream.rating.api import rules as rating_rules_router
 from billstream.rating.api import runs as rating_runs_router
 from billstream.rating.api import tiers as rating_tiers_router
 from billstream.subscriptions.api import router as subscriptions_router
-from billstream.subscriptions.api import upcoming as upcoming_router
 from billstream.tenants.api import router as tenants_router
 
 DESCRIPTION = """\

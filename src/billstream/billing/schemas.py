@@ -244,9 +244,11 @@ def draft_out(draft: InvoiceDraft, *, tenant_id: str) -> InvoiceOut:
                 description=x.charge.description,
                 service_start=x.charge.service_start,
                 service_end=x.charge.service_end,
-                quantity=x.charge.quantity,
-                unit_price=x.charge.unit_price,
-                amount=x.charge.amount,
+                quantity=x.charge.quantity.normalize(),
+                unit_price=tidy(x.charge.unit_price, c)
+                if x.charge.unit_price is not None
+                else None,
+                amount=tidy(x.charge.amount, c),
                 subscription_id=x.charge.subscription_id,
                 charge=x.charge.charge,
                 usage_type=x.charge.usage_type,

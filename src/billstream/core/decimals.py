@@ -18,7 +18,7 @@ from typing import Annotated
 
 from pydantic import PlainSerializer, WithJsonSchema
 
-__all__ = ["DECIMAL_PATTERN", "PlainDecimal", "fixed_point"]
+__all__ = ["DECIMAL_PATTERN", "PlainDecimal", "fixed_point", "plain"]
 
 DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
 
@@ -34,6 +34,19 @@ def fixed_point(value: Decimal) -> str:
     if value.is_zero():
         value = value.copy_abs()
     return format(value, "f")
+
+
+def plain(value: Decimal) -> Decimal:
+    """`value` without trailing zeros and without exponent, so `str` writes it plainly too
+    (down to 1E-6, below which `str` always uses an exponent).
+
+    >>> plain(Decimal("50.0000000000")), plain(Decimal("-1.50"))
+    (Decimal('50'), Decimal('-1.5'))
+    """
+    text = fixed_point(value)  # not `normalize()`: it rounds to the context's 28 digits
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return Decimal(text)
 
 
 PlainDecimal = Annotated[

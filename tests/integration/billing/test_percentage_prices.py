@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from billstream.billing.service import upcoming_charges
 from billstream.core.clock import FakeClock
 from billstream.core.errors import InvalidInputError
-from billstream.subscriptions.service import upcoming_charges
 from billstream.tenants.service import operator_scope
 from tests.factories import apply_catalog_yaml, make_account, make_subscription, make_tenant
 from tests.integration.billing.helpers import at, invoices_of, lines_of, run, spec_orders

@@ -1,7 +1,8 @@
-"""The upcoming-charges preview is the bill run: for an account not yet billed, the preview
-until the day after a close shows exactly the lines a dry run at that close bills, whatever
-the timeline (start, quantity changes, plan changes, a cancellation, in advance or in
-arrears, monthly or quarterly, per unit, flat or a percentage of another charge)."""
+"""The upcoming-charges preview is the bill run: the preview until the day after a close shows
+exactly the lines a dry run at that close bills, for an account not billed yet or billed at
+an earlier close before some of its changes (credits and new lines), whatever the timeline:
+start, quantity changes, plan changes, a cancellation, in advance or in arrears, monthly or
+quarterly, per unit, flat or a percentage of another charge."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
+from billstream.billing.service import (
+    BillRunRequest,
+    run_in_one_transaction,
+    upcoming_charges,
+)
 from billstream.core.clock import FakeClock
 from billstream.subscriptions.schemas import ChangeCreate
-from billstream.subscriptions.service import CLI_ACTOR, change_subscription, upcoming_charges
+from billstream.subscriptions.service import CLI_ACTOR, change_subscription
 from billstream.tenants.models import Tenant
 from billstream.tenants.service import operator_scope
 from tests.factories import apply_catalog_yaml, make_account, make_subscription, make_tenant
@@ -97,22 +103,41 @@ def test_the_preview_shows_what_a_dry_run_bills(session: Session, clock: FakeClo
     tenant = _tenant(session, clock)
 
     @settings(max_examples=30, deadline=None)
+    # February invoiced at January's close, then cut from Feb 10: credits and new lines
+    @example("advance", 0, 10, [(40, "quantity", 4)], MONTH_ENDS[2], (MONTH_ENDS[0], 0))
     @given(
         timing=st.sampled_from(["advance", "arrears"]),
         start=st.integers(0, 75),
         quantity=st.integers(0, 80),
         timeline=moves,
         close=st.sampled_from(MONTH_ENDS),
+        billed=st.none() | st.tuples(st.sampled_from(MONTH_ENDS), st.integers(0, 4)),
     )
     def check(
-        timing: str, start: int, quantity: int, timeline: list[tuple[int, str, int]], close: date
+        timing: str,
+        start: int,
+        quantity: int,
+        timeline: list[tuple[int, str, int]],
+        close: date,
+        billed: tuple[date, int] | None,
     ) -> None:
-        previewed, billed = _preview_and_dry_run(
-            session, clock, tenant, timing, start, quantity, timeline, close
+        earlier = billed if billed is not None and billed[0] < close else None
+        previewed, invoiced = _preview_and_dry_run(
+            session, clock, tenant, timing, start, quantity, timeline, close, earlier
         )
-        assert previewed == billed
+        assert previewed == invoiced
 
     check()
+
+
+def _bill(session: Session, clock: FakeClock, tenant: Tenant, account_id: str, day: date) -> None:
+    """A real bill run of the account at the close `day` (the clock moved past it)."""
+    clock.set(at(day + timedelta(days=1)))
+    request = BillRunRequest(tenant_id=tenant.id, day=day, accounts=[account_id],
+                             key=f"{account_id}:{day}")  # fmt: skip
+    run_in_one_transaction(
+        session, clock, scope=operator_scope(session, tenant.id), request=request, actor="test"
+    )
 
 
 def _preview_and_dry_run(
@@ -124,8 +149,10 @@ def _preview_and_dry_run(
     quantity: int,
     timeline: list[tuple[int, str, int]],
     close: date,
+    earlier: tuple[date, int] | None,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    # given an account not yet billed, ordered on a day, then changed at random dates
+    # given an account ordered on a day, then changed at random dates, and maybe billed at
+    # an earlier close after the first few changes were recorded
     clock.set(at(date(2025, 12, 1)))
     account = make_account(session, clock, tenant)
     first = JAN_1 + timedelta(days=start)
@@ -133,7 +160,9 @@ def _preview_and_dry_run(
     sid = make_subscription(
         session, clock, account, f"{timing}-{plan}", quantity=Decimal(quantity), start_date=first
     ).subscription.id
-    for offset, kind, number in sorted(timeline):
+    for n, (offset, kind, number) in enumerate(sorted(timeline)):
+        if earlier is not None and n == earlier[1]:
+            _bill(session, clock, tenant, account.id, earlier[0])
         day = first + timedelta(days=offset)
         if kind == "quantity":
             _change(session, clock, tenant, sid, kind="quantity", quantity=number, date=day)
@@ -143,6 +172,8 @@ def _preview_and_dry_run(
         else:
             _change(session, clock, tenant, sid, kind="cancel", date=day)
             break
+    if earlier is not None and earlier[1] >= len(timeline):
+        _bill(session, clock, tenant, account.id, earlier[0])
     session.flush()
     clock.set(at(close + timedelta(days=1)))
 

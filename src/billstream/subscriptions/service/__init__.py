@@ -1,4 +1,5 @@
-"""Subscription use cases: orders, changes, reads and the upcoming-charges preview."""
+"""Subscription use cases: orders, changes and reads (the upcoming-charges preview, which
+reads invoices, is billing's)."""
 
 from billstream.subscriptions.service.subscriptions import (
     CLI_ACTOR,
@@ -10,17 +11,14 @@ from billstream.subscriptions.service.subscriptions import (
     list_subscriptions,
     local_today,
 )
-from billstream.subscriptions.service.upcoming import UpcomingCharges, upcoming_charges
 
 __all__ = [
     "CLI_ACTOR",
     "SubscriptionView",
-    "UpcomingCharges",
     "change_subscription",
     "create_subscription",
     "get_subscription",
     "list_changes",
     "list_subscriptions",
     "local_today",
-    "upcoming_charges",
 ]
