@@ -621,7 +621,7 @@ def subscription_preview(
     until: Annotated[str, typer.Option(help="The last local date to preview, e.g. 2026-02-28.")],
 ) -> None:
     """Show, line by line, what a bill run would charge the account up to UNTIL."""
-    from billstream.subscriptions.service import upcoming_charges
+    from billstream.billing.service import upcoming_charges
     from billstream.tenants.service import operator_scope
 
     try:

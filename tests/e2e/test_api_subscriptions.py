@@ -349,10 +349,8 @@ def test_the_setup_fee_is_charged_once_on_the_start_date(
     assert totals_of(body) == [("2026-01-01", "56.00"), ("2026-02-01", "31.00")]
 
 
-def test_a_downgrade_mid_period_credits_the_charged_line_and_charges_the_split(
-    api: Api, shop: tuple[Caller, str]
-) -> None:
-    # given pro from Jan 1, ordered on Dec 20, so January was charged in advance on Jan 1
+def test_a_downgrade_mid_period_charges_the_split(api: Api, shop: tuple[Caller, str]) -> None:
+    # given pro from Jan 1, ordered on Dec 20, not billed yet
     caller, account_id = shop
     api.clock.set(DEC_20)
     sub = order(api, caller, account_id=account_id, plan="pro", start_date="2026-01-01")
@@ -362,23 +360,52 @@ def test_a_downgrade_mid_period_credits_the_charged_line_and_charges_the_split(
     recorded = change(api, caller, sub["id"], kind="plan", plan="basic", effective="now")
     body = upcoming(api, caller, account_id, "2026-01-31")
 
-    # then the charged month is credited in full and the two parts are charged
+    # then the two parts are charged, as a bill run would (nothing was invoiced to credit)
     assert recorded["effective"] == "2026-01-15"
     assert lines_of(body) == [
         ("setup_fee", "2026-01-01", "2026-01-02", "1", "1/1", "25.00"),
-        ("recurring", "2026-01-01", "2026-02-01", "1", "31/31", "31.00"),
+        ("recurring", "2026-01-01", "2026-01-15", "1", "14/31", "14.00"),
+        ("recurring", "2026-01-15", "2026-02-01", "1", "17/31", "8.50"),
+    ]
+    assert [x["layer"] for x in body["lines"][1:]] == ["plan"] * 2
+    assert totals_of(body) == [("2026-01-01", "47.50")]
+
+
+def test_after_an_invoice_a_downgrade_previews_as_the_next_invoice_carries_it(
+    api: Api, shop: tuple[Caller, str]
+) -> None:
+    # given pro from Jan 1, its January invoiced in advance at December's close
+    caller, account_id = shop
+    api.clock.set(DEC_20)
+    sub = order(api, caller, account_id=account_id, plan="pro", start_date="2026-01-01")
+    api.clock.set(datetime(2026, 1, 1, 9, tzinfo=UTC))
+    api.created(caller, "/v1/bill-runs", {"date": "2025-12-31"})
+
+    # when on Jan 15 it is downgraded to basic from today
+    api.clock.set(JAN_15)
+    change(api, caller, sub["id"], kind="plan", plan="basic", effective="now")
+    body = upcoming(api, caller, account_id, "2026-01-31")
+
+    # then the preview is what is left to invoice: the month's credit and its two parts
+    assert lines_of(body) == [
         ("credit", "2026-01-01", "2026-02-01", "-1", "31/31", "-31.00"),
         ("recurring", "2026-01-01", "2026-01-15", "1", "14/31", "14.00"),
         ("recurring", "2026-01-15", "2026-02-01", "1", "17/31", "8.50"),
     ]
-    assert [x["layer"] for x in body["lines"][1:]] == ["plan"] * 4
-    assert totals_of(body) == [("2026-01-01", "47.50")]
+    assert totals_of(body) == [("2026-01-01", "-8.50")]
+    # and a dry run at January's close bills the same January lines
+    api.clock.set(datetime(2026, 2, 1, 9, tzinfo=UTC))
+    dry = api.post(caller, "/v1/bill-runs/dry-run", {"date": "2026-01-31"}).json()
+    january = sorted(
+        (x["kind"], x["service_start"], x["service_end"], x["amount"])
+        for x in dry["invoices"][0]["lines"]
+        if x["service_start"] < "2026-02-01"
+    )
+    assert january == sorted((x[0], x[1], x[2], x[5]) for x in lines_of(body))
 
 
-def test_a_cancellation_mid_period_credits_what_was_charged_for_the_rest(
-    api: Api, shop: tuple[Caller, str]
-) -> None:
-    # given basic from Jan 1, charged in advance on Jan 1
+def test_a_cancellation_mid_period_charges_up_to_it(api: Api, shop: tuple[Caller, str]) -> None:
+    # given basic from Jan 1, in advance, not billed yet
     caller, account_id = shop
     api.clock.set(DEC_20)
     sub = order(api, caller, account_id=account_id, plan="basic", start_date="2026-01-01")
@@ -390,8 +417,6 @@ def test_a_cancellation_mid_period_credits_what_was_charged_for_the_rest(
 
     # then January nets to Jan 1-20 and nothing is charged after
     assert lines_of(body) == [
-        ("recurring", "2026-01-01", "2026-02-01", "1", "31/31", "15.50"),
-        ("credit", "2026-01-01", "2026-02-01", "-1", "31/31", "-15.50"),
         ("recurring", "2026-01-01", "2026-01-21", "1", "20/31", "10.00"),
     ]
     assert body["totals"] == [{"currency": "USD", "amount": "10.00"}]

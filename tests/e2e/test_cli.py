@@ -379,8 +379,8 @@ def test_demo_loads_the_provider_and_shows_who_pays_in_org_abc(migrated: None) -
         ["└ Northwind UK", "northwind-uk", "GBP"],
         ["└ Northwind US", "northwind-us", "USD"],
     ]
-    # and Org ABC's numbers preview as SPEC C4's table
-    upcoming = shown["Org ABC: upcoming charges to 2026-02-28 (SPEC C4)"]
+    # and Org ABC's numbers are invoiced as SPEC C4's table
+    upcoming = shown["Org ABC: its numbers to 2026-02-28 as invoiced (SPEC C4)"]
     assert [(row[1], row[2], row[3], row[6]) for row in upcoming[1:]] == [
         ("Jan 01 - Jan 31", "50", "31/31", "250.00 USD"),
         ("Jan 16 - Jan 31", "10", "16/31", "25.81 USD"),

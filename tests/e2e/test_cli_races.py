@@ -175,7 +175,7 @@ UNKNOWN = "3125550000"  # a number nobody holds: its calls are rejected
 
 def _holder_of_ny(url: str) -> None:
     """A tenant `acme` with an account holding the NY number since 2025."""
-    runtime = bootstrap(Settings(database_url=url))
+    runtime = bootstrap(Settings(database_url=url), create=True)  # as `db upgrade` does
     try:
         migrate.upgrade(runtime.engine)
         clock = SystemClock()

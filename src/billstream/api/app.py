@@ -17,6 +17,7 @@ from billstream.billing.api import bill_runs as bill_runs_router
 from billstream.billing.api import invoice_by_ref as invoice_by_ref_router
 from billstream.billing.api import invoices as invoices_router
 from billstream.billing.api import tax_rates as tax_rates_router
+from billstream.billing.api import upcoming as upcoming_router
 from billstream.bootstrap import Runtime, bootstrap
 from billstream.catalog.api import catalog as catalog_router
 from billstream.catalog.api import plans as plans_router
@@ -33,7 +34,6 @@ from billstream.rating.api import runs as rating_runs_router
 from billstream.rating.api import tiers as rating_tiers_router
 from billstream.subscriptions.api import numbers as subscription_numbers_router
 from billstream.subscriptions.api import router as subscriptions_router
-from billstream.subscriptions.api import upcoming as upcoming_router
 from billstream.tenants.api import router as tenants_router
 
 DESCRIPTION = """\

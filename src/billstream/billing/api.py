@@ -7,7 +7,9 @@ credit notes, each a new document.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from billstream.api.context import Context, Paging
 from billstream.api.pages import PageOut
@@ -28,8 +30,12 @@ from billstream.billing.schemas import (
     draft_out,
     invoice_out,
 )
+from billstream.billing.service import UpcomingCharges
+from billstream.core.bounds import Day
 from billstream.db.pagination import paginate
 from billstream.rating.schemas import RatedUsageOut
+from billstream.subscriptions.api import line_out as charge_line_out
+from billstream.subscriptions.schemas import CurrencyTotalOut, PeriodTotalOut, UpcomingChargesOut
 from billstream.subscriptions.service import local_today
 
 bill_runs = APIRouter(prefix="/bill-runs", tags=["billing"], route_class=TransactionalRoute)
@@ -40,6 +46,7 @@ tax_rates = APIRouter(prefix="/tax-rates", tags=["billing"], route_class=Transac
 # then also match `/invoices/NWUK/2026/00001/pdf`, and the first route that matches wins,
 # so it sits alone in this router, which the app includes after every other.
 invoice_by_ref = APIRouter(prefix="/invoices", tags=["billing"], route_class=TransactionalRoute)
+upcoming = APIRouter(prefix="/accounts", tags=["subscriptions"], route_class=TransactionalRoute)
 
 
 def _run_out(ctx: Context, run: BillRun) -> BillRunOut:
@@ -209,3 +216,36 @@ def create_tax_rate(ctx: Context, body: TaxRateCreate) -> TaxRateOut:
 def list_tax_rates(ctx: Context) -> PageOut[TaxRateOut]:
     found = service.list_tax_rates(ctx.session, scope=ctx.scope)
     return PageOut(data=[TaxRateOut.model_validate(r) for r in found], next_cursor=None)
+
+
+def upcoming_out(result: UpcomingCharges) -> UpcomingChargesOut:
+    return UpcomingChargesOut(
+        account_id=result.account_id,
+        until=result.until,
+        lines=[charge_line_out(line) for line in result.lines],
+        period_totals=[
+            PeriodTotalOut(
+                currency=t.currency,
+                period_start=t.period.start,
+                period_end=t.period.end,
+                amount=t.amount.amount,
+            )
+            for t in result.period_totals
+        ],
+        totals=[CurrencyTotalOut(currency=m.currency, amount=m.amount) for m in result.totals],
+    )
+
+
+@upcoming.get(
+    "/{account_id}/upcoming-charges",
+    summary="What a bill run would charge the account's subscriptions up to a date",
+)
+def upcoming_charges(
+    ctx: Context,
+    account_id: str,
+    until: Annotated[Day, Query(description="The last local date to preview (inclusive)")],
+) -> UpcomingChargesOut:
+    result = service.upcoming_charges(
+        ctx.session, scope=ctx.scope, account_id=account_id, until=until
+    )
+    return upcoming_out(result)

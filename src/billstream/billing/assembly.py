@@ -24,6 +24,7 @@ from typing import Any
 
 from billstream.billing.states import LineKind
 from billstream.billing.taxes import TaxBase, TaxCalculator, TaxLine
+from billstream.core.decimals import fixed_point
 from billstream.core.money import round_half_up, round_micros
 from billstream.rating.allowances import Tier
 from billstream.rating.rater import TIME_USAGE
@@ -155,7 +156,7 @@ def usage_charges(
                     "from": row.from_quantity,
                     "to": row.to_quantity,
                     "rate_micros": row.rate_micros,
-                    "rate": str(Decimal(row.rate_micros).scaleb(-6).normalize()),
+                    "rate": fixed_point(Decimal(row.rate_micros).scaleb(-6).normalize()),
                     "quantity": row.quantity,
                     # what the tier's share of the period total comes to (for the table; the
                     # calls themselves were priced one by one)

@@ -6,11 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from billstream.billing.assembly import InvoiceDraft
 from billstream.billing.models import Invoice, InvoiceLine, InvoiceTax
 from billstream.core.bounds import Amount, Day
+from billstream.core.decimals import PlainDecimal
 from billstream.core.money import tidy
 
 
@@ -59,9 +60,9 @@ class LineOut(BaseModel):
     description: str
     service_start: date | None
     service_end: date | None
-    quantity: Decimal
-    unit_price: Decimal | None
-    amount: Decimal
+    quantity: PlainDecimal
+    unit_price: PlainDecimal | None
+    amount: PlainDecimal
     subscription_id: str | None
     charge: str | None
     usage_type: str | None
@@ -73,9 +74,9 @@ class LineOut(BaseModel):
 class TaxOut(BaseModel):
     jurisdiction: str
     name: str
-    rate: Decimal
-    taxable: Decimal
-    amount: Decimal
+    rate: PlainDecimal
+    taxable: PlainDecimal
+    amount: PlainDecimal
     rule_id: str | None
 
 
@@ -93,10 +94,10 @@ class InvoiceOut(BaseModel):
     period_end: date
     issue_date: date | None
     due_date: date | None
-    subtotal: Decimal
-    tax_total: Decimal
-    total: Decimal
-    amount_paid: Decimal
+    subtotal: PlainDecimal
+    tax_total: PlainDecimal
+    total: PlainDecimal
+    amount_paid: PlainDecimal
     reason: str | None
     lines: list[LineOut]
     taxes: list[TaxOut]
@@ -144,9 +145,15 @@ class TaxRateOut(BaseModel):
     tenant_id: str
     jurisdiction: str
     name: str
-    rate: Decimal
+    rate: PlainDecimal
     effective_from: date
     effective_to: date | None
+
+    @field_validator("rate")
+    @classmethod
+    def _one_spelling(cls, rate: Decimal) -> Decimal:
+        """A percent as given (20), not as the database pads it (20.000000)."""
+        return rate.normalize()
 
 
 def line_out(line: InvoiceLine, currency: str) -> LineOut:
@@ -236,9 +243,11 @@ def draft_out(draft: InvoiceDraft, *, tenant_id: str) -> InvoiceOut:
                 description=x.charge.description,
                 service_start=x.charge.service_start,
                 service_end=x.charge.service_end,
-                quantity=x.charge.quantity,
-                unit_price=x.charge.unit_price,
-                amount=x.charge.amount,
+                quantity=x.charge.quantity.normalize(),
+                unit_price=tidy(x.charge.unit_price, c)
+                if x.charge.unit_price is not None
+                else None,
+                amount=tidy(x.charge.amount, c),
                 subscription_id=x.charge.subscription_id,
                 charge=x.charge.charge,
                 usage_type=x.charge.usage_type,

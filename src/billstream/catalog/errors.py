@@ -12,3 +12,4 @@ class CatalogErrorCode(StrEnum):
     VERSION_CLASH = "catalog_price_version_clash"
     NOT_SELLABLE = "catalog_not_sellable"
     NO_PRICE = "catalog_no_price"
+    UNBILLABLE_PRICE = "catalog_unbillable_price"

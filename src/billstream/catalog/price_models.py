@@ -9,13 +9,15 @@ apart), so validation lives here and names the offending field (`tiers.1.up_to`)
 ``graduated``           each tier's slice of the quantity at that tier's price (+ its fee)
 ``volume``              the whole quantity at the price of the tier it reaches (+ its fee)
 ``package``             per block of `block_size` units; a partial block counts as a whole
-``percentage``          `percent` of a base amount (`of` says which, e.g. "usage")
+``percentage``          `percent` of other charges' amounts, or of each event's amount
 ======================  =====================================================================
 
 Every model takes an optional `minimum` and `maximum` charge. Tiers are inclusive upper
 bounds (`up_to: 100` holds units 0 < q <= 100); the last tier has no limit (`up_to: null`).
-A tier's `flat_fee` is charged once when the quantity reaches that tier. Zero units cost
-nothing before the minimum (no tier is reached).
+A tier's `flat_fee` is charged once when the quantity reaches that tier. By default zero
+units reach no tier and cost nothing before the minimum; `zero_in_first_tier: true` puts
+zero units in the first tier, so its flat fee is charged even then (as Kill Bill and Lago
+charge it).
 
 `price_of` returns the unrounded amount with the slices that explain it: each slice's
 amount is its quantity x unit price, and the slices add up to the amount (a minimum or
@@ -24,17 +26,20 @@ maximum appears as a slice of its own). The caller rounds the line once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -89,6 +94,9 @@ class _Bounded(BaseModel):
 
 class _Tiered(_Bounded):
     tiers: Annotated[list[Tier], Field(min_length=1)]
+    zero_in_first_tier: bool = Field(
+        default=False, description="Zero units are in the first tier (its flat fee is charged)"
+    )
 
     @field_validator("tiers")
     @classmethod
@@ -103,6 +111,12 @@ class _Tiered(_Bounded):
             if tier.up_to is not None and previous is not None and tier.up_to <= previous:
                 _tier_error(index, tier, f"tiers must ascend: {tier.up_to} is not above {previous}")
         return tiers
+
+
+def _field_error(name: str, value: object, reason: str) -> ValidationError:
+    error = PydanticCustomError("price_terms", reason)
+    details = InitErrorDetails(type=error, loc=(name,), input=value)
+    return ValidationError.from_exception_data("Percentage", [details])
 
 
 def _tier_error(index: int, tier: Tier, reason: str) -> None:
@@ -159,26 +173,71 @@ class Volume(_Tiered):
 
 class Package(_Bounded):
     """`block_price` per block of `block_size` units; a partial block is a whole block.
+    The first `free_units` are free; the blocks count from the unit after them.
 
     >>> price_of(Package(block_size=Decimal(100), block_price=Decimal(8)), Decimal(101)).amount
     Decimal('16')
+    >>> free = Package(block_size=Decimal(100), block_price=Decimal(8), free_units=Decimal(50))
+    >>> [price_of(free, Decimal(q)).amount for q in (50, 51, 150, 151)]
+    [Decimal('0'), Decimal('8'), Decimal('8'), Decimal('16')]
     """
 
     type: Literal["package"] = "package"
     block_size: Annotated[Quantity, Field(gt=0)]
     block_price: NonNegative
+    free_units: Quantity = Field(default=Decimal(0), description="The first units are free")
+
+
+EVENTS = "events"
 
 
 class Percentage(_Bounded):
-    """`percent` of a base amount, given to `price_of` as `base` (`of` names it).
+    """`percent` of a base amount; `of` names the base.
 
-    >>> price_of(Percentage(percent=Decimal(3), of="usage"), Decimal(0), base=Decimal(200)).amount
+    `of` is a charge code or a list of them (the same subscription's charges of the same
+    period: their amounts are the base, given to `price_of` as `base`), or ``events``: each
+    event's amount (given as `events`) is charged `percent` of it plus `fee_per_event`,
+    clamped to `minimum_per_event` and `maximum_per_event`; then the sum is clamped to
+    `minimum` and `maximum` as in every model.
+
+    >>> price_of(Percentage(percent=Decimal(3), of="numbers"), Decimal(0), base=Decimal(200)).amount
     Decimal('6.00')
+    >>> card = Percentage(percent=Decimal("2.9"), of="events", fee_per_event=Decimal("0.30"),
+    ...                   minimum_per_event=Decimal("0.50"))
+    >>> price_of(card, Decimal(0), events=[Decimal(5), Decimal(100)]).amount   # 0.50 + 3.20
+    Decimal('3.70')
     """
 
     type: Literal["percentage"] = "percentage"
     percent: Percent
-    of: Annotated[str, Field(min_length=1)]
+    of: Annotated[
+        list[Annotated[str, Field(min_length=1)]],
+        BeforeValidator(lambda value: [value] if isinstance(value, str) else value),
+        Field(min_length=1, description="A charge code, a list of them, or events"),
+    ]
+    fee_per_event: NonNegative | None = None
+    minimum_per_event: NonNegative | None = None
+    maximum_per_event: NonNegative | None = None
+
+    @property
+    def bases(self) -> tuple[str, ...]:
+        """The names of the base: charge codes, or ``("events",)``."""
+        return tuple(self.of)
+
+    @property
+    def per_event(self) -> bool:
+        return self.bases == (EVENTS,)
+
+    @model_validator(mode="after")
+    def _per_event_terms_only_per_event(self) -> Percentage:
+        terms = ("fee_per_event", "minimum_per_event", "maximum_per_event")
+        for name in terms:
+            if getattr(self, name) is not None and not self.per_event:
+                raise _field_error(name, getattr(self, name), "only a percentage of events has it")
+        low, high = self.minimum_per_event, self.maximum_per_event
+        if low is not None and high is not None and low > high:
+            raise _field_error("maximum_per_event", high, f"below minimum_per_event {low}")
+        return self
 
 
 PriceModel = Annotated[
@@ -205,14 +264,21 @@ class PriceResult:
     clamped: str | None = None
 
 
-def price_of(model: PriceModel, quantity: Decimal, *, base: Decimal | None = None) -> PriceResult:
+def price_of(
+    model: PriceModel,
+    quantity: Decimal,
+    *,
+    base: Decimal | None = None,
+    events: Sequence[Decimal] | None = None,
+) -> PriceResult:
     """What `quantity` units cost under `model`, unrounded, with the slices explaining it.
 
     Parameters
     ----------
     model : a price model.
     quantity : the units (>= 0); ignored by `flat` and `percentage`.
-    base : the amount a `percentage` applies to; required for it, ignored by the others.
+    base : the amount a `percentage` of charges applies to; required for it.
+    events : the event amounts a `percentage` of ``events`` applies to; required for it.
 
     Returns
     -------
@@ -226,7 +292,7 @@ def price_of(model: PriceModel, quantity: Decimal, *, base: Decimal | None = Non
     """
     if quantity < 0:
         raise InvalidInputError(f"a quantity cannot be negative, got {quantity}", field="quantity")
-    return _clamp(model, _slices(model, quantity, base))
+    return _clamp(model, _slices(model, quantity, base, events))
 
 
 def unit_price_of(model: PriceModel) -> Decimal:
@@ -244,17 +310,23 @@ def unit_price_of(model: PriceModel) -> Decimal:
     )
 
 
-def _slices(model: PriceModel, quantity: Decimal, base: Decimal | None) -> list[PriceSlice]:
+def _slices(
+    model: PriceModel, quantity: Decimal, base: Decimal | None, events: Sequence[Decimal] | None
+) -> list[PriceSlice]:
     if isinstance(model, Flat):
         return [_slice("flat", Decimal(1), model.amount)]
     if isinstance(model, PerUnit):
         return [_slice("per unit", quantity, model.unit_price)] if quantity else []
+    if isinstance(model, Graduated | Volume) and not quantity and model.zero_in_first_tier:
+        return _tier_slices(model.tiers, 0, quantity)
     if isinstance(model, Graduated):
         return _graduated(model.tiers, quantity)
     if isinstance(model, Volume):
         return _volume(model.tiers, quantity)
     if isinstance(model, Package):
         return _package(model, quantity)
+    if model.per_event:
+        return _per_event(model, events)
     return _percentage(model, base)
 
 
@@ -300,7 +372,7 @@ def _tier_slices(tiers: list[Tier], index: int, units: Decimal) -> list[PriceSli
 
 
 def _package(model: Package, quantity: Decimal) -> list[PriceSlice]:
-    whole, part = divmod(quantity, model.block_size)
+    whole, part = divmod(max(quantity - model.free_units, Decimal(0)), model.block_size)
     blocks = whole + (1 if part else 0)
     if not blocks:
         return []
@@ -308,9 +380,24 @@ def _package(model: Package, quantity: Decimal) -> list[PriceSlice]:
 
 
 def _percentage(model: Percentage, base: Decimal | None) -> list[PriceSlice]:
+    names = ", ".join(model.bases)
     if base is None:
-        raise InvalidInputError(f"a percentage of {model.of} needs its base amount", field="base")
-    return [_slice(f"{model.percent}% of {model.of}", base, model.percent / 100)]
+        raise InvalidInputError(f"a percentage of {names} needs its base amount", field="base")
+    return [_slice(f"{model.percent}% of {names}", base, model.percent / 100)]
+
+
+def _per_event(model: Percentage, events: Sequence[Decimal] | None) -> list[PriceSlice]:
+    if events is None:
+        raise InvalidInputError("a percentage of events needs the events' amounts", field="events")
+    fee = model.fee_per_event or Decimal(0)
+    low, high = model.minimum_per_event, model.maximum_per_event
+    slices = []
+    for amount in events:
+        charge = amount * model.percent / 100 + fee
+        clamped = charge if low is None or charge >= low else low
+        clamped = clamped if high is None or clamped <= high else high
+        slices.append(_slice(f"{model.percent}% of an event of {amount}", Decimal(1), clamped))
+    return slices
 
 
 def _clamp(model: PriceModel, slices: list[PriceSlice]) -> PriceResult:

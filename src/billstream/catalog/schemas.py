@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -13,6 +12,7 @@ from billstream.catalog.layers import PriceLayer
 from billstream.catalog.models import ChargeTiming, ProductKind
 from billstream.catalog.price_models import PriceModel
 from billstream.catalog.service import Outcome
+from billstream.core.decimals import PlainDecimal
 from billstream.core.periods import Cadence
 
 OWNER = "The owning tenant; null when it is an ancestor outside the API key's scope"
@@ -51,9 +51,11 @@ class PlanOut(BaseModel):
     sellable_to: date | None = Field(description="The last day it can be sold (inclusive)")
     trial_days: int
     commitment_months: int
-    setup_fee: dict[str, Decimal] = Field(description="Per currency")
-    early_termination_fee: dict[str, Decimal] = Field(description="Per currency")
-    included: dict[str, Decimal] = Field(description="Included each period, e.g. voice_minutes")
+    setup_fee: dict[str, PlainDecimal] = Field(description="Per currency")
+    early_termination_fee: dict[str, PlainDecimal] = Field(description="Per currency")
+    included: dict[str, PlainDecimal] = Field(
+        description="Included each period, e.g. voice_minutes"
+    )
     charges: list[ChargeOut]
     created_at: datetime
     updated_at: datetime

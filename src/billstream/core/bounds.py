@@ -30,6 +30,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from billstream.core.decimals import PlainDecimal
 from billstream.core.errors import InvalidInputError
 
 __all__ = [
@@ -107,32 +108,35 @@ def _bounded_day(day: date) -> date:
 Day = Annotated[date, AfterValidator(_bounded_day)]
 """A date as input: within `MIN_DATE` .. `MAX_DATE`."""
 
+# The decimal bounds are `PlainDecimal`s: a schema that reads a value and writes it back
+# (a catalogue's prices, a subscription's quantity) writes it without exponent.
+
 Quantity = Annotated[
-    Decimal,
+    PlainDecimal,
     Field(ge=0, le=MAX_QUANTITY, decimal_places=MAX_DECIMAL_PLACES, allow_inf_nan=False),
 ]
 """A count of units (seats, lines, a tier's bound): 0 to `MAX_QUANTITY`."""
 
 Amount = Annotated[
-    Decimal,
+    PlainDecimal,
     Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False),
 ]
 """An amount of money as input (a price, fee, credit): 0 to `MAX_AMOUNT`."""
 
 Rate = Annotated[
-    Decimal,
+    PlainDecimal,
     Field(ge=0, le=MAX_RATE, allow_inf_nan=False),
 ]
 """A usage rate per minute or per unit: 0 to `MAX_RATE`."""
 
 Percent = Annotated[
-    Decimal,
+    PlainDecimal,
     Field(ge=0, le=MAX_PERCENT, allow_inf_nan=False),
 ]
 """A percentage (of a base amount, a discount or fee): 0 to `MAX_PERCENT`."""
 
 Allowance = Annotated[
-    Decimal,
+    PlainDecimal,
     Field(ge=0, le=MAX_ALLOWANCE, allow_inf_nan=False),
 ]
 """Usage units included in a plan each period (minutes, messages, bytes): 0 to `MAX_ALLOWANCE`."""

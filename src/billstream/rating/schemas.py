@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from billstream.core.bounds import MAX_USAGE_TOTAL, Day, Rate, Seconds
+from billstream.core.decimals import PlainDecimal
 
 
 class Input(BaseModel):
@@ -192,7 +193,7 @@ class MarginRuleOut(BaseModel):
     tenant_id: str
     usage_type: str | None
     prefix: str | None
-    percent: Decimal | None = Field(description="None: the end of the rule before it")
+    percent: PlainDecimal | None = Field(description="None: the end of the rule before it")
     min_margin_micros: int | None
     effective_from: datetime
     created_at: datetime

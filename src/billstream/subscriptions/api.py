@@ -1,31 +1,25 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from billstream.accounts.schemas import AssignmentCreate, AssignmentOut
 from billstream.api.context import Context, Paging
 from billstream.api.pages import PageOut
 from billstream.api.routing import TransactionalRoute
-from billstream.core.bounds import Day
 from billstream.subscriptions import service
 from billstream.subscriptions.preview import PreviewLine
 from billstream.subscriptions.schemas import (
     ChangeCreate,
     ChangeOut,
     ChargeLineOut,
-    CurrencyTotalOut,
-    PeriodTotalOut,
     SubscriptionCreate,
     SubscriptionOut,
-    UpcomingChargesOut,
 )
-from billstream.subscriptions.service import SubscriptionView, UpcomingCharges
+from billstream.subscriptions.service import SubscriptionView
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"], route_class=TransactionalRoute)
-upcoming = APIRouter(prefix="/accounts", tags=["subscriptions"], route_class=TransactionalRoute)
 # The assignment of a number may name a subscription, which only this package can check.
 numbers = APIRouter(prefix="/numbers", tags=["numbers"], route_class=TransactionalRoute)
 
@@ -136,39 +130,6 @@ def line_out(line: PreviewLine) -> ChargeLineOut:
         currency=line.currency,
         source=line.source,
     )
-
-
-def upcoming_out(result: UpcomingCharges) -> UpcomingChargesOut:
-    return UpcomingChargesOut(
-        account_id=result.account_id,
-        until=result.until,
-        lines=[line_out(line) for line in result.lines],
-        period_totals=[
-            PeriodTotalOut(
-                currency=t.currency,
-                period_start=t.period.start,
-                period_end=t.period.end,
-                amount=t.amount.amount,
-            )
-            for t in result.period_totals
-        ],
-        totals=[CurrencyTotalOut(currency=m.currency, amount=m.amount) for m in result.totals],
-    )
-
-
-@upcoming.get(
-    "/{account_id}/upcoming-charges",
-    summary="What a bill run would charge the account's subscriptions up to a date",
-)
-def upcoming_charges(
-    ctx: Context,
-    account_id: str,
-    until: Annotated[Day, Query(description="The last local date to preview (inclusive)")],
-) -> UpcomingChargesOut:
-    result = service.upcoming_charges(
-        ctx.session, scope=ctx.scope, account_id=account_id, until=until
-    )
-    return upcoming_out(result)
 
 
 @numbers.post(

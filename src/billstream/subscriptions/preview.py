@@ -1,25 +1,28 @@
-"""The upcoming charges of subscriptions, line by line: pure assembly over the timeline.
+"""The charges of subscriptions, line by line: pure assembly over the timeline.
 
-For each prorated charge and each billing period up to `until` (in advance: periods that
-start on or before it; in arrears: periods that end on or before it), the lines are
-`core.proration.prorate` over the charge's states. A period is charged at an instant (its
-first local midnight in advance, the midnight after its last day in arrears): changes
-recorded after that instant reach the period as adjustments of what was charged then, so a
-downgrade or a cancellation of an in-advance period shows the original line, its credit
-(negative quantity and amount) and the new lines (`core.proration.adjustments`).
+One function, `billable_lines`, says what is charged: the bill run calls it with what the
+invoices already hold, and the upcoming-charges preview (`subscription_lines`) with nothing
+invoiced, so the two cannot disagree. For each prorated charge and each billing period up
+to `until` (in advance: periods that start on or before it; in arrears: periods that end on
+or before it), the lines are `core.proration.prorate` over the charge's states over the
+whole period, and what invoices charged for the period is taken away
+(`core.proration.adjustments`): a change after the period was invoiced gives the credit of
+the lines no longer owed (negative quantity and amount) and the new lines.
 One-time charges, the setup fee and an early-termination fee are single lines.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from billstream.catalog.adjustments import apply_adjustments
 from billstream.catalog.layers import ResolvedPrice
+from billstream.catalog.price_models import Percentage, price_of
 from billstream.core.money import Money, quantize
 from billstream.core.periods import BillingPeriod, Cadence, period_containing, periods_between
 from billstream.core.proration import ProratedLine, adjustments, prorate
@@ -34,6 +37,7 @@ from billstream.subscriptions.timeline import (
     PricedState,
     Stream,
     charged_units,
+    phase_on,
     replay,
     stream_states,
     streams,
@@ -90,11 +94,6 @@ class PeriodTotal:
     amount: Money
 
 
-def charge_instant(day: date, zone: tzinfo) -> datetime:
-    """The first instant of local `day` in `zone`: when a period starting then is charged."""
-    return datetime.combine(day, time(), tzinfo=zone)
-
-
 def _due(period: BillingPeriod, timing: str, until: date) -> bool:
     return period.start <= until if timing == "advance" else period.end <= until + ONE_DAY
 
@@ -130,59 +129,12 @@ def _line(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Timeline:
-    phases: list[Phase]
-    states: dict[Stream, list[PricedState]]
-
-
-def _timeline(
-    facts: SubscriptionFacts, changes: Sequence[Change], book: PriceBook, until: date
-) -> _Timeline:
-    phases = replay(changes, trial_end=facts.trial_end)
-    states = {
-        stream: stream_states(phases, stream, book, anchor=facts.billing_anchor, until=until)
-        for stream in streams(phases, book)
-    }
-    return _Timeline(phases, states)
-
-
 def _prorated(
     states: Sequence[PricedState], period: BillingPeriod, places: int, fixed_30_day: bool
 ) -> list[ProratedLine]:
     if not states:
         return []
     return prorate([s.state for s in states], period, places=places, fixed_30_day=fixed_30_day)
-
-
-def recurring_lines(
-    facts: SubscriptionFacts, book: PriceBook, *, until: date, places: int, zone: tzinfo
-) -> list[PreviewLine]:
-    """The prorated lines of every charge and period of one subscription up to `until`."""
-    full = _timeline(facts, facts.changes, book, until)
-    known_then: dict[int, _Timeline] = {}
-    out: list[PreviewLine] = []
-    for stream, states in full.states.items():
-        periods = periods_between(
-            facts.start_date, until, anchor=facts.billing_anchor, cadence=stream.cadence
-        )
-        for period in (p for p in periods if _due(p, stream.timing, until)):
-            recomputed = _prorated(states, period, places, facts.fixed_30_day)
-            charged_on = period.start if stream.timing == "advance" else period.end
-            instant = charge_instant(charged_on, zone)
-            known = [c for c in facts.changes if c.recorded_at <= instant]
-            if len(known) == len(facts.changes):
-                out += [_line(facts, stream, period, line, states) for line in recomputed]
-                continue
-            if len(known) not in known_then:
-                known_then[len(known)] = _timeline(facts, known, book, until)
-            before = known_then[len(known)].states.get(stream, [])
-            charged = _prorated(before, period, places, facts.fixed_30_day)
-            out += [_line(facts, stream, period, line, before) for line in charged]
-            for line in adjustments(charged, recomputed):
-                priced_by = before if line.quantity < 0 else states
-                out.append(_line(facts, stream, period, line, priced_by))
-    return out
 
 
 def _single(
@@ -344,14 +296,12 @@ def _termination_fee(
 
 
 def subscription_lines(
-    facts: SubscriptionFacts, book: PriceBook, *, until: date, places: int, zone: tzinfo
+    facts: SubscriptionFacts, book: PriceBook, *, until: date, places: int
 ) -> list[PreviewLine]:
-    """Every line of one subscription up to `until`, by period, one-time lines first."""
-    lines = [
-        *one_time_lines(facts, book, until=until, places=places),
-        *recurring_lines(facts, book, until=until, places=places, zone=zone),
-    ]
-    return sorted(lines, key=lambda line: line.period.start)
+    """Every line of one subscription up to `until`, by period, one-time lines first: what
+    bill runs charge it when nothing has been invoiced yet (`billable_lines`, the bill run's
+    own function, with nothing charged)."""
+    return billable_lines(facts, book, until=until, places=places, charged={})
 
 
 # What invoices already charged a subscription: its recurring lines (credits negative) by
@@ -365,7 +315,6 @@ def billable_lines(
     *,
     until: date,
     places: int,
-    zone: tzinfo,
     charged: Charged,
     settled: Collection[tuple[str, date]] = (),
     since: date | None = None,
@@ -375,9 +324,10 @@ def billable_lines(
     Each due period is prorated from every change recorded so far, and what was invoiced for
     it is taken away by `core.proration.adjustments`: a period never invoiced gives its lines,
     one invoiced as it still stands gives nothing, and one changed since gives the credits of
-    the lines no longer owed and the new lines. So, unlike the preview's guess of what was
-    known at each charge instant, this rests on what the invoices actually hold: nothing is
-    charged twice and nothing is skipped, whenever the runs and the changes happen.
+    the lines no longer owed and the new lines. This rests on what the invoices actually
+    hold: nothing is charged twice and nothing is skipped, whenever the runs and the changes
+    happen. Each due period is prorated over its whole length, changes after `until`
+    included (a cancellation after `until` inside an in-advance period ends its charge).
     One-time lines and fees are returned as the preview gives them (their keys are stable).
 
     Periods (charge code, period start) in `settled` are known to owe nothing new and are
@@ -386,6 +336,8 @@ def billable_lines(
     """
     phases = replay(facts.changes, trial_end=facts.trial_end)
     out = one_time_lines(facts, book, until=until, places=places, phases=phases)
+    due: dict[Stream, list[BillingPeriod]] = {}
+    states: dict[Stream, list[PricedState]] = {}
     for stream in streams(phases, book):
         periods = [
             p
@@ -394,21 +346,74 @@ def billable_lines(
             )
             if _due(p, stream.timing, until)
         ]
-        if not periods:
-            continue
-        states = stream_states(
-            phases, stream, book, anchor=facts.billing_anchor, until=periods[-1].last_day
-        )
+        if periods:
+            due[stream] = periods
+            states[stream] = stream_states(
+                phases, stream, book, anchor=facts.billing_anchor, until=periods[-1].last_day
+            )
+
+    def prorated(stream: Stream, period: BillingPeriod) -> list[ProratedLine]:
+        return _prorated(states.get(stream, []), period, places, facts.fixed_30_day)
+
+    for stream, periods in due.items():
         for period in periods:
             if (stream.code, period.start) in settled or (
                 since is not None and period.start < since
             ):
                 continue
-            recomputed = _prorated(states, period, places, facts.fixed_30_day)
+            recomputed = prorated(stream, period) + _percentage_lines(
+                stream, period, phases, book, places, prorated
+            )
             before = charged.get((stream.code, period.start), ())
             owed = adjustments(before, recomputed) if before else recomputed
-            out += [_line(facts, stream, period, line, states) for line in owed]
+            out += [_line(facts, stream, period, line, states[stream]) for line in owed]
     return sorted(out, key=lambda line: line.period.start)
+
+
+def _percentage_lines(
+    stream: Stream,
+    period: BillingPeriod,
+    phases: Sequence[Phase],
+    book: PriceBook,
+    places: int,
+    prorated: Callable[[Stream, BillingPeriod], list[ProratedLine]],
+) -> list[ProratedLine]:
+    """The line of a percentage charge for `period`: its percent of the amounts of the
+    charges it names (same subscription, timing, cadence and period, already prorated), with
+    the price in force when the period (or the subscription, if later) starts. None when
+    the named charges have no line in the period."""
+    phase = phase_on(phases, period.start) or next(
+        (p for p in phases if period.start <= p.effective < period.end), None
+    )
+    charge = book.plan(phase.plan_id).charge(stream) if phase else None
+    if phase is None or charge is None:
+        return []
+    price = book.prices(phase.plan_id, max(period.start, phase.effective)).get(charge.code)
+    if price is None or not isinstance(price.model, Percentage):
+        return []
+    base = [
+        line
+        for code in price.model.bases
+        for line in prorated(Stream(code, stream.timing, stream.cadence), period)
+    ]
+    if not base:
+        return []
+    amount = price_of(price.model, Decimal(0), base=sum((x.amount for x in base), Decimal(0)))
+    steps = apply_adjustments(amount.amount, price.adjustments)
+    exact = steps[-1].after if steps else amount.amount
+    days = base[0].period_days
+    line = ProratedLine(
+        start=min(x.start for x in base),
+        end=max(x.end for x in base),
+        quantity=Decimal(1),
+        unit_price=exact,
+        days=days,
+        period_days=days,
+        fraction=Fraction(1),
+        amount=quantize(exact, places),
+        source=price.price_id or phase.source,
+    )
+    return [line]
 
 
 def period_totals(lines: Sequence[PreviewLine]) -> list[PeriodTotal]:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from billstream.core.bounds import Day, Quantity
+from billstream.core.decimals import PlainDecimal
 from billstream.subscriptions.lifecycle import ChangeKind, ChangeTiming, SubscriptionStatus
 
 
@@ -64,7 +65,7 @@ class SubscriptionOut(BaseModel):
     external_id: str | None
     status: SubscriptionStatus
     currency: str
-    quantity: Decimal
+    quantity: PlainDecimal
     start_date: date
     billing_anchor: date
     trial_end: date | None
@@ -102,11 +103,11 @@ class ChargeLineOut(BaseModel):
     end: date = Field(description="The first day not charged by this line (half-open)")
     days: int
     period_days: int
-    quantity: Decimal
+    quantity: PlainDecimal
     fraction: str = Field(description="days / period_days, e.g. 16/31")
-    unit_price: Decimal
+    unit_price: PlainDecimal
     layer: str | None
-    amount: Decimal
+    amount: PlainDecimal
     currency: str
     source: str = Field(description="The subscription change or price version behind it")
 
@@ -115,12 +116,12 @@ class PeriodTotalOut(BaseModel):
     currency: str
     period_start: date
     period_end: date
-    amount: Decimal
+    amount: PlainDecimal
 
 
 class CurrencyTotalOut(BaseModel):
     currency: str
-    amount: Decimal
+    amount: PlainDecimal
 
 
 class UpcomingChargesOut(BaseModel):

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from billstream.catalog.adjustments import apply_adjustments
 from billstream.catalog.layers import ResolvedPrice
-from billstream.catalog.price_models import Flat, PerUnit, price_of
+from billstream.catalog.price_models import Flat, Percentage, PerUnit, price_of
 from billstream.core.periods import Cadence, periods_between
 from billstream.core.proration import ChargeState
 from billstream.subscriptions.lifecycle import ALLOWED_FROM, ChangeKind, SubscriptionStatus
@@ -263,6 +263,9 @@ def _priced(phase: Phase, charge: ChargeTerms | None, day: date, book: PriceBook
     price = book.prices(phase.plan_id, day).get(charge.code) if charge else None
     if price is None:
         return PricedState(ChargeState(day, Decimal(0), Decimal(0), phase.source), None, None, None)
+    if isinstance(price.model, Percentage):  # priced on its base, per period (`preview`)
+        state = ChargeState(day, Decimal(0), Decimal(0), phase.source)
+        return PricedState(state, charge, str(price.layer), price.price_id)
     units, unit_price = charged_units(price, phase.quantity)
     if phase.status != SubscriptionStatus.ACTIVE:
         units = Decimal(0)

@@ -283,18 +283,18 @@ plans:
 def test_the_documentation_example_applies_and_prices_as_described(
     session: Session, clock: FakeClock
 ) -> None:
-    # given Northwind (USD) with an EU brand (EUR) and customer CRM-1001
+    # given Northwind (USD) with a UK brand (GBP) and customer ABC, as the demo has them
     [example] = re.findall(r"```yaml\n(.*?)```", DOCS.read_text(), flags=re.DOTALL)
     northwind = make_tenant(session, clock, currency="USD", slug="northwind")
-    make_tenant(session, clock, parent=northwind, currency="EUR", slug="northwind-eu")
-    customer = make_account(session, clock, northwind, external_id="CRM-1001")
+    make_tenant(session, clock, parent=northwind, currency="GBP", slug="northwind-uk")
+    customer = make_account(session, clock, northwind, external_id="ABC")
     # when the example is applied, twice
     first = apply_catalog_yaml(session, clock, northwind, example)
     second = apply_catalog_yaml(session, clock, northwind, example)
     # then everything is created once (the April price as a second version of its series)
     assert (first.created, first.changed, first.unchanged) == (20, 1, 0)
     assert (second.created, second.changed, second.unchanged) == (0, 0, 21)
-    # and the numbers charge costs 5.00 in March, 5.50 from April, 4.00 for CRM-1001
+    # and the numbers charge costs 5.00 in March, 5.50 from April, 4.00 for ABC
     assert numbers(prices(session, northwind, date(2026, 3, 31)))[:2] == (
         PriceLayer.PLAN,
         Decimal("5.00"),

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from billstream.billing.service import upcoming_charges
 from billstream.core.clock import FakeClock
 from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.subscriptions.models import Subscription, SubscriptionChange
 from billstream.subscriptions.schemas import ChangeCreate
-from billstream.subscriptions.service import change_subscription, upcoming_charges
+from billstream.subscriptions.service import change_subscription
 from tests.factories import (
     apply_catalog_yaml,
     make_account,

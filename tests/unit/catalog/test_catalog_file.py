@@ -124,13 +124,19 @@ def test_the_example_of_the_documentation_is_a_valid_catalogue() -> None:
     document = load_catalog_yaml(example)
     # then it declares the products, plans and every kind of price the docs describe
     assert isinstance(document, CatalogDocument)
-    assert [p.code for p in document.products] == ["numbers", "voice", "sms", "storage", "router"]
+    assert [p.code for p in document.products] == [
+        "numbers",
+        "voice",
+        "sms",
+        "storage",
+        "desk-phone",
+    ]
     [plan] = document.plans
     assert [c.code for c in plan.charges] == ["numbers", "voice", "sms", "storage"]
     assert plan.included == {"voice_minutes": Decimal(500), "numbers": Decimal(150)}
-    assert plan.setup_fee == {"USD": Decimal("25.00"), "EUR": Decimal("23.00")}
-    assert [b.brand for b in document.brand_prices] == ["northwind-eu"]
-    assert [c.account for c in document.customer_prices] == ["CRM-1001"]
+    assert plan.setup_fee == {"USD": Decimal("25.00"), "GBP": Decimal("20.00")}
+    assert [b.brand for b in document.brand_prices] == ["northwind-uk"]
+    assert [c.account for c in document.customer_prices] == ["ABC"]
 
 
 TIERS = "{type: graduated, tiers: [%s]}"

@@ -146,6 +146,24 @@ def test_a_tier_flat_fee_is_charged_once_the_tier_is_reached(
     assert cost(Volume(tiers=FEE_TIERS), quantity) == Decimal(volume)
 
 
+@pytest.mark.parametrize("model", [Graduated, Volume])
+def test_zero_units_reach_no_tier_unless_the_price_puts_them_in_the_first(
+    model: type[Graduated] | type[Volume],
+) -> None:
+    # given tiers whose first has a 5.00 flat fee, by default and with zero_in_first_tier
+    default = model(tiers=FEE_TIERS)
+    kill_bill_like = model(tiers=FEE_TIERS, zero_in_first_tier=True)
+    # when zero units are priced
+    # then by default nothing is charged; with the option, the first tier's flat fee
+    assert price_of(default, Decimal(0)).slices == ()
+    charged = price_of(kill_bill_like, Decimal(0))
+    assert charged.amount == FEE_TIERS[0].flat_fee
+    assert [s.description for s in charged.slices if s.amount] == ["tier 1 (up to 10) flat fee"]
+    # and one unit or more costs the same either way
+    for quantity in (1, 10, 11, 20):
+        assert cost(kill_bill_like, quantity) == cost(default, quantity)
+
+
 # --- package ------------------------------------------------------------------------------------
 
 
@@ -160,6 +178,35 @@ def test_a_package_price_charges_whole_blocks_and_a_partial_block_rounds_up(
     result = price_of(model, Decimal(quantity))
     assert result.amount == blocks * Decimal("8.00")
     assert [s.quantity for s in result.slices] == ([blocks] if blocks else [])
+
+
+@pytest.mark.parametrize(
+    ("quantity", "blocks"),
+    [("0", 0), ("50", 0), ("50.5", 1), ("51", 1), ("150", 1), ("151", 2), ("250", 2)],
+)
+def test_a_package_price_with_free_units_charges_whole_blocks_after_them(
+    quantity: str, blocks: int
+) -> None:
+    # given the first 50 units free, then 8.00 per block of 100
+    model = Package(block_size=Decimal(100), block_price=Decimal("8.00"), free_units=Decimal(50))
+    # when priced, then the blocks count from unit 51
+    result = price_of(model, Decimal(quantity))
+    assert result.amount == blocks * Decimal("8.00")
+    assert [s.quantity for s in result.slices] == ([blocks] if blocks else [])
+
+
+@UNIT_SETTINGS
+@given(
+    quantity=st.integers(0, 10_000),
+    free=st.integers(0, 1_000),
+    block=st.integers(1, 500),
+)
+def test_free_units_take_exactly_their_blocks_off(quantity: int, free: int, block: int) -> None:
+    # the price with free units is the price without them of the units above them
+    with_free = Package(block_size=Decimal(block), block_price=Decimal(3), free_units=Decimal(free))
+    plain = Package(block_size=Decimal(block), block_price=Decimal(3))
+    expected = price_of(plain, Decimal(max(quantity - free, 0))).amount
+    assert price_of(with_free, Decimal(quantity)).amount == expected
 
 
 # --- percentage ---------------------------------------------------------------------------------
@@ -297,7 +344,12 @@ def tiers_of(*limits: int | None) -> dict[str, Any]:
         ({"type": "package", "block_size": "0", "block_price": "1"}, ("package", "block_size")),
         ({"type": "package", "block_size": "10", "block_price": "-1"}, ("package", "block_price")),
         ({"type": "percentage", "percent": "-1", "of": "usage"}, ("percentage", "percent")),
-        ({"type": "percentage", "percent": "1", "of": ""}, ("percentage", "of")),
+        ({"type": "percentage", "percent": "1", "of": ""}, ("percentage", "of", 0)),
+        ({"type": "percentage", "percent": "1", "of": []}, ("percentage", "of")),
+        (
+            {"type": "percentage", "percent": "1", "of": "numbers", "fee_per_event": "0.3"},
+            ("percentage", "fee_per_event"),
+        ),
         (
             {"type": "per_unit", "unit_price": "1", "minimum": "10", "maximum": "5"},
             ("per_unit", "maximum"),
@@ -391,3 +443,50 @@ def test_a_bounded_amount_stays_within_its_bounds_and_slices_add_up(
     assert low <= result.amount <= high
     assert sum((s.amount for s in result.slices), Decimal(0)) == result.amount
     assert all(s.amount == s.quantity * s.unit_price for s in result.slices)
+
+
+# --- percentage of events -----------------------------------------------------------------------
+
+money = st.decimals(min_value=0, max_value=10_000, places=2, allow_nan=False)
+
+
+@UNIT_SETTINGS
+@given(
+    events=st.lists(money, max_size=20),
+    percent=st.decimals(min_value=0, max_value=100, places=2, allow_nan=False),
+    fee=money,
+    low=st.none() | money,
+    high=st.none() | money,
+)
+def test_a_percentage_of_events_clamps_each_event_then_adds_them(
+    events: list[Decimal], percent: Decimal, fee: Decimal, low: Decimal | None, high: Decimal | None
+) -> None:
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    # given a percentage of each event plus a fee per event, bounded per event
+    model = Percentage(
+        percent=percent, of="events", fee_per_event=fee, minimum_per_event=low,
+        maximum_per_event=high,
+    )  # fmt: skip
+    # when the events are priced
+    result = price_of(model, Decimal(0), events=events)
+    # then each event's charge is its own percentage plus the fee, within its bounds
+    assert len(result.slices) == len(events)
+    for amount, part in zip(events, result.slices, strict=True):
+        expected = amount * percent / 100 + fee
+        expected = max(expected, low) if low is not None else expected
+        expected = min(expected, high) if high is not None else expected
+        assert part.amount == expected
+    assert result.amount == sum((s.amount for s in result.slices), Decimal(0))
+
+
+def test_a_card_fee_of_2_9_percent_plus_30_cents_at_least_50_cents_an_event() -> None:
+    card = Percentage(
+        percent=Decimal("2.9"), of="events", fee_per_event=Decimal("0.30"),
+        minimum_per_event=Decimal("0.50"), maximum_per_event=Decimal("5.00"),
+    )  # fmt: skip
+    # 5.00 -> 0.445 -> 0.50; 100.00 -> 3.20; 1,000.00 -> 29.30 -> 5.00
+    assert cost(card, 0, events=[Decimal(5), Decimal(100), Decimal(1000)]) == Decimal("8.70")
+    with pytest.raises(InvalidInputError) as refused:
+        price_of(card, Decimal(0), base=Decimal(100))
+    assert refused.value.field == "events"

@@ -1,19 +1,25 @@
-"""Preview assembly: SPEC's table from a timeline, and credits for an in-advance period."""
+"""Preview assembly: SPEC's table from a timeline, a change after `until` inside a period
+charged in advance, and credits for an in-advance period invoiced before a change."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from billstream.catalog.price_models import Percentage
 from billstream.core.money import Money
 from billstream.core.periods import Cadence
+from billstream.core.proration import ProratedLine
 from billstream.subscriptions.lifecycle import ChangeKind
 from billstream.subscriptions.preview import (
     LineKind,
+    PreviewLine,
     SubscriptionFacts,
+    billable_lines,
     currency_totals,
     period_totals,
     subscription_lines,
@@ -65,8 +71,8 @@ SPEC = facts(
 
 def test_the_spec_table_at_cents_and_at_four_places() -> None:
     # when SPEC's orders are previewed to Feb 28 at 2 and at 4 places
-    cents = subscription_lines(SPEC, spec_book(), until=date(2026, 2, 28), places=2, zone=UTC)
-    four = subscription_lines(SPEC, spec_book(), until=date(2026, 2, 28), places=4, zone=UTC)
+    cents = subscription_lines(SPEC, spec_book(), until=date(2026, 2, 28), places=2)
+    four = subscription_lines(SPEC, spec_book(), until=date(2026, 2, 28), places=4)
     # then the lines and totals are SPEC's
     assert [(x.start, x.quantity, x.days, x.period_days, x.amount) for x in cents] == [
         (JAN_1, Decimal(50), 31, 31, Decimal("250.00")),
@@ -91,8 +97,8 @@ def test_arrears_charges_only_periods_that_ended_by_until() -> None:
     book = FakeBook({"care": plan("care", quarterly)}).price("care", "support", flat("90.00"))
     sub = facts(change(1, ChangeKind.CREATE, JAN_1, quantity="1", plan_id="care"))
     # when previewed to Mar 30, then to Mar 31
-    early = subscription_lines(sub, book, until=date(2026, 3, 30), places=2, zone=UTC)
-    due = subscription_lines(sub, book, until=date(2026, 3, 31), places=2, zone=UTC)
+    early = subscription_lines(sub, book, until=date(2026, 3, 30), places=2)
+    due = subscription_lines(sub, book, until=date(2026, 3, 31), places=2)
     # then the first quarter appears once it has ended
     assert early == []
     assert [(x.period.start, x.period.end, x.amount) for x in due] == [
@@ -100,15 +106,30 @@ def test_arrears_charges_only_periods_that_ended_by_until() -> None:
     ]
 
 
-def test_a_change_recorded_after_the_period_was_charged_credits_and_recharges() -> None:
-    # given 10 numbers charged for January on Jan 1, then on Jan 15 cut to 4 from Jan 16
-    sub = facts(
-        change(1, ChangeKind.CREATE, JAN_1, quantity="10", plan_id="numbers"),
-        change(2, ChangeKind.QUANTITY, date(2026, 1, 16), at=LATER, quantity="4"),
-    )
-    # when previewed
-    lines = subscription_lines(sub, spec_book(), until=date(2026, 1, 31), places=2, zone=UTC)
-    # then the charged line is credited, and the new shape charged
+def invoiced_then_billed(
+    invoiced: Sequence[Change], now: Sequence[Change], *, until: date
+) -> list[PreviewLine]:
+    """The lines of `invoiced` changes (as an invoice holds them), then what a bill run
+    charges once the changes are `now`: both from `billable_lines`."""
+    first = subscription_lines(facts(*invoiced), spec_book(), until=until, places=2)
+    charged: dict[tuple[str, date], list[ProratedLine]] = {}
+    for x in first:
+        line = ProratedLine(
+            x.start, x.end, x.quantity, x.unit_price, x.days, x.period_days, x.fraction,
+            x.amount, x.source,
+        )  # fmt: skip
+        charged.setdefault((x.charge, x.period.start), []).append(line)
+    again = billable_lines(facts(*now), spec_book(), until=until, places=2, charged=charged)
+    return first + again
+
+
+def test_a_change_recorded_after_the_period_was_invoiced_credits_and_recharges() -> None:
+    # given 10 numbers invoiced for January, then on Jan 15 cut to 4 from Jan 16
+    ordered = change(1, ChangeKind.CREATE, JAN_1, quantity="10", plan_id="numbers")
+    cut = change(2, ChangeKind.QUANTITY, date(2026, 1, 16), at=LATER, quantity="4")
+    # when billed again
+    lines = invoiced_then_billed([ordered], [ordered, cut], until=date(2026, 1, 31))
+    # then the invoiced line is credited, and the new shape charged
     assert [(x.kind, x.start, x.end, x.quantity, x.amount) for x in lines] == [
         (LineKind.RECURRING, JAN_1, date(2026, 2, 1), Decimal(10), Decimal("50.00")),
         (LineKind.CREDIT, JAN_1, date(2026, 2, 1), Decimal(-10), Decimal("-50.00")),
@@ -137,12 +158,64 @@ def test_credits_never_exceed_what_was_charged_for_the_period(
             change(seq, kind, effective, at=LATER, quantity=None if cancel else str(quantity))
         )
         cancelled = cancel
-    lines = subscription_lines(
-        facts(*changes), spec_book(), until=date(2026, 1, 31), places=2, zone=UTC
-    )
+    lines = invoiced_then_billed(changes[:1], changes, until=date(2026, 1, 31))
     credits = sum((-x.amount for x in lines if x.kind == LineKind.CREDIT), Decimal(0))
     # then January's first line is the 100.00 charged on Jan 1, the credits never exceed
     # it, and the period never nets below zero
     assert (lines[0].kind, lines[0].amount) == (LineKind.RECURRING, Decimal("100.00"))
     assert credits <= Decimal("100.00")
     assert sum((x.amount for x in lines), Decimal(0)) >= 0
+
+
+def test_a_cancellation_after_until_ends_the_in_advance_period_it_falls_in() -> None:
+    # given 10 numbers from Jan 1, charged in advance, cancelled from Feb 3
+    sub = facts(
+        change(1, ChangeKind.CREATE, JAN_1, quantity="10", plan_id="numbers"),
+        change(2, ChangeKind.CANCEL, date(2026, 2, 3)),
+    )
+    # when previewed until Feb 1 (February's start: its charge is due, its cancel is later)
+    lines = subscription_lines(sub, spec_book(), until=date(2026, 2, 1), places=2)
+    # then February is charged for Feb 1-2 only, as the bill run closing Jan 31 charges it
+    assert [(x.start, x.end, x.quantity, x.amount) for x in lines] == [
+        (JAN_1, date(2026, 2, 1), Decimal(10), Decimal("50.00")),
+        (date(2026, 2, 1), date(2026, 2, 3), Decimal(10), Decimal("3.57")),
+    ]
+
+
+def test_a_percentage_charge_is_its_percent_of_the_named_charges_each_period() -> None:
+    # given SPEC's numbers and a care charge of 10% of them, with a 5.00 minimum
+    care = Percentage(percent=Decimal(10), of="numbers", minimum=Decimal(5))
+    book = (
+        FakeBook({"numbers": plan("numbers", charge("numbers"), charge("care"))})
+        .price("numbers", "numbers", per_unit("5"))
+        .price("numbers", "care", care)
+    )
+    # when previewed to Feb 28
+    lines = subscription_lines(SPEC, book, until=date(2026, 2, 28), places=2)
+    # then each month's care line is 10% of its rounded numbers lines: 27.58, then 29.64
+    cares = [(x.period.start, x.start, x.end, x.amount) for x in lines if x.charge == "care"]
+    assert cares == [
+        (JAN_1, JAN_1, date(2026, 2, 1), Decimal("27.58")),  # 10% of 275.81
+        (date(2026, 2, 1), date(2026, 2, 1), date(2026, 3, 1), Decimal("29.64")),  # of 296.43
+    ]
+
+
+def test_a_percentage_charge_follows_a_cancellation_and_its_minimum() -> None:
+    # given 2 numbers with care at 10% (minimum 5.00), cancelled from Jan 11
+    care = Percentage(percent=Decimal(10), of=["numbers"], minimum=Decimal(5))
+    book = (
+        FakeBook({"numbers": plan("numbers", charge("numbers"), charge("care"))})
+        .price("numbers", "numbers", per_unit("5"))
+        .price("numbers", "care", care)
+    )
+    sub = facts(
+        change(1, ChangeKind.CREATE, JAN_1, quantity="2", plan_id="numbers"),
+        change(2, ChangeKind.CANCEL, date(2026, 1, 11)),
+    )
+    # when previewed to March
+    lines = subscription_lines(sub, book, until=date(2026, 3, 31), places=2)
+    # then January's care is the 5.00 minimum on 3.23 of numbers, and nothing after
+    assert [(x.charge, x.start, x.end, x.amount) for x in lines] == [
+        ("numbers", JAN_1, date(2026, 1, 11), Decimal("3.23")),
+        ("care", JAN_1, date(2026, 1, 11), Decimal("5.00")),
+    ]

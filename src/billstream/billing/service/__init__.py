@@ -1,4 +1,5 @@
-"""Billing use cases: bill runs, invoices and their lifecycle, credit notes, tax rates."""
+"""Billing use cases: bill runs, invoices and their lifecycle, credit notes, tax rates, and
+the upcoming-charges preview."""
 
 from billstream.billing.service.invoices import (
     CreditRequest,
@@ -23,11 +24,13 @@ from billstream.billing.service.runs import (
     start_bill_run,
 )
 from billstream.billing.service.tax_rates import list_tax_rates, set_tax_rate
+from billstream.billing.service.upcoming import UpcomingCharges, upcoming_charges
 
 __all__ = [
     "BillRunRequest",
     "CreditRequest",
     "DryRun",
+    "UpcomingCharges",
     "bill_pending",
     "create_credit_note",
     "dry_run",
@@ -44,5 +47,6 @@ __all__ = [
     "run_in_one_transaction",
     "set_tax_rate",
     "start_bill_run",
+    "upcoming_charges",
     "void_invoice",
 ]

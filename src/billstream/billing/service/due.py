@@ -49,8 +49,8 @@ from billstream.subscriptions.preview import (
 )
 from billstream.subscriptions.preview import LineKind as PreviewKind
 from billstream.subscriptions.service.book import PreloadedBook
+from billstream.subscriptions.service.facts import facts_of
 from billstream.subscriptions.service.subscriptions import changes_of
-from billstream.subscriptions.service.upcoming import facts_of
 from billstream.subscriptions.timeline import PlanTerms
 from billstream.tenants.service import ancestor_chain, resolved_settings
 
@@ -211,7 +211,7 @@ def _preview_charge(
     )
 
 
-def _line_key(line: PreviewLine, subscription_id: str, source: str) -> str:
+def line_key(line: PreviewLine, subscription_id: str, source: str) -> str:
     return (
         f"sub:{subscription_id}:{line.charge}:{line.kind}:{line.period.start.isoformat()}:"
         f"{line.start.isoformat()}:{line.end.isoformat()}:{source}"
@@ -463,7 +463,7 @@ class DueLoader:
                 taken[(line.charge, line.period.start)] = n + 1
                 key = f"sub:{sid}:{line.charge}:{line.period.start}:{n}"
             else:
-                key = _line_key(line, sid, ids.get(line.source, line.source))
+                key = line_key(line, sid, ids.get(line.source, line.source))
                 seen[key] = seen.get(key, 0) + 1
                 if seen[key] > 1:
                     key = f"{key}#{seen[key]}"
@@ -522,7 +522,6 @@ class DueLoader:
             book,
             until=self.close + ONE_DAY,
             places=self.places(subscription.currency),
-            zone=self.zone,
             charged=charged,
             settled=settled,
             since=self.since,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from billstream.accounts.models import Account
 from billstream.catalog.adjustments import Adjustment
+from billstream.catalog.billable import ChargeShape, unbillable
 from billstream.catalog.document import (
     BrandPrice,
     CatalogDocument,
@@ -32,7 +33,7 @@ from billstream.catalog.document import (
 from billstream.catalog.errors import CatalogErrorCode
 from billstream.catalog.layers import PriceLayer
 from billstream.catalog.models import Plan, PlanCharge, Price, Product
-from billstream.catalog.price_models import PriceModel
+from billstream.catalog.price_models import Percentage, PriceModel
 from billstream.catalog.service.pricing import ADJUSTMENTS, PRICE_MODEL
 from billstream.catalog.service.visibility import chain_ids, nearest_by_code
 from billstream.core.errors import ConflictError, InvalidInputError
@@ -346,6 +347,7 @@ class Planner:
                 self.add_price(
                     price,
                     at,
+                    sold_as=(plan, entry.code),
                     key=f"{plan.code}/{entry.code}",
                     layer=PriceLayer.PLAN,
                     tenant_id=self.tenant_id,
@@ -369,7 +371,53 @@ class Planner:
 
     # prices
 
-    def add_price(self, entry: PriceEntry, path: str, *, key: str, **where: Any) -> None:
+    def _product_kind(self, code: str) -> str:
+        for entry in self.document.products:
+            if entry.code == code:
+                return str(entry.kind)
+        known = self.products.get(code)  # an unknown product is refused at its own charge
+        product = self.session.get(Product, known) if known is not None else None
+        return str(product.kind) if product is not None else ""
+
+    def _shapes(self, plan: PlanEntry) -> dict[str, ChargeShape]:
+        return {
+            c.code: ChargeShape(
+                c.code,
+                self._product_kind(c.product),
+                str(c.timing),
+                str(c.cadence),
+                any(isinstance(x.model, Percentage) for x in (*c.prices, *c.commitment_prices)),
+            )
+            for c in plan.charges
+        }
+
+    def _check_billable(
+        self, entry: PriceEntry, path: str, sold_as: tuple[PlanEntry, str] | None
+    ) -> None:
+        """Refuse a price no bill run could bill where it is put (`catalog.billable`)."""
+        shapes = self._shapes(sold_as[0]) if sold_as else {}
+        problem = unbillable(entry.model, shapes.get(sold_as[1]) if sold_as else None, shapes)
+        if problem is not None:
+            name, reason = problem
+            raise InvalidInputError(
+                reason, code=CatalogErrorCode.UNBILLABLE_PRICE, field=f"{path}.model.{name}"
+            )
+
+    def _plan_entry(self, entry: Target) -> tuple[PlanEntry, str] | None:
+        """The plan of this file and the charge a brand or customer price is for, if any."""
+        plan = next((p for p in self.document.plans if p.code == entry.plan), None)
+        return (plan, entry.charge) if plan is not None and entry.charge is not None else None
+
+    def add_price(
+        self,
+        entry: PriceEntry,
+        path: str,
+        *,
+        key: str,
+        sold_as: tuple[PlanEntry, str] | None = None,
+        **where: Any,
+    ) -> None:
+        self._check_billable(entry, path, sold_as)
         effective = entry.effective_from or self.document.effective_from
         if effective is None:
             raise InvalidInputError(
@@ -446,6 +494,7 @@ class Planner:
             entry,
             path,
             key=f"{label} for {brand.slug}",
+            sold_as=self._plan_entry(entry),
             layer=PriceLayer.BRAND,
             tenant_id=brand.id,
             product_id=product_id,
@@ -494,6 +543,7 @@ class Planner:
             entry,
             path,
             key=f"{label} for {entry.account}",
+            sold_as=self._plan_entry(entry),
             layer=PriceLayer.CUSTOMER,
             tenant_id=account.tenant_id,
             product_id=product_id,

@@ -1,4 +1,5 @@
-"""Subscription use cases: orders, changes, reads and the upcoming-charges preview."""
+"""Subscription use cases: orders, changes and reads (the upcoming-charges preview, which
+reads invoices, is billing's)."""
 
 from billstream.subscriptions.service.numbers import assign_number
 from billstream.subscriptions.service.subscriptions import (
@@ -11,12 +12,10 @@ from billstream.subscriptions.service.subscriptions import (
     list_subscriptions,
     local_today,
 )
-from billstream.subscriptions.service.upcoming import UpcomingCharges, upcoming_charges
 
 __all__ = [
     "CLI_ACTOR",
     "SubscriptionView",
-    "UpcomingCharges",
     "assign_number",
     "change_subscription",
     "create_subscription",
@@ -24,5 +23,4 @@ __all__ = [
     "list_changes",
     "list_subscriptions",
     "local_today",
-    "upcoming_charges",
 ]

@@ -23,6 +23,7 @@ from billstream.accounts.models import Account
 from billstream.accounts.service import get_account
 from billstream.catalog.service import PlanSnapshot, get_plan, resolve_charge_prices
 from billstream.core.clock import Clock
+from billstream.core.decimals import fixed_point
 from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
 from billstream.core.ids import new_id
 from billstream.core.money import validate_currency
@@ -131,7 +132,7 @@ def _state(phase: Phase | None) -> dict[str, Any]:
     return {
         "status": phase.status.value,
         "plan_id": phase.plan_id,
-        "quantity": str(phase.quantity),
+        "quantity": fixed_point(phase.quantity),
     }
 
 
@@ -255,7 +256,7 @@ def create_subscription(
     )
     session.add(subscription)
     session.flush()
-    created = {"plan_id": plan.id, "plan": plan.code, "quantity": str(data.quantity)}
+    created = {"plan_id": plan.id, "plan": plan.code, "quantity": fixed_point(data.quantity)}
     timing = ChangeTiming.DATE if data.start_date else ChangeTiming.NOW
     records = [(ChangeKind.CREATE, start, timing, created)]
     if data.end_date is not None:

@@ -1,34 +1,36 @@
-"""The upcoming-charges preview of an account: reads only, writes nothing."""
+"""The upcoming-charges preview of an account: what bill runs would still charge it, by the
+bill run's own computation (`subscriptions.preview.billable_lines`) net of what its invoices
+already hold. Reads only, writes nothing. It lives in billing because it reads invoices."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billstream.accounts.service import get_account
+from billstream.billing.service.due import invoiced_lines, line_key
 from billstream.core.bounds import MAX_PREVIEW_YEARS, OutOfBoundsError, check_day
-from billstream.core.money import Money, minor_unit
+from billstream.core.decimals import plain
+from billstream.core.money import Money, minor_unit, quantize, tidy
 from billstream.subscriptions.models import Subscription
 from billstream.subscriptions.preview import (
+    LineKind,
     PeriodTotal,
     PreviewLine,
-    SubscriptionFacts,
+    billable_lines,
     currency_totals,
     period_totals,
-    subscription_lines,
 )
 from billstream.subscriptions.service.book import CatalogBook
+from billstream.subscriptions.service.facts import facts_of
 from billstream.subscriptions.service.subscriptions import changes_of
-from billstream.subscriptions.timeline import Change
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import resolved_settings
-from billstream.tenants.settings import ResolvedSettings
+
+RECURRING_KINDS = (LineKind.RECURRING, LineKind.CREDIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,22 +40,6 @@ class UpcomingCharges:
     lines: list[PreviewLine]
     period_totals: list[PeriodTotal]
     totals: list[Money]
-
-
-def facts_of(
-    subscription: Any, changes: Sequence[Change], settings: ResolvedSettings
-) -> SubscriptionFacts:
-    """A subscription (its row, ORM or plain) and its changes, as the preview reads them."""
-    return SubscriptionFacts(
-        id=subscription.id,
-        currency=subscription.currency,
-        start_date=subscription.start_date,
-        billing_anchor=subscription.billing_anchor,
-        trial_end=subscription.trial_end,
-        commitment_end=subscription.commitment_end,
-        changes=tuple(changes),
-        fixed_30_day=settings.proration_basis == "thirty_day_month",
-    )
 
 
 def _check_horizon(until: date, starts: list[date]) -> None:
@@ -78,7 +64,10 @@ def _check_horizon(until: date, starts: list[date]) -> None:
 def upcoming_charges(
     session: Session, *, scope: TenantScope, account_id: str, until: date
 ) -> UpcomingCharges:
-    """What a bill run would charge the account's subscriptions up to `until`, line by line.
+    """What bill runs would still charge the account's subscriptions up to `until`, line by
+    line: every due period prorated from every change recorded so far, less what invoices
+    already charged for it (credits for lines no longer owed), and the one-time lines and
+    fees no invoice carries yet.
 
     Each line is rounded once to the tenant's line precision (the currency's minor unit
     unless the tenant sets one); totals are sums of rounded lines. Nothing is written.
@@ -86,7 +75,6 @@ def upcoming_charges(
     check_day(until, field="until")
     account = get_account(session, scope=scope, account_id=account_id)
     settings = resolved_settings(session, account.tenant_id)
-    zone = ZoneInfo(settings.timezone)
     subscriptions = list(
         session.scalars(
             select(Subscription)
@@ -96,6 +84,7 @@ def upcoming_charges(
     )
     _check_horizon(until, [s.start_date for s in subscriptions])
     changes = changes_of(session, [s.id for s in subscriptions])
+    invoiced = invoiced_lines(session, [s.id for s in subscriptions], date.min)
     lines: list[PreviewLine] = []
     for subscription in subscriptions:
         places = settings.line_precision
@@ -109,7 +98,20 @@ def upcoming_charges(
             commitment_end=subscription.commitment_end,
         )
         facts = facts_of(subscription, changes[subscription.id], settings)
-        lines += subscription_lines(facts, book, until=until, places=places, zone=zone)
+        owed = billable_lines(
+            facts,
+            book,
+            until=until,
+            places=places,
+            charged=invoiced.charged.get(subscription.id, {}),
+            settled=invoiced.settled(subscription.id, changes[subscription.id]),
+        )
+        lines += [
+            _spelled(line, places)
+            for line in owed
+            if line.kind in RECURRING_KINDS
+            or line_key(line, subscription.id, line.source) not in invoiced.keys
+        ]
     lines.sort(key=lambda line: line.period.start)
     return UpcomingCharges(
         account_id=account.id,
@@ -117,4 +119,15 @@ def upcoming_charges(
         lines=lines,
         period_totals=period_totals(lines),
         totals=currency_totals(lines),
+    )
+
+
+def _spelled(line: PreviewLine, places: int) -> PreviewLine:
+    """`line` with one spelling per value: a credit negates an invoiced line as the database
+    gives it back (``-31.0000000000``), shown at the line precision (``-31.00``)."""
+    return replace(
+        line,
+        quantity=plain(line.quantity),
+        unit_price=tidy(line.unit_price, line.currency),
+        amount=quantize(line.amount, places),
     )

@@ -1,0 +1,86 @@
+"""Whether a bill run can bill a price where the catalogue puts it. Pure.
+
+Checked when a catalogue is applied, so that a price no bill run could bill is refused then,
+naming its path, instead of failing every preview and bill run of the accounts that buy it.
+Today that concerns `percentage` prices: a bill run prices one on its base, the amounts of
+other recurring charges of the same plan billed with the same timing and cadence (so of the
+same period). A percentage of ``events`` (per-event fees) is a price model of the core that
+bill runs do not bill yet, and is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from billstream.catalog.price_models import Percentage, PriceModel
+
+__all__ = ["ChargeShape", "unbillable"]
+
+RECURRING = "recurring"
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeShape:
+    """A plan charge as the check needs it."""
+
+    code: str
+    product_kind: str
+    timing: str
+    cadence: str
+    percentage: bool  # one of its prices is a percentage
+
+
+def unbillable(
+    model: PriceModel, charge: ChargeShape | None, plan: Mapping[str, ChargeShape]
+) -> tuple[str, str] | None:
+    """Why a bill run could not bill `model` as a price of `charge` of a plan whose charges
+    are `plan` (by code): (the field under the model, the reason), or None if it can.
+
+    `charge` is None for a price of a product in every plan (a price list's, or a brand's or
+    customer's product-wide price).
+
+    >>> numbers = ChargeShape("numbers", "recurring", "advance", "monthly", False)
+    >>> care = ChargeShape("care", "recurring", "advance", "monthly", True)
+    >>> plan = {"numbers": numbers, "care": care}
+    >>> unbillable(Percentage(percent=10, of="numbers"), care, plan) is None
+    True
+    >>> unbillable(Percentage(percent=10, of="usage"), care, plan)
+    ('of', "the plan has no charge 'usage' (a percentage names the plan's charges it applies to)")
+    """
+    if not isinstance(model, Percentage):
+        return None
+    if charge is None:
+        return "type", "a percentage goes on a plan's charge, whose plan names its base charges"
+    if charge.product_kind != RECURRING:
+        return (
+            "type",
+            f"a percentage is billed on a recurring charge, not a {charge.product_kind} one",
+        )
+    if model.per_event:
+        return "of", "a percentage of events is not billed by bill runs: name the plan's charges"
+    for code in model.bases:
+        reason = _base_problem(code, charge, plan.get(code))
+        if reason:
+            return "of", reason
+    return None
+
+
+def _base_problem(code: str, charge: ChargeShape, base: ChargeShape | None) -> str | None:
+    if base is None:
+        return (
+            f"the plan has no charge {code!r} (a percentage names the plan's charges it applies to)"
+        )
+    if base.code == charge.code:
+        return f"charge {code!r} cannot be a percentage of itself"
+    if base.percentage:
+        return f"charge {code!r} is itself a percentage"
+    if base.product_kind != RECURRING or (base.timing, base.cadence) != (
+        charge.timing,
+        charge.cadence,
+    ):
+        return (
+            f"charge {code!r} must be a recurring charge billed {charge.timing} "
+            f"{charge.cadence}, as this one is"
+        )
+    return None

@@ -1,0 +1,137 @@
+"""Percentage prices end to end: applied, previewed and billed on their base charges; and
+every percentage a bill run could not bill refused when the catalogue is applied."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from billstream.billing.service import upcoming_charges
+from billstream.core.clock import FakeClock
+from billstream.core.errors import InvalidInputError
+from billstream.tenants.service import operator_scope
+from tests.factories import apply_catalog_yaml, make_account, make_subscription, make_tenant
+from tests.integration.billing.helpers import at, invoices_of, lines_of, run, spec_orders
+
+CATALOG = """\
+effective_from: 2025-01-01
+products:
+  - {code: numbers, name: Phone number, kind: recurring}
+  - {code: care, name: Care desk, kind: recurring}
+  - {code: router, name: Desk phone, kind: hardware}
+  - {code: voice, name: Minutes, kind: usage}
+plans:
+  - code: numbers
+    name: Numbers, monthly
+    currencies: [USD]
+    charges:
+      - code: numbers
+        product: numbers
+        prices: [{currency: USD, model: {type: per_unit, unit_price: 5.00}}]
+      - code: care
+        product: care
+        prices: [{currency: USD, model: %s}]
+      - code: voice
+        product: voice
+        timing: arrears
+        prices: [{currency: USD, model: {type: per_unit, unit_price: 0.02}}]
+      - code: router
+        product: router
+        prices: [{currency: USD, model: {type: flat, amount: 89}}]
+"""
+CARE = "{type: percentage, percent: 10, of: numbers, minimum: 5.00}"
+
+
+def test_a_percentage_of_the_plans_charges_is_previewed(session: Session, clock: FakeClock) -> None:
+    # given care at 10% of the numbers charge, and SPEC's orders
+    clock.set(at(date(2025, 12, 20)))
+    tenant = make_tenant(session, clock)
+    apply_catalog_yaml(session, clock, tenant, CATALOG % CARE)
+    account = make_account(session, clock, tenant)
+    spec_orders(session, clock, tenant, account)
+    session.flush()
+    # when previewed to Feb 28
+    scope = operator_scope(session, tenant.id)
+    shown = upcoming_charges(session, scope=scope, account_id=account.id, until=date(2026, 2, 28))
+    # then care is 10% of each month's numbers: 27.58 of 275.81, 29.64 of 296.43
+    care = [(x.period.start, x.amount) for x in shown.lines if x.charge == "care"]
+    assert care == [(date(2026, 1, 1), Decimal("27.58")), (date(2026, 2, 1), Decimal("29.64"))]
+    assert [t.amount.amount for t in shown.period_totals] == [
+        Decimal("392.39"),  # 275.81 + 27.58 + the router's 89.00
+        Decimal("326.07"),
+    ]
+
+
+def test_a_bill_run_bills_the_percentage_once(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    # given care at 10% of the numbers, 50 numbers from Jan 1
+    clock.set(at(date(2025, 12, 20)))
+    tenant = make_tenant(session, clock)
+    apply_catalog_yaml(session, clock, tenant, CATALOG % CARE)
+    account = make_account(session, clock, tenant)
+    make_subscription(
+        session, clock, account, "numbers", quantity=Decimal(50), start_date=date(2026, 1, 1)
+    )
+    session.commit()
+    # when December's close is billed, twice
+    clock.set(at(date(2026, 1, 1)))
+    run(session_factory, clock, tenant, date(2025, 12, 31))
+    run(session_factory, clock, tenant, date(2025, 12, 31), key="again")
+    # then one invoice carries January's numbers, care on them, and the router
+    [invoice] = invoices_of(session, account.id)
+    lines = [(x.charge, x.amount) for x in lines_of(session, invoice.id)]
+    assert sorted(lines) == [
+        ("care", Decimal("25.00")),
+        ("numbers", Decimal("250.00")),
+        ("router", Decimal("89.00")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "words"),
+    [
+        ("{type: percentage, percent: 3, of: usage}", "plans[0].charges[1].prices[0].model.of",
+         "no charge 'usage'"),
+        ("{type: percentage, percent: 3, of: care}", "plans[0].charges[1].prices[0].model.of",
+         "itself"),
+        ("{type: percentage, percent: 3, of: voice}", "plans[0].charges[1].prices[0].model.of",
+         "recurring charge billed advance monthly"),
+        ("{type: percentage, percent: 3, of: events, fee_per_event: 0.30}",
+         "plans[0].charges[1].prices[0].model.of", "events"),
+    ],
+)  # fmt: skip
+def test_a_percentage_no_bill_run_could_bill_is_refused_naming_its_path(
+    session: Session, clock: FakeClock, model: str, field: str, words: str
+) -> None:
+    # given a tenant
+    tenant = make_tenant(session, clock)
+    # when a catalogue prices care with a percentage of no billable base
+    with pytest.raises(InvalidInputError) as refused:
+        apply_catalog_yaml(session, clock, tenant, CATALOG % model)
+    # then it is refused naming the model's field and why
+    assert refused.value.field == field
+    assert refused.value.code == "catalog_unbillable_price"
+    assert words in str(refused.value)
+
+
+def test_a_percentage_on_a_one_time_item_or_a_price_list_is_refused(
+    session: Session, clock: FakeClock
+) -> None:
+    tenant = make_tenant(session, clock)
+    router = CATALOG % CARE + (
+        "price_list:\n"
+        "  - {product: numbers, currency: USD, model: {type: percentage, percent: 1, of: care}}\n"
+    )
+    with pytest.raises(InvalidInputError) as refused:
+        apply_catalog_yaml(session, clock, tenant, router)
+    assert refused.value.field == "price_list[0].model.type"
+    one_time = (CATALOG % CARE).replace(
+        "{type: flat, amount: 89}", "{type: percentage, percent: 1, of: numbers}"
+    )
+    with pytest.raises(InvalidInputError) as refused:
+        apply_catalog_yaml(session, clock, tenant, one_time)
+    assert refused.value.field == "plans[0].charges[3].prices[0].model.type"
