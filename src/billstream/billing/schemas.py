@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -111,7 +111,7 @@ class DryRunOut(BaseModel):
 
 
 class PaymentCreate(Input):
-    amount: Amount = Field(gt=0)
+    amount: Annotated[Amount, Field(gt=0)]
 
 
 class VoidCreate(Input):

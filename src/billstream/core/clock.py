@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from billstream.core.bounds import check_instant
+from billstream.core.limits import check_instant
 
 
 class Clock(Protocol):
