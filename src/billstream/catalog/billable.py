@@ -4,8 +4,10 @@ Checked when a catalogue is applied, so that a price no bill run could bill is r
 naming its path, instead of failing every preview and bill run of the accounts that buy it.
 Today that concerns `percentage` prices: a bill run prices one on its base, the amounts of
 other recurring charges of the same plan billed with the same timing and cadence (so of the
-same period). A percentage of ``events`` (per-event fees) is a price model of the core that
-bill runs do not bill yet, and is refused.
+same period), or ``usage``, the rated usage of the subscription's account in the period,
+which is known when the period ends, so billed in arrears. A percentage of ``events``
+(per-event fees) is a price model of the core that bill runs do not bill yet, and is
+refused.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from billstream.catalog.price_models import Percentage, PriceModel
+from billstream.catalog.price_models import USAGE, Percentage, PriceModel
 
 __all__ = ["ChargeShape", "unbillable"]
 
 RECURRING = "recurring"
+ARREARS = "arrears"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +48,11 @@ def unbillable(
     >>> plan = {"numbers": numbers, "care": care}
     >>> unbillable(Percentage(percent=10, of="numbers"), care, plan) is None
     True
-    >>> unbillable(Percentage(percent=10, of="usage"), care, plan)
-    ('of', "the plan has no charge 'usage' (a percentage names the plan's charges it applies to)")
+    >>> unbillable(Percentage(percent=10, of="usage"), care, plan)[1].endswith("billed advance")
+    True
+    >>> arrears = ChargeShape("surcharge", "recurring", "arrears", "monthly", True)
+    >>> unbillable(Percentage(percent=5, of="usage"), arrears, plan) is None
+    True
     """
     if not isinstance(model, Percentage):
         return None
@@ -58,7 +64,19 @@ def unbillable(
             f"a percentage is billed on a recurring charge, not a {charge.product_kind} one",
         )
     if model.per_event:
-        return "of", "a percentage of events is not billed by bill runs: name the plan's charges"
+        return (
+            "of",
+            "a percentage of events is not billed by bill runs: name the plan's charges or usage",
+        )
+    if model.of_usage:
+        if charge.timing != ARREARS:
+            return "of", (
+                "a percentage of usage is billed in arrears (the period's usage is known when "
+                f"it ends), and charge {charge.code!r} is billed {charge.timing}"
+            )
+        return None
+    if USAGE in model.bases:
+        return "of", "usage is a base on its own (of: usage), not one of a list of charges"
     for code in model.bases:
         reason = _base_problem(code, charge, plan.get(code))
         if reason:

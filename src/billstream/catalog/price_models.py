@@ -9,7 +9,8 @@ apart), so validation lives here and names the offending field (`tiers.1.up_to`)
 ``graduated``           each tier's slice of the quantity at that tier's price (+ its fee)
 ``volume``              the whole quantity at the price of the tier it reaches (+ its fee)
 ``package``             per block of `block_size` units; a partial block counts as a whole
-``percentage``          `percent` of other charges' amounts, or of each event's amount
+``percentage``          `percent` of other charges' amounts, of the period's usage, or of each
+                        event's amount
 ======================  =====================================================================
 
 Every model takes an optional `minimum` and `maximum` charge. Tiers are inclusive upper
@@ -189,13 +190,15 @@ class Package(_Bounded):
 
 
 EVENTS = "events"
+USAGE = "usage"
 
 
 class Percentage(_Bounded):
     """`percent` of a base amount; `of` names the base.
 
     `of` is a charge code or a list of them (the same subscription's charges of the same
-    period: their amounts are the base, given to `price_of` as `base`), or ``events``: each
+    period: their amounts are the base, given to `price_of` as `base`), ``usage`` (the
+    period's rated usage amount, also given as `base`), or ``events``: each
     event's amount (given as `events`) is charged `percent` of it plus `fee_per_event`,
     clamped to `minimum_per_event` and `maximum_per_event`; then the sum is clamped to
     `minimum` and `maximum` as in every model.
@@ -227,6 +230,11 @@ class Percentage(_Bounded):
     @property
     def per_event(self) -> bool:
         return self.bases == (EVENTS,)
+
+    @property
+    def of_usage(self) -> bool:
+        """A percentage of the period's rated usage amount (``of: usage``)."""
+        return self.bases == (USAGE,)
 
     @model_validator(mode="after")
     def _per_event_terms_only_per_event(self) -> Percentage:

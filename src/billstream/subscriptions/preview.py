@@ -9,6 +9,11 @@ whole period, and what invoices charged for the period is taken away
 (`core.proration.adjustments`): a change after the period was invoiced gives the credit of
 the lines no longer owed (negative quantity and amount) and the new lines.
 One-time charges, the setup fee and an early-termination fee are single lines.
+
+A percentage charge is priced on its base in each period (`_percentage_lines`): named
+charges of the same period, or ``usage``, the rated usage amount of the subscription's
+account in the period, which the caller reads (`Usage`). A usage-based line is never taken
+as settled: usage may be re-rated after an invoice, and the line is billed by difference.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ class PreviewLine:
     amount: Decimal  # rounded once, half-up, to the line precision
     currency: str
     source: str  # the subscription change (or price version) that opened the line
+    on_usage: bool = False  # a percentage of the account's rated usage (never settled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +110,8 @@ def _line(
     period: BillingPeriod,
     line: ProratedLine,
     states: Sequence[PricedState],
+    *,
+    on_usage: bool = False,
 ) -> PreviewLine:
     """`line` as a preview line; its layer is that of the state in force where it starts."""
     opened = [s for s in states if s.state.effective <= line.start]
@@ -126,6 +134,7 @@ def _line(
         amount=line.amount,
         currency=facts.currency,
         source=line.source,
+        on_usage=on_usage,
     )
 
 
@@ -307,6 +316,22 @@ def subscription_lines(
 # What invoices already charged a subscription: its recurring lines (credits negative) by
 # charge code and period start.
 Charged = Mapping[tuple[str, date], Sequence[ProratedLine]]
+# The rated usage amount of a subscription's account (unrounded), by the local date its
+# rating period starts: a billing period's usage is that of the rating periods starting in it.
+Usage = Mapping[date, Decimal]
+
+
+def usage_in(usage: Usage, period: BillingPeriod) -> Decimal | None:
+    """The usage amount of the rating periods starting in `period`; None if none was rated.
+
+    >>> january = BillingPeriod(date(2026, 1, 1), date(2026, 2, 1))
+    >>> usage_in({date(2026, 1, 1): Decimal("0.5"), date(2026, 2, 1): Decimal(1)}, january)
+    Decimal('0.5')
+    >>> usage_in({}, january) is None
+    True
+    """
+    amounts = [amount for day, amount in usage.items() if period.start <= day < period.end]
+    return sum(amounts, Decimal(0)) if amounts else None
 
 
 def billable_lines(
@@ -318,6 +343,7 @@ def billable_lines(
     charged: Charged,
     settled: Collection[tuple[str, date]] = (),
     since: date | None = None,
+    usage: Usage | None = None,
 ) -> list[PreviewLine]:
     """What a bill run charges one subscription up to `until`, given what invoices charged.
 
@@ -332,7 +358,8 @@ def billable_lines(
 
     Periods (charge code, period start) in `settled` are known to owe nothing new and are
     not prorated again; periods starting before `since` are left alone (the caller's
-    look-back horizon: their invoiced lines were not read).
+    look-back horizon: their invoiced lines were not read). `usage` is the account's rated
+    usage, the base of percentages of usage (none without it).
     """
     phases = replay(facts.changes, trial_end=facts.trial_end)
     out = one_time_lines(facts, book, until=until, places=places, phases=phases)
@@ -361,12 +388,16 @@ def billable_lines(
                 since is not None and period.start < since
             ):
                 continue
-            recomputed = prorated(stream, period) + _percentage_lines(
-                stream, period, phases, book, places, prorated
+            percentage, on_usage = _percentage_lines(
+                stream, period, phases, book, places, prorated, usage or {}
             )
+            recomputed = prorated(stream, period) + percentage
             before = charged.get((stream.code, period.start), ())
             owed = adjustments(before, recomputed) if before else recomputed
-            out += [_line(facts, stream, period, line, states[stream]) for line in owed]
+            out += [
+                _line(facts, stream, period, line, states[stream], on_usage=on_usage)
+                for line in owed
+            ]
     return sorted(out, key=lambda line: line.period.start)
 
 
@@ -377,34 +408,44 @@ def _percentage_lines(
     book: PriceBook,
     places: int,
     prorated: Callable[[Stream, BillingPeriod], list[ProratedLine]],
-) -> list[ProratedLine]:
-    """The line of a percentage charge for `period`: its percent of the amounts of the
-    charges it names (same subscription, timing, cadence and period, already prorated), with
-    the price in force when the period (or the subscription, if later) starts. None when
-    the named charges have no line in the period."""
+    usage: Usage,
+) -> tuple[list[ProratedLine], bool]:
+    """The line of a percentage charge for `period`, and whether its base is usage: its
+    percent of the amounts of the charges it names (same subscription, timing, cadence and
+    period, already prorated), or of the account's rated usage in the period, with the price
+    in force when the period (or the subscription, if later) starts. No line when the named
+    charges have no line in the period, or no usage was rated in it."""
     phase = phase_on(phases, period.start) or next(
         (p for p in phases if period.start <= p.effective < period.end), None
     )
     charge = book.plan(phase.plan_id).charge(stream) if phase else None
     if phase is None or charge is None:
-        return []
+        return [], False
     price = book.prices(phase.plan_id, max(period.start, phase.effective)).get(charge.code)
     if price is None or not isinstance(price.model, Percentage):
-        return []
-    base = [
-        line
-        for code in price.model.bases
-        for line in prorated(Stream(code, stream.timing, stream.cadence), period)
-    ]
-    if not base:
-        return []
-    amount = price_of(price.model, Decimal(0), base=sum((x.amount for x in base), Decimal(0)))
+        return [], False
+    if price.model.of_usage:
+        base = usage_in(usage, period)
+        if base is None:
+            return [], True
+        start, end, days = period.start, period.end, (period.end - period.start).days
+    else:
+        lines = [
+            line
+            for code in price.model.bases
+            for line in prorated(Stream(code, stream.timing, stream.cadence), period)
+        ]
+        if not lines:
+            return [], False
+        base = sum((x.amount for x in lines), Decimal(0))
+        start, end = min(x.start for x in lines), max(x.end for x in lines)
+        days = lines[0].period_days
+    amount = price_of(price.model, Decimal(0), base=base)
     steps = apply_adjustments(amount.amount, price.adjustments)
     exact = steps[-1].after if steps else amount.amount
-    days = base[0].period_days
     line = ProratedLine(
-        start=min(x.start for x in base),
-        end=max(x.end for x in base),
+        start=start,
+        end=end,
         quantity=Decimal(1),
         unit_price=exact,
         days=days,
@@ -413,7 +454,7 @@ def _percentage_lines(
         amount=quantize(exact, places),
         source=price.price_id or phase.source,
     )
-    return [line]
+    return [line], price.model.of_usage
 
 
 def period_totals(lines: Sequence[PreviewLine]) -> list[PeriodTotal]:

@@ -1,10 +1,13 @@
-"""Percentage prices end to end: applied, previewed and billed on their base charges; and
-every percentage a bill run could not bill refused when the catalogue is applied."""
+"""Percentage prices end to end: applied, previewed and billed on their base charges or on
+the period's rated usage; and every percentage a bill run could not bill refused when the
+catalogue is applied."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,9 +15,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from billstream.billing.service import upcoming_charges
 from billstream.core.clock import FakeClock
 from billstream.core.errors import InvalidInputError
+from billstream.rating.service import RatingRequest, rate_period
+from billstream.tenants.models import Tenant
 from billstream.tenants.service import operator_scope
-from tests.factories import apply_catalog_yaml, make_account, make_subscription, make_tenant
+from tests.factories import (
+    apply_catalog_yaml,
+    make_account,
+    make_subscription,
+    make_tenant,
+    scope_of,
+)
 from tests.integration.billing.helpers import at, invoices_of, lines_of, run, spec_orders
+from tests.integration.rating.test_rating_service import RETAIL, add_calls, import_card
 
 CATALOG = """\
 effective_from: 2025-01-01
@@ -91,11 +103,107 @@ def test_a_bill_run_bills_the_percentage_once(
     ]
 
 
+# a 5% surcharge on each month's rated usage, billed in arrears
+SURCHARGE = (CATALOG % CARE).replace(
+    "  - {code: voice, name: Minutes, kind: usage}\n",
+    "  - {code: voice, name: Minutes, kind: usage}\n"
+    "  - {code: surcharge, name: Regulatory surcharge, kind: recurring}\n",
+) + (
+    "      - code: surcharge\n"
+    "        product: surcharge\n"
+    "        timing: arrears\n"
+    "        prices: [{currency: USD, model: {type: percentage, percent: 5, of: usage}}]\n"
+)
+
+
+def _rate_january(session: Session, clock: FakeClock, tenant: Tenant, **options: Any) -> None:
+    rate_period(
+        session,
+        clock=clock,
+        scope=scope_of(session, tenant),
+        request=RatingRequest(tenant.id, start=date(2026, 1, 1), end=date(2026, 2, 1), **options),
+    )
+    session.commit()
+
+
+def _surcharges(lines: Sequence[Any]) -> list[tuple[date, Decimal]]:
+    """The surcharge lines (of the preview or an invoice) by service start, amount."""
+    return sorted(
+        (getattr(x, "service_start", None) or x.start, x.amount)
+        for x in lines
+        if x.charge == "surcharge"
+    )
+
+
+def test_a_percentage_of_usage_is_billed_once_as_previewed_and_follows_a_rerating(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    # given a 5% surcharge on usage, 50 numbers from Jan 1, and January's calls rated at
+    # 0.12 + 0.13 + 0.25 = 0.50
+    clock.set(at(date(2025, 12, 20)))
+    tenant = make_tenant(session, clock)
+    apply_catalog_yaml(session, clock, tenant, SURCHARGE)
+    account = make_account(session, clock, tenant)
+    make_subscription(
+        session, clock, account, "numbers", quantity=Decimal(50), start_date=date(2026, 1, 1)
+    )
+    day = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    add_calls(
+        session,
+        tenant,
+        account,
+        ("a", day, 61, "+442071234567"),  # UK 0.12
+        ("b", day + timedelta(hours=1), 30, "+447700900123"),  # UK mobile 0.13
+        ("c", day + timedelta(hours=2), 90, "+447700900124"),  # UK mobile 0.01 + 0.24
+    )
+    import_card(session, clock, tenant, RETAIL)
+    _rate_january(session, clock, tenant)
+    scope = operator_scope(session, tenant.id)
+
+    # when previewed to January's end
+    shown = upcoming_charges(session, scope=scope, account_id=account.id, until=date(2026, 1, 31))
+    # then the surcharge is 5% of January's usage, 0.025, rounded once
+    assert _surcharges(shown.lines) == [(date(2026, 1, 1), Decimal("0.03"))]
+
+    # when January closes, twice
+    clock.set(at(date(2026, 2, 1)))
+    run(session_factory, clock, tenant, date(2026, 1, 31))
+    again = run(session_factory, clock, tenant, date(2026, 1, 31), key="again")
+    # then one invoice carries the surcharge as previewed, beside the usage it is taken on
+    [invoice] = invoices_of(session, account.id)
+    lines = lines_of(session, invoice.id)
+    assert _surcharges(lines) == [(date(2026, 1, 1), Decimal("0.03"))]
+    assert sum(x.amount for x in lines if x.kind == "usage") == Decimal("0.50")
+    assert again.invoiced == 0
+    # and nothing of it is upcoming any more
+    shown = upcoming_charges(session, scope=scope, account_id=account.id, until=date(2026, 1, 31))
+    assert _surcharges(shown.lines) == []
+
+    # when the UK mobile rate doubles and January is re-rated: 0.12 + 0.25 + 0.49 = 0.86
+    import_card(
+        session, clock, tenant, [RETAIL[0], {**RETAIL[1], "rate": "0.24"}],
+        effective_from=date(2026, 1, 5),
+    )  # fmt: skip
+    _rate_january(session, clock, tenant, rerate=True)
+    # then the preview takes the surcharge back and charges 5% of 0.86 (0.043)
+    shown = upcoming_charges(session, scope=scope, account_id=account.id, until=date(2026, 2, 28))
+    expected = [(date(2026, 1, 1), Decimal("-0.03")), (date(2026, 1, 1), Decimal("0.04"))]
+    assert _surcharges(shown.lines) == expected
+    # and February's close bills that, once
+    clock.set(at(date(2026, 3, 1)))
+    run(session_factory, clock, tenant, date(2026, 2, 28))
+    again = run(session_factory, clock, tenant, date(2026, 2, 28), key="february again")
+    assert _surcharges(lines_of(session, invoices_of(session, account.id)[-1].id)) == expected
+    assert again.invoiced == 0
+
+
 @pytest.mark.parametrize(
     ("model", "field", "words"),
     [
         ("{type: percentage, percent: 3, of: usage}", "plans[0].charges[1].prices[0].model.of",
-         "no charge 'usage'"),
+         "billed in arrears"),
+        ("{type: percentage, percent: 3, of: [usage, numbers]}",
+         "plans[0].charges[1].prices[0].model.of", "a base on its own"),
         ("{type: percentage, percent: 3, of: care}", "plans[0].charges[1].prices[0].model.of",
          "itself"),
         ("{type: percentage, percent: 3, of: voice}", "plans[0].charges[1].prices[0].model.of",

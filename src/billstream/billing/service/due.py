@@ -31,7 +31,7 @@ from billstream.billing.assembly import (
 from billstream.billing.closing import ONE_DAY, due_by
 from billstream.billing.errors import BillingErrorCode
 from billstream.billing.models import InvoiceLine, TaxRate
-from billstream.billing.service.usage_due import UsageRuns, chunked, usage_due
+from billstream.billing.service.usage_due import UsageRuns, chunked, usage_amounts, usage_due
 from billstream.billing.states import LineKind
 from billstream.billing.taxes import PercentageByJurisdiction, TaxRule, jurisdiction_of
 from billstream.catalog.service.pricing import PreloadedPrices
@@ -45,6 +45,7 @@ from billstream.subscriptions.models import Subscription
 from billstream.subscriptions.preview import (
     Charged,
     PreviewLine,
+    Usage,
     billable_lines,
 )
 from billstream.subscriptions.preview import LineKind as PreviewKind
@@ -182,10 +183,23 @@ def _preview_charge(
 ) -> Charge:
     """`line` as a charge; `last_change`: the `seq` of the subscription's last change known
     when it was computed (see `Invoiced.settled`); `ids` reads the stand-in ids of a shape's
-    lines (see `DueLoader._billable`)."""
+    lines (see `DueLoader._billable`). A percentage of usage says so in its lineage
+    (`on_usage`): its period is never settled."""
     subscription_id, source = line.subscription_id, line.source
     if ids:
         subscription_id, source = ids[subscription_id], ids.get(source, source)
+    lineage: dict[str, Any] = {
+        "period": [line.period.start.isoformat(), line.period.end.isoformat()],
+        "days": line.days,
+        "period_days": line.period_days,
+        "fraction": str(line.fraction),
+        "layer": line.layer,
+        "timing": line.timing,
+        "source": source,
+        "changes_seen": last_change,
+    }
+    if line.on_usage:
+        lineage["on_usage"] = True
     return Charge(
         source_account_id=account_id,
         kind=PREVIEW_KIND[str(line.kind)],
@@ -198,16 +212,7 @@ def _preview_charge(
         service_end=line.end,
         subscription_id=subscription_id,
         charge=line.charge,
-        lineage={
-            "period": [line.period.start.isoformat(), line.period.end.isoformat()],
-            "days": line.days,
-            "period_days": line.period_days,
-            "fraction": str(line.fraction),
-            "layer": line.layer,
-            "timing": line.timing,
-            "source": source,
-            "changes_seen": last_change,
-        },
+        lineage=lineage,
     )
 
 
@@ -286,6 +291,8 @@ def invoiced_lines(session: Session, subscription_ids: Sequence[str], since: dat
             )
             period = (charge, date.fromisoformat(lineage["period"][0]))
             charged.setdefault(sid, {}).setdefault(period, []).append(line)
+            if lineage.get("on_usage"):
+                continue  # a percentage of usage: never settled (usage may be re-rated)
             # the latest computation of the period's lines knew the most changes
             marks = seen.setdefault(sid, {})
             before = marks.get(period, (None, None))[1]
@@ -326,6 +333,7 @@ class DueLoader:
         self.tiers: dict[str, list[Tier]] = resolved_tiers(session, tenant_id, self.cutoff)
         self._terms: dict[tuple[str, str], PlanTerms] = {}
         self._shapes: dict[tuple[Any, ...], list[PreviewLine]] = {}  # see `_billable`
+        self._of_usage = False  # whether a loaded price is a percentage of usage
 
     def places(self, currency: str) -> int:
         precision = self.settings.line_precision
@@ -362,6 +370,19 @@ class DueLoader:
             currencies=sorted({s.currency for s in subscriptions}),
         )
         invoiced = invoiced_lines(session, [s.id for s in subscriptions], self.since)
+        self._of_usage = prices.of_usage()
+        rated = (  # the base of percentages of usage
+            usage_amounts(
+                session,
+                tenant_id=self.tenant_id,
+                accounts=accounts,
+                since=self.cutoff - LOOKBACK,
+                until=self.cutoff,
+                zone=self.zone,
+            )
+            if self._of_usage
+            else {}
+        )
         charges: dict[str, list[Charge]] = {p.account_id: [] for p in payers}
         for subscription in sorted(subscriptions, key=lambda s: (s.created_at, s.id)):
             payer = members[subscription.account_id].payer
@@ -374,6 +395,7 @@ class DueLoader:
                     prices,
                     members,
                     invoiced,
+                    rated.get(subscription.account_id, {}),
                 )
             except Exception as exc:  # a bad account never stops a run
                 result.failures[payer] = _failure(payer, exc, subscription=subscription.id)
@@ -440,13 +462,14 @@ class DueLoader:
         prices: PreloadedPrices,
         members: dict[str, Member],
         invoiced: Invoiced,
+        usage: Usage,
     ) -> list[Charge]:
         payer = members[subscription.account_id].payer
         self._check_currency(members, subscription.account_id, payer, subscription.currency)
         sid = subscription.id
         charged = invoiced.charged.get(sid, {})
         settled = invoiced.settled(sid, changes) if charged else set()
-        lines, ids = self._billable(subscription, changes, prices, charged, settled)
+        lines, ids = self._billable(subscription, changes, prices, charged, settled, usage)
         taken = {key: len(lines) for key, lines in charged.items()}
         last_change = max((c.seq for c in changes), default=0)
         seen: dict[str, int] = {}
@@ -477,6 +500,7 @@ class DueLoader:
         prices: PreloadedPrices,
         charged: Charged,
         settled: set[tuple[str, date]],
+        usage: Usage,
     ) -> tuple[list[PreviewLine], dict[str, str]]:
         """The subscription's billable lines, and how to read their stand-in ids (none when
         the lines carry the real ones).
@@ -488,7 +512,7 @@ class DueLoader:
         lines are computed once, with stand-in ids. That holds too for subscriptions whose
         invoiced periods are all `settled` (not prorated again: their lines do not depend on
         what was charged), the settled periods part of the shape: a month-end run after the
-        first. A subscription with a period to prorate again is computed on its own."""
+                first. A subscription with a period to prorate again is computed on its own."""
         own = prices.own_prices(subscription.account_id)
         facts = None
         if len(settled) == len(charged):  # settled is a subset of charged's periods
@@ -501,6 +525,8 @@ class DueLoader:
                 own,
                 tuple((c.seq, c.kind, c.effective, c.quantity, c.plan_id) for c in changes),
                 tuple(sorted(settled)),
+                # the account's usage, when a loaded price is a percentage of it
+                tuple(sorted(usage.items())) if self._of_usage else (),
             )
             ids = {STAND_IN: subscription.id} | {
                 f"{STAND_IN}{i}": c.id for i, c in enumerate(changes)
@@ -525,6 +551,7 @@ class DueLoader:
             charged=charged,
             settled=settled,
             since=self.since,
+            usage=usage,
         )
         if facts is None:
             return lines, {}

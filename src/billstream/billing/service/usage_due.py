@@ -203,6 +203,48 @@ def usage_due(
     return out
 
 
+def usage_amounts(
+    session: Session,
+    *,
+    tenant_id: str,
+    accounts: Sequence[str],
+    since: datetime | None,
+    until: datetime,
+    zone: ZoneInfo,
+) -> dict[str, dict[date, Decimal]]:
+    """The current rated usage amount of each account (unrounded), by the local date its
+    rating period starts: the base of percentages of usage (`subscriptions.preview.Usage`).
+
+    Rating periods ending by `until` (and after `since`, if given) count; the database sums
+    each account's records per rating period (one row per account and period)."""
+    out: dict[str, dict[date, Decimal]] = {}
+    ended = [RatingRun.period_end <= until]
+    if since is not None:
+        ended.append(RatingRun.period_end > since)
+    for chunk in chunked(sorted(set(accounts))):
+        rows = session.connection().execute(
+            select(
+                RatedUsage.account_id,
+                RatingRun.period_start,
+                _whole(func.sum(RatedUsage.amount_micros)),
+            )
+            .join(RatingRun, RatingRun.id == RatedUsage.run_id)
+            .where(
+                among(session, RatedUsage.account_id, chunk),
+                RatedUsage.tenant_id == tenant_id,
+                RatedUsage.superseded_by.is_(None),
+                RatedUsage.reject_reason.is_(None),
+                *ended,
+            )
+            .group_by(RatedUsage.account_id, RatingRun.period_start)
+        )
+        for account, start, micros in rows.all():
+            day = start.astimezone(zone).date()
+            amounts = out.setdefault(account, {})
+            amounts[day] = amounts.get(day, Decimal(0)) + Decimal(micros).scaleb(-6)
+    return out
+
+
 def _invoiced_usage(
     session: Session, tenant_id: str, accounts: Sequence[str], since: date
 ) -> tuple[dict[str, Decimal], dict[str, int]]:

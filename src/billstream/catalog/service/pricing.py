@@ -340,6 +340,15 @@ class PreloadedPrices:
             self._snapshots[plan_id] = snapshot(self._session, row)
         return self._snapshots[plan_id]
 
+    def of_usage(self) -> bool:
+        """Whether any price loaded is a percentage of usage (whose lines depend on the
+        accounts' rated usage, which is then read)."""
+        prices = [*self._shared, *(p for ps in self._customer.values() for p in ps)]
+        return any(
+            p.model.get("type") == "percentage" and p.model.get("of") in ("usage", ["usage"])
+            for p in prices
+        )
+
     def own_prices(self, account_id: str) -> str | None:
         """The account, if it has prices of its own (customer prices); None if it is priced
         like any other."""
