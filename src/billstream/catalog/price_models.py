@@ -48,6 +48,8 @@ from billstream.core.bounds import Amount, Percent, Quantity
 from billstream.core.errors import InvalidInputError
 
 __all__ = [
+    "EventSplit",
+    "EventTotals",
     "Flat",
     "Graduated",
     "Package",
@@ -58,6 +60,8 @@ __all__ = [
     "PriceSlice",
     "Tier",
     "Volume",
+    "event_split",
+    "events_charge",
     "price_of",
     "unit_price_of",
 ]
@@ -248,6 +252,92 @@ class Percentage(_Bounded):
         return self
 
 
+MICROS = Decimal(1_000_000)  # rated amounts are integer micro-units
+
+
+@dataclass(frozen=True, slots=True)
+class EventSplit:
+    """Where a percentage of events' per-event bounds fall, in rated micro-units: an event
+    of `a` micro-units is charged the minimum per event when ``a < below``, the maximum per
+    event when ``a > above``, else `percent` of it plus the fee (None: no such bound).
+    A database can so count and sum a period's events by integers alone (`EventTotals`).
+    `flat` (a percent of zero) charges every event the fee, clamped."""
+
+    below: int | None
+    above: int | None
+    flat: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EventTotals:
+    """A set of events split by an `EventSplit`: how many fall below, above and between,
+    and the rated micro-units of those between."""
+
+    below: int = 0
+    above: int = 0
+    between: int = 0
+    between_micros: int = 0
+
+    def __add__(self, other: EventTotals) -> EventTotals:
+        return EventTotals(
+            self.below + other.below,
+            self.above + other.above,
+            self.between + other.between,
+            self.between_micros + other.between_micros,
+        )
+
+
+def event_split(model: Percentage) -> EventSplit:
+    """The split of events of `model`, a percentage of events.
+
+    >>> card = Percentage(percent=Decimal("2.9"), of="events", fee_per_event=Decimal("0.30"),
+    ...                   minimum_per_event=Decimal("0.50"))
+    >>> event_split(card)   # 2.9% x a + 0.30 < 0.50 when a < 6.896551... (micro-units)
+    EventSplit(below=6896552, above=None, flat=False)
+    """
+    if not model.percent:
+        return EventSplit(None, None, flat=True)
+    fee = model.fee_per_event or Decimal(0)
+    scale = MICROS * 100 / model.percent
+    low, high = model.minimum_per_event, model.maximum_per_event
+    below = None if low is None else _ceiling((low - fee) * scale)
+    above = None if high is None else _floor((high - fee) * scale)
+    return EventSplit(below, above)
+
+
+def events_charge(model: Percentage, totals: EventTotals) -> Decimal:
+    """What the events `totals` (split by `event_split(model)`) are charged, unrounded:
+    each its percent plus the fee, clamped to the bounds per event, summed. The same as
+    `price_of` over the events' amounts, before the model's `minimum` and `maximum`.
+
+    >>> card = Percentage(percent=Decimal("2.9"), of="events", fee_per_event=Decimal("0.30"),
+    ...                   minimum_per_event=Decimal("0.50"))
+    >>> events_charge(card, EventTotals(below=1, between=1, between_micros=100_000_000))
+    Decimal('3.70')
+    """
+    fee = model.fee_per_event or Decimal(0)
+    low, high = model.minimum_per_event, model.maximum_per_event
+    if not model.percent:
+        each = fee if low is None or fee >= low else low
+        each = each if high is None or each <= high else high
+        return (totals.below + totals.above + totals.between) * each
+    between = Decimal(totals.between_micros) / MICROS * model.percent / 100
+    return (
+        totals.below * (low or Decimal(0))
+        + totals.above * (high or Decimal(0))
+        + totals.between * fee
+        + between
+    )
+
+
+def _ceiling(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding="ROUND_CEILING"))
+
+
+def _floor(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding="ROUND_FLOOR"))
+
+
 PriceModel = Annotated[
     Flat | PerUnit | Graduated | Volume | Package | Percentage, Field(discriminator="type")
 ]
@@ -278,6 +368,7 @@ def price_of(
     *,
     base: Decimal | None = None,
     events: Sequence[Decimal] | None = None,
+    event_totals: EventTotals | None = None,
 ) -> PriceResult:
     """What `quantity` units cost under `model`, unrounded, with the slices explaining it.
 
@@ -285,8 +376,9 @@ def price_of(
     ----------
     model : a price model.
     quantity : the units (>= 0); ignored by `flat` and `percentage`.
-    base : the amount a `percentage` of charges applies to; required for it.
-    events : the event amounts a `percentage` of ``events`` applies to; required for it.
+    base : the amount a `percentage` of charges or of usage applies to; required for it.
+    events : the event amounts a `percentage` of ``events`` applies to, or `event_totals`:
+        its events split and summed by `event_split`; one of them is required for it.
 
     Returns
     -------
@@ -300,6 +392,9 @@ def price_of(
     """
     if quantity < 0:
         raise InvalidInputError(f"a quantity cannot be negative, got {quantity}", field="quantity")
+    if isinstance(model, Percentage) and model.per_event and event_totals is not None:
+        charged = events_charge(model, event_totals)
+        return _clamp(model, [_slice(f"{model.percent}% of events", Decimal(1), charged)])
     return _clamp(model, _slices(model, quantity, base, events))
 
 
