@@ -11,9 +11,11 @@ the lines no longer owed (negative quantity and amount) and the new lines.
 One-time charges, the setup fee and an early-termination fee are single lines.
 
 A percentage charge is priced on its base in each period (`_percentage_lines`): named
-charges of the same period, or ``usage``, the rated usage amount of the subscription's
-account in the period, which the caller reads (`Usage`). A usage-based line is never taken
-as settled: usage may be re-rated after an invoice, and the line is billed by difference.
+charges of the same period, ``usage``, the rated usage amount of the subscription's
+account in the period, which the caller reads (`Usage`), or ``events``, each of its rated
+records, which the caller splits and sums by the price's bounds per event (`Events`). A
+line on usage is never taken as settled: usage may be re-rated after an invoice, and the
+line is billed by difference.
 """
 
 from __future__ import annotations
@@ -27,7 +29,14 @@ from fractions import Fraction
 
 from billstream.catalog.adjustments import apply_adjustments
 from billstream.catalog.layers import ResolvedPrice
-from billstream.catalog.price_models import Percentage, price_of
+from billstream.catalog.price_models import (
+    EventSplit,
+    EventTotals,
+    Percentage,
+    PriceResult,
+    event_split,
+    price_of,
+)
 from billstream.core.money import Money, quantize
 from billstream.core.periods import BillingPeriod, Cadence, period_containing, periods_between
 from billstream.core.proration import ProratedLine, adjustments, prorate
@@ -321,6 +330,17 @@ Charged = Mapping[tuple[str, date], Sequence[ProratedLine]]
 Usage = Mapping[date, Decimal]
 
 
+# The rated events of a subscription's account split by a percentage of events' bounds
+# (`price_models.event_split`), by the local date their rating period starts.
+Events = Callable[[EventSplit], Mapping[date, EventTotals]]
+
+
+def events_in(events: Mapping[date, EventTotals], period: BillingPeriod) -> EventTotals | None:
+    """The events of the rating periods starting in `period`; None if none was rated."""
+    found = [totals for day, totals in events.items() if period.start <= day < period.end]
+    return sum(found, EventTotals()) if found else None
+
+
 def usage_in(usage: Usage, period: BillingPeriod) -> Decimal | None:
     """The usage amount of the rating periods starting in `period`; None if none was rated.
 
@@ -344,6 +364,7 @@ def billable_lines(
     settled: Collection[tuple[str, date]] = (),
     since: date | None = None,
     usage: Usage | None = None,
+    events: Events | None = None,
 ) -> list[PreviewLine]:
     """What a bill run charges one subscription up to `until`, given what invoices charged.
 
@@ -359,7 +380,8 @@ def billable_lines(
     Periods (charge code, period start) in `settled` are known to owe nothing new and are
     not prorated again; periods starting before `since` are left alone (the caller's
     look-back horizon: their invoiced lines were not read). `usage` is the account's rated
-    usage, the base of percentages of usage (none without it).
+    usage, the base of percentages of usage, and `events` its rated events, of percentages
+    of events (none without them).
     """
     phases = replay(facts.changes, trial_end=facts.trial_end)
     out = one_time_lines(facts, book, until=until, places=places, phases=phases)
@@ -389,7 +411,7 @@ def billable_lines(
             ):
                 continue
             percentage, on_usage = _percentage_lines(
-                stream, period, phases, book, places, prorated, usage or {}
+                stream, period, phases, book, places, prorated, usage or {}, events
             )
             recomputed = prorated(stream, period) + percentage
             before = charged.get((stream.code, period.start), ())
@@ -409,12 +431,15 @@ def _percentage_lines(
     places: int,
     prorated: Callable[[Stream, BillingPeriod], list[ProratedLine]],
     usage: Usage,
+    events: Events | None,
 ) -> tuple[list[ProratedLine], bool]:
-    """The line of a percentage charge for `period`, and whether its base is usage: its
+    """The line of a percentage charge for `period`, and whether its base is the account's
+    usage (its amount or its events): its
     percent of the amounts of the charges it names (same subscription, timing, cadence and
-    period, already prorated), or of the account's rated usage in the period, with the price
-    in force when the period (or the subscription, if later) starts. No line when the named
-    charges have no line in the period, or no usage was rated in it."""
+    period, already prorated), of the account's rated usage in the period, or of each of
+    its rated events in the period, with the price in force when the period (or the
+    subscription, if later) starts. No line when the named charges have no line in the
+    period, or no usage was rated in it."""
     phase = phase_on(phases, period.start) or next(
         (p for p in phases if period.start <= p.effective < period.end), None
     )
@@ -424,23 +449,31 @@ def _percentage_lines(
     price = book.prices(phase.plan_id, max(period.start, phase.effective)).get(charge.code)
     if price is None or not isinstance(price.model, Percentage):
         return [], False
-    if price.model.of_usage:
-        base = usage_in(usage, period)
-        if base is None:
-            return [], True
+    model = price.model
+    amount: PriceResult
+    if model.of_usage or model.per_event:
         start, end, days = period.start, period.end, (period.end - period.start).days
+        if model.per_event:
+            totals = events_in(events(event_split(model)) if events else {}, period)
+            if totals is None:
+                return [], True
+            amount = price_of(model, Decimal(0), event_totals=totals)
+        else:
+            base = usage_in(usage, period)
+            if base is None:
+                return [], True
+            amount = price_of(model, Decimal(0), base=base)
     else:
         lines = [
             line
-            for code in price.model.bases
+            for code in model.bases
             for line in prorated(Stream(code, stream.timing, stream.cadence), period)
         ]
         if not lines:
             return [], False
-        base = sum((x.amount for x in lines), Decimal(0))
         start, end = min(x.start for x in lines), max(x.end for x in lines)
         days = lines[0].period_days
-    amount = price_of(price.model, Decimal(0), base=base)
+        amount = price_of(model, Decimal(0), base=sum((x.amount for x in lines), Decimal(0)))
     steps = apply_adjustments(amount.amount, price.adjustments)
     exact = steps[-1].after if steps else amount.amount
     line = ProratedLine(
@@ -454,7 +487,7 @@ def _percentage_lines(
         amount=quantize(exact, places),
         source=price.price_id or phase.source,
     )
-    return [line], price.model.of_usage
+    return [line], model.of_usage or model.per_event
 
 
 def period_totals(lines: Sequence[PreviewLine]) -> list[PeriodTotal]:

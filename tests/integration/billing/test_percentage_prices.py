@@ -103,8 +103,8 @@ def test_a_bill_run_bills_the_percentage_once(
     ]
 
 
-# a 5% surcharge on each month's rated usage, billed in arrears
-SURCHARGE = (CATALOG % CARE).replace(
+# a surcharge on each month's rated usage, billed in arrears (its model for %%s)
+SURCHARGE = (CATALOG % CARE).replace("%", "%%").replace(
     "  - {code: voice, name: Minutes, kind: usage}\n",
     "  - {code: voice, name: Minutes, kind: usage}\n"
     "  - {code: surcharge, name: Regulatory surcharge, kind: recurring}\n",
@@ -112,7 +112,13 @@ SURCHARGE = (CATALOG % CARE).replace(
     "      - code: surcharge\n"
     "        product: surcharge\n"
     "        timing: arrears\n"
-    "        prices: [{currency: USD, model: {type: percentage, percent: 5, of: usage}}]\n"
+    "        prices: [{currency: USD, model: %s}]\n"
+)
+OF_USAGE = "{type: percentage, percent: 5, of: usage}"
+# 10% of each call + 0.01, at least 0.0225 and at most 0.034 a call
+OF_EVENTS = (
+    "{type: percentage, percent: 10, of: events, fee_per_event: 0.01,"
+    " minimum_per_event: 0.0225, maximum_per_event: 0.034}"
 )
 
 
@@ -135,14 +141,29 @@ def _surcharges(lines: Sequence[Any]) -> list[tuple[date, Decimal]]:
     )
 
 
+@pytest.mark.parametrize(
+    ("model", "january", "rerated"),
+    [
+        # 5% of 0.50 = 0.025; then of 0.86 = 0.043
+        (OF_USAGE, "0.03", "0.04"),
+        # 0.12 -> 0.022 -> 0.0225, 0.13 -> 0.023, 0.25 -> 0.035 -> 0.034: 0.0795;
+        # then 0.0225 + 0.034 + 0.034 (0.49 -> 0.059) = 0.0905
+        (OF_EVENTS, "0.08", "0.09"),
+    ],
+)
 def test_a_percentage_of_usage_is_billed_once_as_previewed_and_follows_a_rerating(
-    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: FakeClock,
+    model: str,
+    january: str,
+    rerated: str,
 ) -> None:
-    # given a 5% surcharge on usage, 50 numbers from Jan 1, and January's calls rated at
+    # given a surcharge on usage, 50 numbers from Jan 1, and January's calls rated at
     # 0.12 + 0.13 + 0.25 = 0.50
     clock.set(at(date(2025, 12, 20)))
     tenant = make_tenant(session, clock)
-    apply_catalog_yaml(session, clock, tenant, SURCHARGE)
+    apply_catalog_yaml(session, clock, tenant, SURCHARGE % model)
     account = make_account(session, clock, tenant)
     make_subscription(
         session, clock, account, "numbers", quantity=Decimal(50), start_date=date(2026, 1, 1)
@@ -162,8 +183,8 @@ def test_a_percentage_of_usage_is_billed_once_as_previewed_and_follows_a_reratin
 
     # when previewed to January's end
     shown = upcoming_charges(session, scope=scope, account_id=account.id, until=date(2026, 1, 31))
-    # then the surcharge is 5% of January's usage, 0.025, rounded once
-    assert _surcharges(shown.lines) == [(date(2026, 1, 1), Decimal("0.03"))]
+    # then the surcharge is taken on January's usage, rounded once
+    assert _surcharges(shown.lines) == [(date(2026, 1, 1), Decimal(january))]
 
     # when January closes, twice
     clock.set(at(date(2026, 2, 1)))
@@ -172,7 +193,7 @@ def test_a_percentage_of_usage_is_billed_once_as_previewed_and_follows_a_reratin
     # then one invoice carries the surcharge as previewed, beside the usage it is taken on
     [invoice] = invoices_of(session, account.id)
     lines = lines_of(session, invoice.id)
-    assert _surcharges(lines) == [(date(2026, 1, 1), Decimal("0.03"))]
+    assert _surcharges(lines) == [(date(2026, 1, 1), Decimal(january))]
     assert sum(x.amount for x in lines if x.kind == "usage") == Decimal("0.50")
     assert again.invoiced == 0
     # and nothing of it is upcoming any more
@@ -185,9 +206,9 @@ def test_a_percentage_of_usage_is_billed_once_as_previewed_and_follows_a_reratin
         effective_from=date(2026, 1, 5),
     )  # fmt: skip
     _rate_january(session, clock, tenant, rerate=True)
-    # then the preview takes the surcharge back and charges 5% of 0.86 (0.043)
+    # then the preview takes the surcharge back and charges it on the re-rated usage
     shown = upcoming_charges(session, scope=scope, account_id=account.id, until=date(2026, 2, 28))
-    expected = [(date(2026, 1, 1), Decimal("-0.03")), (date(2026, 1, 1), Decimal("0.04"))]
+    expected = [(date(2026, 1, 1), -Decimal(january)), (date(2026, 1, 1), Decimal(rerated))]
     assert _surcharges(shown.lines) == expected
     # and February's close bills that, once
     clock.set(at(date(2026, 3, 1)))
@@ -209,7 +230,9 @@ def test_a_percentage_of_usage_is_billed_once_as_previewed_and_follows_a_reratin
         ("{type: percentage, percent: 3, of: voice}", "plans[0].charges[1].prices[0].model.of",
          "recurring charge billed advance monthly"),
         ("{type: percentage, percent: 3, of: events, fee_per_event: 0.30}",
-         "plans[0].charges[1].prices[0].model.of", "events"),
+         "plans[0].charges[1].prices[0].model.of", "percentage of events is billed in arrears"),
+        ("{type: percentage, percent: 3, of: [events, numbers]}",
+         "plans[0].charges[1].prices[0].model.of", "events are a base on their own"),
     ],
 )  # fmt: skip
 def test_a_percentage_no_bill_run_could_bill_is_refused_naming_its_path(

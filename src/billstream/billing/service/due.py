@@ -31,9 +31,16 @@ from billstream.billing.assembly import (
 from billstream.billing.closing import ONE_DAY, due_by
 from billstream.billing.errors import BillingErrorCode
 from billstream.billing.models import InvoiceLine, TaxRate
-from billstream.billing.service.usage_due import UsageRuns, chunked, usage_amounts, usage_due
+from billstream.billing.service.usage_due import (
+    UsageRuns,
+    chunked,
+    event_totals,
+    usage_amounts,
+    usage_due,
+)
 from billstream.billing.states import LineKind
 from billstream.billing.taxes import PercentageByJurisdiction, TaxRule, jurisdiction_of
+from billstream.catalog.price_models import EventSplit, EventTotals
 from billstream.catalog.service.pricing import PreloadedPrices
 from billstream.core.errors import BillstreamError, InvalidInputError
 from billstream.core.money import minor_unit
@@ -75,6 +82,8 @@ SUBSCRIPTION_COLUMNS = (
     Subscription.start_date, Subscription.billing_anchor, Subscription.trial_end,
     Subscription.commitment_end, Subscription.created_at,
 )  # fmt: skip
+# an account's rated events, split and summed for each percentage of events (see `_billable`)
+AccountEvents = Mapping[EventSplit, Mapping[date, EventTotals]]
 USAGE_NAMES = {"voice": "Calls", "sms": "SMS", "data": "Data", "chat": "Chat", "ivr": "IVR"}
 
 
@@ -370,19 +379,21 @@ class DueLoader:
             currencies=sorted({s.currency for s in subscriptions}),
         )
         invoiced = invoiced_lines(session, [s.id for s in subscriptions], self.since)
-        self._of_usage = prices.of_usage()
-        rated = (  # the base of percentages of usage
-            usage_amounts(
-                session,
-                tenant_id=self.tenant_id,
-                accounts=accounts,
-                since=self.cutoff - LOOKBACK,
-                until=self.cutoff,
-                zone=self.zone,
-            )
-            if self._of_usage
+        # the bases of percentages of usage and of events, if the catalogue has any
+        splits = prices.event_splits()
+        self._of_usage = prices.of_usage() or bool(splits)
+        since, until, zone = self.cutoff - LOOKBACK, self.cutoff, self.zone
+        rated = (
+            usage_amounts(session, tenant_id=self.tenant_id, accounts=accounts, since=since,
+                          until=until, zone=zone)
+            if prices.of_usage()
             else {}
-        )
+        )  # fmt: skip
+        split_events = {
+            split: event_totals(session, split, tenant_id=self.tenant_id, accounts=accounts,
+                                since=since, until=until, zone=zone)
+            for split in splits
+        }  # fmt: skip
         charges: dict[str, list[Charge]] = {p.account_id: [] for p in payers}
         for subscription in sorted(subscriptions, key=lambda s: (s.created_at, s.id)):
             payer = members[subscription.account_id].payer
@@ -396,6 +407,11 @@ class DueLoader:
                     members,
                     invoiced,
                     rated.get(subscription.account_id, {}),
+                    {
+                        s: by[subscription.account_id]
+                        for s, by in split_events.items()
+                        if subscription.account_id in by
+                    },
                 )
             except Exception as exc:  # a bad account never stops a run
                 result.failures[payer] = _failure(payer, exc, subscription=subscription.id)
@@ -463,13 +479,14 @@ class DueLoader:
         members: dict[str, Member],
         invoiced: Invoiced,
         usage: Usage,
+        events: AccountEvents,
     ) -> list[Charge]:
         payer = members[subscription.account_id].payer
         self._check_currency(members, subscription.account_id, payer, subscription.currency)
         sid = subscription.id
         charged = invoiced.charged.get(sid, {})
         settled = invoiced.settled(sid, changes) if charged else set()
-        lines, ids = self._billable(subscription, changes, prices, charged, settled, usage)
+        lines, ids = self._billable(subscription, changes, prices, charged, settled, usage, events)
         taken = {key: len(lines) for key, lines in charged.items()}
         last_change = max((c.seq for c in changes), default=0)
         seen: dict[str, int] = {}
@@ -501,6 +518,7 @@ class DueLoader:
         charged: Charged,
         settled: set[tuple[str, date]],
         usage: Usage,
+        events: AccountEvents,
     ) -> tuple[list[PreviewLine], dict[str, str]]:
         """The subscription's billable lines, and how to read their stand-in ids (none when
         the lines carry the real ones).
@@ -527,6 +545,7 @@ class DueLoader:
                 tuple(sorted(settled)),
                 # the account's usage, when a loaded price is a percentage of it
                 tuple(sorted(usage.items())) if self._of_usage else (),
+                tuple((split, tuple(sorted(days.items()))) for split, days in events.items()),
             )
             ids = {STAND_IN: subscription.id} | {
                 f"{STAND_IN}{i}": c.id for i, c in enumerate(changes)
@@ -552,6 +571,7 @@ class DueLoader:
             settled=settled,
             since=self.since,
             usage=usage,
+            events=lambda split: events.get(split, {}),
         )
         if facts is None:
             return lines, {}

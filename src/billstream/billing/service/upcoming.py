@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from billstream.accounts.service import get_account
 from billstream.billing.service.due import invoiced_lines, line_key
-from billstream.billing.service.usage_due import usage_amounts
+from billstream.billing.service.usage_due import event_totals, usage_amounts
+from billstream.catalog.price_models import EventSplit, EventTotals
 from billstream.core.bounds import MAX_PREVIEW_YEARS, OutOfBoundsError, check_day
 from billstream.core.decimals import plain
 from billstream.core.money import Money, minor_unit, quantize, tidy
@@ -99,6 +100,17 @@ def upcoming_charges(
         until=end,
         zone=zone,
     ).get(account.id, {})
+    split_events: dict[EventSplit, dict[date, EventTotals]] = {}
+
+    def events(split: EventSplit) -> dict[date, EventTotals]:
+        """The account's rated events split for a percentage of events, read once."""
+        if split not in split_events:
+            split_events[split] = event_totals(
+                session, split, tenant_id=account.tenant_id, accounts=[account.id],
+                since=None, until=end, zone=zone,
+            ).get(account.id, {})  # fmt: skip
+        return split_events[split]
+
     lines: list[PreviewLine] = []
     for subscription in subscriptions:
         places = settings.line_precision
@@ -120,6 +132,7 @@ def upcoming_charges(
             charged=invoiced.charged.get(subscription.id, {}),
             settled=invoiced.settled(subscription.id, changes[subscription.id]),
             usage=usage,
+            events=events,
         )
         lines += [
             _spelled(line, places)
