@@ -220,7 +220,7 @@ class Percentage(_Bounded):
     of: Annotated[
         list[Annotated[str, Field(min_length=1)]],
         BeforeValidator(lambda value: [value] if isinstance(value, str) else value),
-        Field(min_length=1, description="A charge code, a list of them, or events"),
+        Field(min_length=1, description="A charge code, a list of them, usage, or events"),
     ]
     fee_per_event: NonNegative | None = None
     minimum_per_event: NonNegative | None = None
