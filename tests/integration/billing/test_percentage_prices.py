@@ -165,9 +165,12 @@ def test_a_percentage_of_usage_is_billed_once_as_previewed_and_follows_a_reratin
     tenant = make_tenant(session, clock)
     apply_catalog_yaml(session, clock, tenant, SURCHARGE % model)
     account = make_account(session, clock, tenant)
-    make_subscription(
-        session, clock, account, "numbers", quantity=Decimal(50), start_date=date(2026, 1, 1)
-    )
+    # and another account of the same subscription, with no calls
+    quiet = make_account(session, clock, tenant, name="Quiet")
+    for buyer in (account, quiet):
+        make_subscription(
+            session, clock, buyer, "numbers", quantity=Decimal(50), start_date=date(2026, 1, 1)
+        )
     day = datetime(2026, 1, 10, 12, tzinfo=UTC)
     add_calls(
         session,
@@ -196,6 +199,9 @@ def test_a_percentage_of_usage_is_billed_once_as_previewed_and_follows_a_reratin
     assert _surcharges(lines) == [(date(2026, 1, 1), Decimal(january))]
     assert sum(x.amount for x in lines if x.kind == "usage") == Decimal("0.50")
     assert again.invoiced == 0
+    # and the account without calls has no surcharge (its lines are its own)
+    [quiet_invoice] = invoices_of(session, quiet.id)
+    assert _surcharges(lines_of(session, quiet_invoice.id)) == []
     # and nothing of it is upcoming any more
     shown = upcoming_charges(session, scope=scope, account_id=account.id, until=date(2026, 1, 31))
     assert _surcharges(shown.lines) == []

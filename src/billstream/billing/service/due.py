@@ -342,7 +342,6 @@ class DueLoader:
         self.tiers: dict[str, list[Tier]] = resolved_tiers(session, tenant_id, self.cutoff)
         self._terms: dict[tuple[str, str], PlanTerms] = {}
         self._shapes: dict[tuple[Any, ...], list[PreviewLine]] = {}  # see `_billable`
-        self._of_usage = False  # whether a loaded price is a percentage of usage
 
     def places(self, currency: str) -> int:
         precision = self.settings.line_precision
@@ -381,7 +380,6 @@ class DueLoader:
         invoiced = invoiced_lines(session, [s.id for s in subscriptions], self.since)
         # the bases of percentages of usage and of events, if the catalogue has any
         splits = prices.event_splits()
-        self._of_usage = prices.of_usage() or bool(splits)
         since, until, zone = self.cutoff - LOOKBACK, self.cutoff, self.zone
         rated = (
             usage_amounts(session, tenant_id=self.tenant_id, accounts=accounts, since=since,
@@ -543,8 +541,8 @@ class DueLoader:
                 own,
                 tuple((c.seq, c.kind, c.effective, c.quantity, c.plan_id) for c in changes),
                 tuple(sorted(settled)),
-                # the account's usage, when a loaded price is a percentage of it
-                tuple(sorted(usage.items())) if self._of_usage else (),
+                # the account's usage, read when a loaded price is a percentage of it
+                tuple(sorted(usage.items())),
                 tuple((split, tuple(sorted(days.items()))) for split, days in events.items()),
             )
             ids = {STAND_IN: subscription.id} | {
