@@ -192,7 +192,7 @@ def _preview_charge(
 ) -> Charge:
     """`line` as a charge; `last_change`: the `seq` of the subscription's last change known
     when it was computed (see `Invoiced.settled`); `ids` reads the stand-in ids of a shape's
-    lines (see `DueLoader._billable`). A percentage of usage says so in its lineage
+    lines (see `DueLoader._billable`). A percentage of usage or events says so in its lineage
     (`on_usage`): its period is never settled."""
     subscription_id, source = line.subscription_id, line.source
     if ids:
@@ -301,7 +301,7 @@ def invoiced_lines(session: Session, subscription_ids: Sequence[str], since: dat
             period = (charge, date.fromisoformat(lineage["period"][0]))
             charged.setdefault(sid, {}).setdefault(period, []).append(line)
             if lineage.get("on_usage"):
-                continue  # a percentage of usage: never settled (usage may be re-rated)
+                continue  # a percentage of usage or events: never settled (may be re-rated)
             # the latest computation of the period's lines knew the most changes
             marks = seen.setdefault(sid, {})
             before = marks.get(period, (None, None))[1]
