@@ -4,8 +4,9 @@ Checked when a catalogue is applied, so that a price no bill run could bill is r
 naming its path, instead of failing every preview and bill run of the accounts that buy it.
 Today that concerns `percentage` prices: a bill run prices one on its base, the amounts of
 other recurring charges of the same plan billed with the same timing and cadence (so of the
-same period). A percentage of ``events`` (per-event fees) is a price model of the core that
-bill runs do not bill yet, and is refused.
+same period), ``usage``, the rated usage amount of the subscription's account in the
+period, or ``events``, each of its rated records (per-event fees): the usage is known when
+the period ends, so these are billed in arrears.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from billstream.catalog.price_models import Percentage, PriceModel
+from billstream.catalog.price_models import EVENTS, USAGE, Percentage, PriceModel
 
 __all__ = ["ChargeShape", "unbillable"]
 
 RECURRING = "recurring"
+ARREARS = "arrears"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +47,11 @@ def unbillable(
     >>> plan = {"numbers": numbers, "care": care}
     >>> unbillable(Percentage(percent=10, of="numbers"), care, plan) is None
     True
-    >>> unbillable(Percentage(percent=10, of="usage"), care, plan)
-    ('of', "the plan has no charge 'usage' (a percentage names the plan's charges it applies to)")
+    >>> unbillable(Percentage(percent=10, of="usage"), care, plan)[1].endswith("billed advance")
+    True
+    >>> arrears = ChargeShape("surcharge", "recurring", "arrears", "monthly", True)
+    >>> unbillable(Percentage(percent=5, of="usage"), arrears, plan) is None
+    True
     """
     if not isinstance(model, Percentage):
         return None
@@ -57,8 +62,17 @@ def unbillable(
             "type",
             f"a percentage is billed on a recurring charge, not a {charge.product_kind} one",
         )
-    if model.per_event:
-        return "of", "a percentage of events is not billed by bill runs: name the plan's charges"
+    if model.of_usage or model.per_event:
+        if charge.timing != ARREARS:
+            return "of", (
+                f"a percentage of {model.bases[0]} is billed in arrears (the period's usage is "
+                f"known when it ends), and charge {charge.code!r} is billed {charge.timing}"
+            )
+        return None
+    if USAGE in model.bases:
+        return "of", "usage is a base on its own (of: usage), not one of a list of charges"
+    if EVENTS in model.bases:
+        return "of", "events are a base on their own (of: events), not one of a list of charges"
     for code in model.bases:
         reason = _base_problem(code, charge, plan.get(code))
         if reason:

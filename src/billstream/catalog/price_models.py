@@ -9,7 +9,8 @@ apart), so validation lives here and names the offending field (`tiers.1.up_to`)
 ``graduated``           each tier's slice of the quantity at that tier's price (+ its fee)
 ``volume``              the whole quantity at the price of the tier it reaches (+ its fee)
 ``package``             per block of `block_size` units; a partial block counts as a whole
-``percentage``          `percent` of other charges' amounts, or of each event's amount
+``percentage``          `percent` of other charges' amounts, of the period's usage, or of each
+                        event's amount
 ======================  =====================================================================
 
 Every model takes an optional `minimum` and `maximum` charge. Tiers are inclusive upper
@@ -47,6 +48,8 @@ from billstream.core.bounds import Amount, Percent, Quantity
 from billstream.core.errors import InvalidInputError
 
 __all__ = [
+    "EventSplit",
+    "EventTotals",
     "Flat",
     "Graduated",
     "Package",
@@ -57,6 +60,8 @@ __all__ = [
     "PriceSlice",
     "Tier",
     "Volume",
+    "event_split",
+    "events_charge",
     "price_of",
     "unit_price_of",
 ]
@@ -189,13 +194,15 @@ class Package(_Bounded):
 
 
 EVENTS = "events"
+USAGE = "usage"
 
 
 class Percentage(_Bounded):
     """`percent` of a base amount; `of` names the base.
 
     `of` is a charge code or a list of them (the same subscription's charges of the same
-    period: their amounts are the base, given to `price_of` as `base`), or ``events``: each
+    period: their amounts are the base, given to `price_of` as `base`), ``usage`` (the
+    period's rated usage amount, also given as `base`), or ``events``: each
     event's amount (given as `events`) is charged `percent` of it plus `fee_per_event`,
     clamped to `minimum_per_event` and `maximum_per_event`; then the sum is clamped to
     `minimum` and `maximum` as in every model.
@@ -213,7 +220,7 @@ class Percentage(_Bounded):
     of: Annotated[
         list[Annotated[str, Field(min_length=1)]],
         BeforeValidator(lambda value: [value] if isinstance(value, str) else value),
-        Field(min_length=1, description="A charge code, a list of them, or events"),
+        Field(min_length=1, description="A charge code, a list of them, usage, or events"),
     ]
     fee_per_event: NonNegative | None = None
     minimum_per_event: NonNegative | None = None
@@ -228,6 +235,11 @@ class Percentage(_Bounded):
     def per_event(self) -> bool:
         return self.bases == (EVENTS,)
 
+    @property
+    def of_usage(self) -> bool:
+        """A percentage of the period's rated usage amount (``of: usage``)."""
+        return self.bases == (USAGE,)
+
     @model_validator(mode="after")
     def _per_event_terms_only_per_event(self) -> Percentage:
         terms = ("fee_per_event", "minimum_per_event", "maximum_per_event")
@@ -238,6 +250,92 @@ class Percentage(_Bounded):
         if low is not None and high is not None and low > high:
             raise _field_error("maximum_per_event", high, f"below minimum_per_event {low}")
         return self
+
+
+MICROS = Decimal(1_000_000)  # rated amounts are integer micro-units
+
+
+@dataclass(frozen=True, slots=True)
+class EventSplit:
+    """Where a percentage of events' per-event bounds fall, in rated micro-units: an event
+    of `a` micro-units is charged the minimum per event when ``a < below``, the maximum per
+    event when ``a > above``, else `percent` of it plus the fee (None: no such bound).
+    A database can so count and sum a period's events by integers alone (`EventTotals`).
+    `flat` (a percent of zero) charges every event the fee, clamped."""
+
+    below: int | None
+    above: int | None
+    flat: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EventTotals:
+    """A set of events split by an `EventSplit`: how many fall below, above and between,
+    and the rated micro-units of those between."""
+
+    below: int = 0
+    above: int = 0
+    between: int = 0
+    between_micros: int = 0
+
+    def __add__(self, other: EventTotals) -> EventTotals:
+        return EventTotals(
+            self.below + other.below,
+            self.above + other.above,
+            self.between + other.between,
+            self.between_micros + other.between_micros,
+        )
+
+
+def event_split(model: Percentage) -> EventSplit:
+    """The split of events of `model`, a percentage of events.
+
+    >>> card = Percentage(percent=Decimal("2.9"), of="events", fee_per_event=Decimal("0.30"),
+    ...                   minimum_per_event=Decimal("0.50"))
+    >>> event_split(card)   # 2.9% x a + 0.30 < 0.50 when a < 6.896551... (micro-units)
+    EventSplit(below=6896552, above=None, flat=False)
+    """
+    if not model.percent:
+        return EventSplit(None, None, flat=True)
+    fee = model.fee_per_event or Decimal(0)
+    scale = MICROS * 100 / model.percent
+    low, high = model.minimum_per_event, model.maximum_per_event
+    below = None if low is None else _ceiling((low - fee) * scale)
+    above = None if high is None else _floor((high - fee) * scale)
+    return EventSplit(below, above)
+
+
+def events_charge(model: Percentage, totals: EventTotals) -> Decimal:
+    """What the events `totals` (split by `event_split(model)`) are charged, unrounded:
+    each its percent plus the fee, clamped to the bounds per event, summed. The same as
+    `price_of` over the events' amounts, before the model's `minimum` and `maximum`.
+
+    >>> card = Percentage(percent=Decimal("2.9"), of="events", fee_per_event=Decimal("0.30"),
+    ...                   minimum_per_event=Decimal("0.50"))
+    >>> events_charge(card, EventTotals(below=1, between=1, between_micros=100_000_000))
+    Decimal('3.70')
+    """
+    fee = model.fee_per_event or Decimal(0)
+    low, high = model.minimum_per_event, model.maximum_per_event
+    if not model.percent:
+        each = fee if low is None or fee >= low else low
+        each = each if high is None or each <= high else high
+        return (totals.below + totals.above + totals.between) * each
+    between = Decimal(totals.between_micros) / MICROS * model.percent / 100
+    return (
+        totals.below * (low or Decimal(0))
+        + totals.above * (high or Decimal(0))
+        + totals.between * fee
+        + between
+    )
+
+
+def _ceiling(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding="ROUND_CEILING"))
+
+
+def _floor(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding="ROUND_FLOOR"))
 
 
 PriceModel = Annotated[
@@ -270,6 +368,7 @@ def price_of(
     *,
     base: Decimal | None = None,
     events: Sequence[Decimal] | None = None,
+    event_totals: EventTotals | None = None,
 ) -> PriceResult:
     """What `quantity` units cost under `model`, unrounded, with the slices explaining it.
 
@@ -277,8 +376,9 @@ def price_of(
     ----------
     model : a price model.
     quantity : the units (>= 0); ignored by `flat` and `percentage`.
-    base : the amount a `percentage` of charges applies to; required for it.
-    events : the event amounts a `percentage` of ``events`` applies to; required for it.
+    base : the amount a `percentage` of charges or of usage applies to; required for it.
+    events : the event amounts a `percentage` of ``events`` applies to, or `event_totals`:
+        its events split and summed by `event_split`; one of them is required for it.
 
     Returns
     -------
@@ -292,6 +392,9 @@ def price_of(
     """
     if quantity < 0:
         raise InvalidInputError(f"a quantity cannot be negative, got {quantity}", field="quantity")
+    if isinstance(model, Percentage) and model.per_event and event_totals is not None:
+        charged = events_charge(model, event_totals)
+        return _clamp(model, [_slice(f"{model.percent}% of events", Decimal(1), charged)])
     return _clamp(model, _slices(model, quantity, base, events))
 
 

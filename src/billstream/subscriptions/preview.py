@@ -9,6 +9,13 @@ whole period, and what invoices charged for the period is taken away
 (`core.proration.adjustments`): a change after the period was invoiced gives the credit of
 the lines no longer owed (negative quantity and amount) and the new lines.
 One-time charges, the setup fee and an early-termination fee are single lines.
+
+A percentage charge is priced on its base in each period (`_percentage_lines`): named
+charges of the same period, ``usage``, the rated usage amount of the subscription's
+account in the period, which the caller reads (`Usage`), or ``events``, each of its rated
+records, which the caller splits and sums by the price's bounds per event (`Events`). A
+line on usage is never taken as settled: usage may be re-rated after an invoice, and the
+line is billed by difference.
 """
 
 from __future__ import annotations
@@ -22,7 +29,14 @@ from fractions import Fraction
 
 from billstream.catalog.adjustments import apply_adjustments
 from billstream.catalog.layers import ResolvedPrice
-from billstream.catalog.price_models import Percentage, price_of
+from billstream.catalog.price_models import (
+    EventSplit,
+    EventTotals,
+    Percentage,
+    PriceResult,
+    event_split,
+    price_of,
+)
 from billstream.core.money import Money, quantize
 from billstream.core.periods import BillingPeriod, Cadence, period_containing, periods_between
 from billstream.core.proration import ProratedLine, adjustments, prorate
@@ -71,6 +85,7 @@ class PreviewLine:
     amount: Decimal  # rounded once, half-up, to the line precision
     currency: str
     source: str  # the subscription change (or price version) that opened the line
+    on_usage: bool = False  # a percentage of the account's rated usage (never settled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +119,8 @@ def _line(
     period: BillingPeriod,
     line: ProratedLine,
     states: Sequence[PricedState],
+    *,
+    on_usage: bool = False,
 ) -> PreviewLine:
     """`line` as a preview line; its layer is that of the state in force where it starts."""
     opened = [s for s in states if s.state.effective <= line.start]
@@ -126,6 +143,7 @@ def _line(
         amount=line.amount,
         currency=facts.currency,
         source=line.source,
+        on_usage=on_usage,
     )
 
 
@@ -307,6 +325,33 @@ def subscription_lines(
 # What invoices already charged a subscription: its recurring lines (credits negative) by
 # charge code and period start.
 Charged = Mapping[tuple[str, date], Sequence[ProratedLine]]
+# The rated usage amount of a subscription's account (unrounded), by the local date its
+# rating period starts: a billing period's usage is that of the rating periods starting in it.
+Usage = Mapping[date, Decimal]
+
+
+# The rated events of a subscription's account split by a percentage of events' bounds
+# (`price_models.event_split`), by the local date their rating period starts.
+Events = Callable[[EventSplit], Mapping[date, EventTotals]]
+
+
+def events_in(events: Mapping[date, EventTotals], period: BillingPeriod) -> EventTotals | None:
+    """The events of the rating periods starting in `period`; None if none was rated."""
+    found = [totals for day, totals in events.items() if period.start <= day < period.end]
+    return sum(found, EventTotals()) if found else None
+
+
+def usage_in(usage: Usage, period: BillingPeriod) -> Decimal | None:
+    """The usage amount of the rating periods starting in `period`; None if none was rated.
+
+    >>> january = BillingPeriod(date(2026, 1, 1), date(2026, 2, 1))
+    >>> usage_in({date(2026, 1, 1): Decimal("0.5"), date(2026, 2, 1): Decimal(1)}, january)
+    Decimal('0.5')
+    >>> usage_in({}, january) is None
+    True
+    """
+    amounts = [amount for day, amount in usage.items() if period.start <= day < period.end]
+    return sum(amounts, Decimal(0)) if amounts else None
 
 
 def billable_lines(
@@ -318,6 +363,8 @@ def billable_lines(
     charged: Charged,
     settled: Collection[tuple[str, date]] = (),
     since: date | None = None,
+    usage: Usage | None = None,
+    events: Events | None = None,
 ) -> list[PreviewLine]:
     """What a bill run charges one subscription up to `until`, given what invoices charged.
 
@@ -332,7 +379,9 @@ def billable_lines(
 
     Periods (charge code, period start) in `settled` are known to owe nothing new and are
     not prorated again; periods starting before `since` are left alone (the caller's
-    look-back horizon: their invoiced lines were not read).
+    look-back horizon: their invoiced lines were not read). `usage` is the account's rated
+    usage, the base of percentages of usage, and `events` its rated events, of percentages
+    of events (none without them).
     """
     phases = replay(facts.changes, trial_end=facts.trial_end)
     out = one_time_lines(facts, book, until=until, places=places, phases=phases)
@@ -361,12 +410,16 @@ def billable_lines(
                 since is not None and period.start < since
             ):
                 continue
-            recomputed = prorated(stream, period) + _percentage_lines(
-                stream, period, phases, book, places, prorated
+            percentage, on_usage = _percentage_lines(
+                stream, period, phases, book, places, prorated, usage or {}, events
             )
+            recomputed = prorated(stream, period) + percentage
             before = charged.get((stream.code, period.start), ())
             owed = adjustments(before, recomputed) if before else recomputed
-            out += [_line(facts, stream, period, line, states[stream]) for line in owed]
+            out += [
+                _line(facts, stream, period, line, states[stream], on_usage=on_usage)
+                for line in owed
+            ]
     return sorted(out, key=lambda line: line.period.start)
 
 
@@ -377,34 +430,55 @@ def _percentage_lines(
     book: PriceBook,
     places: int,
     prorated: Callable[[Stream, BillingPeriod], list[ProratedLine]],
-) -> list[ProratedLine]:
-    """The line of a percentage charge for `period`: its percent of the amounts of the
-    charges it names (same subscription, timing, cadence and period, already prorated), with
-    the price in force when the period (or the subscription, if later) starts. None when
-    the named charges have no line in the period."""
+    usage: Usage,
+    events: Events | None,
+) -> tuple[list[ProratedLine], bool]:
+    """The line of a percentage charge for `period`, and whether its base is the account's
+    usage (its amount or its events): its
+    percent of the amounts of the charges it names (same subscription, timing, cadence and
+    period, already prorated), of the account's rated usage in the period, or of each of
+    its rated events in the period, with the price in force when the period (or the
+    subscription, if later) starts. No line when the named charges have no line in the
+    period, or no usage was rated in it."""
     phase = phase_on(phases, period.start) or next(
         (p for p in phases if period.start <= p.effective < period.end), None
     )
     charge = book.plan(phase.plan_id).charge(stream) if phase else None
     if phase is None or charge is None:
-        return []
+        return [], False
     price = book.prices(phase.plan_id, max(period.start, phase.effective)).get(charge.code)
     if price is None or not isinstance(price.model, Percentage):
-        return []
-    base = [
-        line
-        for code in price.model.bases
-        for line in prorated(Stream(code, stream.timing, stream.cadence), period)
-    ]
-    if not base:
-        return []
-    amount = price_of(price.model, Decimal(0), base=sum((x.amount for x in base), Decimal(0)))
+        return [], False
+    model = price.model
+    amount: PriceResult
+    if model.of_usage or model.per_event:
+        start, end, days = period.start, period.end, (period.end - period.start).days
+        if model.per_event:
+            totals = events_in(events(event_split(model)) if events else {}, period)
+            if totals is None:
+                return [], True
+            amount = price_of(model, Decimal(0), event_totals=totals)
+        else:
+            base = usage_in(usage, period)
+            if base is None:
+                return [], True
+            amount = price_of(model, Decimal(0), base=base)
+    else:
+        lines = [
+            line
+            for code in model.bases
+            for line in prorated(Stream(code, stream.timing, stream.cadence), period)
+        ]
+        if not lines:
+            return [], False
+        start, end = min(x.start for x in lines), max(x.end for x in lines)
+        days = lines[0].period_days
+        amount = price_of(model, Decimal(0), base=sum((x.amount for x in lines), Decimal(0)))
     steps = apply_adjustments(amount.amount, price.adjustments)
     exact = steps[-1].after if steps else amount.amount
-    days = base[0].period_days
     line = ProratedLine(
-        start=min(x.start for x in base),
-        end=max(x.end for x in base),
+        start=start,
+        end=end,
         quantity=Decimal(1),
         unit_price=exact,
         days=days,
@@ -413,7 +487,7 @@ def _percentage_lines(
         amount=quantize(exact, places),
         source=price.price_id or phase.source,
     )
-    return [line]
+    return [line], model.of_usage or model.per_event
 
 
 def period_totals(lines: Sequence[PreviewLine]) -> list[PeriodTotal]:

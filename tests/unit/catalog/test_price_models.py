@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from billstream.catalog import price_models
 from billstream.catalog.price_models import (
+    EventTotals,
     Flat,
     Graduated,
     Package,
@@ -22,6 +23,8 @@ from billstream.catalog.price_models import (
     PriceResult,
     Tier,
     Volume,
+    event_split,
+    events_charge,
     price_of,
     unit_price_of,
 )
@@ -219,6 +222,39 @@ def test_a_percentage_applies_to_its_base() -> None:
     result = price_of(model, Decimal(0), base=Decimal("85.50"))
     assert result.amount == Decimal("2.5650")
     assert result.slices[0].description == "3% of usage"
+
+
+def _cents(low: int, high: int) -> st.SearchStrategy[Decimal]:
+    return st.integers(low, high).map(lambda n: Decimal(n).scaleb(-2))
+
+
+@UNIT_SETTINGS
+@given(
+    percent=st.integers(0, 10_000).map(lambda n: Decimal(n).scaleb(-2)),  # 0 to 100.00
+    fee=st.none() | _cents(0, 100),
+    low=st.none() | _cents(0, 200),
+    span=st.none() | _cents(0, 200),
+    micros=st.lists(st.integers(0, 50_000_000), max_size=20),
+)
+def test_events_split_and_summed_by_integers_charge_what_each_event_is_charged(
+    percent: Decimal, fee: Decimal | None, low: Decimal | None, span: Decimal | None,
+    micros: list[int],
+) -> None:  # fmt: skip
+    # given a percentage of events with any fee and bounds, and events of rated micro-units
+    high = None if span is None else (low or Decimal(0)) + span
+    model = Percentage(percent=percent, of="events", fee_per_event=fee,
+                       minimum_per_event=low, maximum_per_event=high)  # fmt: skip
+    # when they are split as a database counts and sums them (integers only)
+    split = event_split(model)
+    totals = EventTotals()
+    for a in micros:
+        below = split.below is not None and a < split.below
+        above = not below and split.above is not None and a > split.above
+        middle = not (below or above)
+        totals += EventTotals(int(below), int(above), int(middle), a if middle else 0)
+    # then they are charged what each event is charged, one by one
+    each = price_of(model, Decimal(0), events=[Decimal(a).scaleb(-6) for a in micros])
+    assert events_charge(model, totals) == each.amount
 
 
 def test_a_percentage_without_its_base_is_refused_naming_the_base() -> None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billstream.catalog.price_models import Percentage
+from billstream.catalog.price_models import EventSplit, EventTotals, Percentage, event_split
 from billstream.core.money import Money
 from billstream.core.periods import Cadence
 from billstream.core.proration import ProratedLine
@@ -218,4 +218,52 @@ def test_a_percentage_charge_follows_a_cancellation_and_its_minimum() -> None:
     assert [(x.charge, x.start, x.end, x.amount) for x in lines] == [
         ("numbers", JAN_1, date(2026, 1, 11), Decimal("3.23")),
         ("care", JAN_1, date(2026, 1, 11), Decimal("5.00")),
+    ]
+
+
+def test_a_percentage_of_usage_or_events_takes_the_rating_periods_starting_in_its_period() -> None:
+    # given 2 numbers and, billed in arrears, a 5% surcharge on usage (at least 1.00) and a
+    # fee of 10% of each event + 0.01, at most 0.05 an event
+    surcharge = Percentage(percent=Decimal(5), of="usage", minimum=Decimal(1))
+    card = Percentage(percent=Decimal(10), of="events", fee_per_event=Decimal("0.01"),
+                      maximum_per_event=Decimal("0.05"))  # fmt: skip
+    terms = plan(
+        "numbers",
+        charge("numbers"),
+        charge("surcharge", timing="arrears"),
+        charge("card", timing="arrears"),
+    )
+    book = (
+        FakeBook({"numbers": terms})
+        .price("numbers", "numbers", per_unit("5"))
+        .price("numbers", "surcharge", surcharge)
+        .price("numbers", "card", card)
+    )
+    sub = facts(change(1, ChangeKind.CREATE, JAN_1, quantity="2", plan_id="numbers"))
+    # and usage rated for January (40.00 in two rating periods) and for March
+    usage = {
+        JAN_1: Decimal("30.5"),
+        date(2026, 1, 16): Decimal("9.5"),
+        date(2026, 3, 1): Decimal(7),
+    }
+    # January: 0.10 -> 0.02, 2.00 -> 0.21 -> 0.05, and 0.20 -> 0.03
+    split = event_split(card)
+    january = EventTotals(above=1, between=2, between_micros=300_000)
+
+    def events(asked: EventSplit) -> dict[date, EventTotals]:
+        assert asked == split
+        return {JAN_1: january}
+
+    # when previewed to Feb 28
+    lines = billable_lines(
+        sub, book, until=date(2026, 2, 28), places=2, charged={}, usage=usage, events=events
+    )
+    # then January has 5% of 40.00 and the events' 0.10; February, with nothing rated, no
+    # line (not even the minimum); March is not due yet
+    owed = [
+        (x.charge, x.period.start, x.amount, x.on_usage) for x in lines if x.charge != "numbers"
+    ]
+    assert sorted(owed) == [
+        ("card", JAN_1, Decimal("0.10"), True),
+        ("surcharge", JAN_1, Decimal("2.00"), True),
     ]

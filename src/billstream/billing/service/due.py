@@ -31,9 +31,16 @@ from billstream.billing.assembly import (
 from billstream.billing.closing import ONE_DAY, due_by
 from billstream.billing.errors import BillingErrorCode
 from billstream.billing.models import InvoiceLine, TaxRate
-from billstream.billing.service.usage_due import UsageRuns, chunked, usage_due
+from billstream.billing.service.usage_due import (
+    UsageRuns,
+    chunked,
+    event_totals,
+    usage_amounts,
+    usage_due,
+)
 from billstream.billing.states import LineKind
 from billstream.billing.taxes import PercentageByJurisdiction, TaxRule, jurisdiction_of
+from billstream.catalog.price_models import EventSplit, EventTotals
 from billstream.catalog.service.pricing import PreloadedPrices
 from billstream.core.errors import BillstreamError, InvalidInputError
 from billstream.core.money import minor_unit
@@ -45,6 +52,7 @@ from billstream.subscriptions.models import Subscription
 from billstream.subscriptions.preview import (
     Charged,
     PreviewLine,
+    Usage,
     billable_lines,
 )
 from billstream.subscriptions.preview import LineKind as PreviewKind
@@ -74,6 +82,8 @@ SUBSCRIPTION_COLUMNS = (
     Subscription.start_date, Subscription.billing_anchor, Subscription.trial_end,
     Subscription.commitment_end, Subscription.created_at,
 )  # fmt: skip
+# an account's rated events, split and summed for each percentage of events (see `_billable`)
+AccountEvents = Mapping[EventSplit, Mapping[date, EventTotals]]
 USAGE_NAMES = {"voice": "Calls", "sms": "SMS", "data": "Data", "chat": "Chat", "ivr": "IVR"}
 
 
@@ -182,10 +192,23 @@ def _preview_charge(
 ) -> Charge:
     """`line` as a charge; `last_change`: the `seq` of the subscription's last change known
     when it was computed (see `Invoiced.settled`); `ids` reads the stand-in ids of a shape's
-    lines (see `DueLoader._billable`)."""
+    lines (see `DueLoader._billable`). A percentage of usage or events says so in its lineage
+    (`on_usage`): its period is never settled."""
     subscription_id, source = line.subscription_id, line.source
     if ids:
         subscription_id, source = ids[subscription_id], ids.get(source, source)
+    lineage: dict[str, Any] = {
+        "period": [line.period.start.isoformat(), line.period.end.isoformat()],
+        "days": line.days,
+        "period_days": line.period_days,
+        "fraction": str(line.fraction),
+        "layer": line.layer,
+        "timing": line.timing,
+        "source": source,
+        "changes_seen": last_change,
+    }
+    if line.on_usage:
+        lineage["on_usage"] = True
     return Charge(
         source_account_id=account_id,
         kind=PREVIEW_KIND[str(line.kind)],
@@ -198,16 +221,7 @@ def _preview_charge(
         service_end=line.end,
         subscription_id=subscription_id,
         charge=line.charge,
-        lineage={
-            "period": [line.period.start.isoformat(), line.period.end.isoformat()],
-            "days": line.days,
-            "period_days": line.period_days,
-            "fraction": str(line.fraction),
-            "layer": line.layer,
-            "timing": line.timing,
-            "source": source,
-            "changes_seen": last_change,
-        },
+        lineage=lineage,
     )
 
 
@@ -286,6 +300,8 @@ def invoiced_lines(session: Session, subscription_ids: Sequence[str], since: dat
             )
             period = (charge, date.fromisoformat(lineage["period"][0]))
             charged.setdefault(sid, {}).setdefault(period, []).append(line)
+            if lineage.get("on_usage"):
+                continue  # a percentage of usage or events: never settled (may be re-rated)
             # the latest computation of the period's lines knew the most changes
             marks = seen.setdefault(sid, {})
             before = marks.get(period, (None, None))[1]
@@ -362,6 +378,20 @@ class DueLoader:
             currencies=sorted({s.currency for s in subscriptions}),
         )
         invoiced = invoiced_lines(session, [s.id for s in subscriptions], self.since)
+        # the bases of percentages of usage and of events, if the catalogue has any
+        splits = prices.event_splits()
+        since, until, zone = self.cutoff - LOOKBACK, self.cutoff, self.zone
+        rated = (
+            usage_amounts(session, tenant_id=self.tenant_id, accounts=accounts, since=since,
+                          until=until, zone=zone)
+            if prices.of_usage()
+            else {}
+        )  # fmt: skip
+        split_events = {
+            split: event_totals(session, split, tenant_id=self.tenant_id, accounts=accounts,
+                                since=since, until=until, zone=zone)
+            for split in splits
+        }  # fmt: skip
         charges: dict[str, list[Charge]] = {p.account_id: [] for p in payers}
         for subscription in sorted(subscriptions, key=lambda s: (s.created_at, s.id)):
             payer = members[subscription.account_id].payer
@@ -374,6 +404,12 @@ class DueLoader:
                     prices,
                     members,
                     invoiced,
+                    rated.get(subscription.account_id, {}),
+                    {
+                        s: by[subscription.account_id]
+                        for s, by in split_events.items()
+                        if subscription.account_id in by
+                    },
                 )
             except Exception as exc:  # a bad account never stops a run
                 result.failures[payer] = _failure(payer, exc, subscription=subscription.id)
@@ -440,13 +476,15 @@ class DueLoader:
         prices: PreloadedPrices,
         members: dict[str, Member],
         invoiced: Invoiced,
+        usage: Usage,
+        events: AccountEvents,
     ) -> list[Charge]:
         payer = members[subscription.account_id].payer
         self._check_currency(members, subscription.account_id, payer, subscription.currency)
         sid = subscription.id
         charged = invoiced.charged.get(sid, {})
         settled = invoiced.settled(sid, changes) if charged else set()
-        lines, ids = self._billable(subscription, changes, prices, charged, settled)
+        lines, ids = self._billable(subscription, changes, prices, charged, settled, usage, events)
         taken = {key: len(lines) for key, lines in charged.items()}
         last_change = max((c.seq for c in changes), default=0)
         seen: dict[str, int] = {}
@@ -477,6 +515,8 @@ class DueLoader:
         prices: PreloadedPrices,
         charged: Charged,
         settled: set[tuple[str, date]],
+        usage: Usage,
+        events: AccountEvents,
     ) -> tuple[list[PreviewLine], dict[str, str]]:
         """The subscription's billable lines, and how to read their stand-in ids (none when
         the lines carry the real ones).
@@ -488,7 +528,7 @@ class DueLoader:
         lines are computed once, with stand-in ids. That holds too for subscriptions whose
         invoiced periods are all `settled` (not prorated again: their lines do not depend on
         what was charged), the settled periods part of the shape: a month-end run after the
-        first. A subscription with a period to prorate again is computed on its own."""
+                first. A subscription with a period to prorate again is computed on its own."""
         own = prices.own_prices(subscription.account_id)
         facts = None
         if len(settled) == len(charged):  # settled is a subset of charged's periods
@@ -501,6 +541,9 @@ class DueLoader:
                 own,
                 tuple((c.seq, c.kind, c.effective, c.quantity, c.plan_id) for c in changes),
                 tuple(sorted(settled)),
+                # the account's usage, read when a loaded price is a percentage of it
+                tuple(sorted(usage.items())),
+                tuple((split, tuple(sorted(days.items()))) for split, days in events.items()),
             )
             ids = {STAND_IN: subscription.id} | {
                 f"{STAND_IN}{i}": c.id for i, c in enumerate(changes)
@@ -525,6 +568,8 @@ class DueLoader:
             charged=charged,
             settled=settled,
             since=self.since,
+            usage=usage,
+            events=lambda split: events.get(split, {}),
         )
         if facts is None:
             return lines, {}

@@ -5,13 +5,16 @@ already hold. Reads only, writes nothing. It lives in billing because it reads i
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billstream.accounts.service import get_account
 from billstream.billing.service.due import invoiced_lines, line_key
+from billstream.billing.service.usage_due import event_totals, usage_amounts
+from billstream.catalog.price_models import EventSplit, EventTotals
 from billstream.core.bounds import MAX_PREVIEW_YEARS, OutOfBoundsError, check_day
 from billstream.core.decimals import plain
 from billstream.core.money import Money, minor_unit, quantize, tidy
@@ -85,6 +88,29 @@ def upcoming_charges(
     _check_horizon(until, [s.start_date for s in subscriptions])
     changes = changes_of(session, [s.id for s in subscriptions])
     invoiced = invoiced_lines(session, [s.id for s in subscriptions], date.min)
+    # the base of percentages of usage: rating periods ended by `until` (as a bill run
+    # closing on `until` reads them)
+    zone = ZoneInfo(settings.timezone)
+    end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    usage = usage_amounts(
+        session,
+        tenant_id=account.tenant_id,
+        accounts=[account.id],
+        since=None,
+        until=end,
+        zone=zone,
+    ).get(account.id, {})
+    split_events: dict[EventSplit, dict[date, EventTotals]] = {}
+
+    def events(split: EventSplit) -> dict[date, EventTotals]:
+        """The account's rated events split for a percentage of events, read once."""
+        if split not in split_events:
+            split_events[split] = event_totals(
+                session, split, tenant_id=account.tenant_id, accounts=[account.id],
+                since=None, until=end, zone=zone,
+            ).get(account.id, {})  # fmt: skip
+        return split_events[split]
+
     lines: list[PreviewLine] = []
     for subscription in subscriptions:
         places = settings.line_precision
@@ -105,6 +131,8 @@ def upcoming_charges(
             places=places,
             charged=invoiced.charged.get(subscription.id, {}),
             settled=invoiced.settled(subscription.id, changes[subscription.id]),
+            usage=usage,
+            events=events,
         )
         lines += [
             _spelled(line, places)

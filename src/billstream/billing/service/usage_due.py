@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from billstream.billing.assembly import UsageAggregate, usage_base_key, usage_key
 from billstream.billing.models import Invoice, InvoicedUsageRun, InvoiceLine
 from billstream.billing.states import LineKind
+from billstream.catalog.price_models import EventSplit, EventTotals
 from billstream.db.lists import among
 from billstream.rating.models import Rate, RatedUsage, RatingRun
 from billstream.rating.rater import TIME_USAGE
@@ -200,6 +201,107 @@ def usage_due(
                 revisions=revisions.get(done, 0),
             )
         )
+    return out
+
+
+def usage_amounts(
+    session: Session,
+    *,
+    tenant_id: str,
+    accounts: Sequence[str],
+    since: datetime | None,
+    until: datetime,
+    zone: ZoneInfo,
+) -> dict[str, dict[date, Decimal]]:
+    """The current rated usage amount of each account (unrounded), by the local date its
+    rating period starts: the base of percentages of usage (`subscriptions.preview.Usage`).
+
+    Rating periods ending by `until` (and after `since`, if given) count; the database sums
+    each account's records per rating period (one row per account and period)."""
+    out: dict[str, dict[date, Decimal]] = {}
+    ended = [RatingRun.period_end <= until]
+    if since is not None:
+        ended.append(RatingRun.period_end > since)
+    for chunk in chunked(sorted(set(accounts))):
+        rows = session.connection().execute(
+            select(
+                RatedUsage.account_id,
+                RatingRun.period_start,
+                _whole(func.sum(RatedUsage.amount_micros)),
+            )
+            .join(RatingRun, RatingRun.id == RatedUsage.run_id)
+            .where(
+                among(session, RatedUsage.account_id, chunk),
+                RatedUsage.tenant_id == tenant_id,
+                RatedUsage.superseded_by.is_(None),
+                RatedUsage.reject_reason.is_(None),
+                *ended,
+            )
+            .group_by(RatedUsage.account_id, RatingRun.period_start)
+        )
+        for account, start, micros in rows.all():
+            day = start.astimezone(zone).date()
+            amounts = out.setdefault(account, {})
+            amounts[day] = amounts.get(day, Decimal(0)) + Decimal(micros).scaleb(-6)
+    return out
+
+
+def event_totals(
+    session: Session,
+    split: EventSplit,
+    *,
+    tenant_id: str,
+    accounts: Sequence[str],
+    since: datetime | None,
+    until: datetime,
+    zone: ZoneInfo,
+) -> dict[str, dict[date, EventTotals]]:
+    """The current rated records of each account split by `split` (a percentage of events'
+    bounds per event) and summed, by the local date their rating period starts: the base of
+    percentages of events (`subscriptions.preview.Events`). The database counts and sums
+    them with integers alone, one row per account and rating period (the rating periods as
+    in `usage_amounts`)."""
+    micros = RatedUsage.amount_micros
+    below = micros < split.below if split.below is not None else None
+    above = micros > split.above if split.above is not None else None
+    if split.flat:
+        below = above = None
+    outside = [c for c in (below, above) if c is not None]
+    ended = [RatingRun.period_end <= until]
+    if since is not None:
+        ended.append(RatingRun.period_end > since)
+
+    def count(condition: Any) -> Any:
+        return _whole(func.sum(case((condition, 1), else_=0))) if condition is not None else 0
+
+    between = case(*((c, 0) for c in outside), else_=micros) if outside else micros
+    out: dict[str, dict[date, EventTotals]] = {}
+    for chunk in chunked(sorted(set(accounts))):
+        rows = session.connection().execute(
+            select(
+                RatedUsage.account_id,
+                RatingRun.period_start,
+                count(below),
+                count(above),
+                func.count(),
+                _whole(func.sum(between)),
+            )
+            .join(RatingRun, RatingRun.id == RatedUsage.run_id)
+            .where(
+                among(session, RatedUsage.account_id, chunk),
+                RatedUsage.tenant_id == tenant_id,
+                RatedUsage.superseded_by.is_(None),
+                RatedUsage.reject_reason.is_(None),
+                *ended,
+            )
+            .group_by(RatedUsage.account_id, RatingRun.period_start)
+        )
+        for account, start, low, high, records, summed in rows.all():
+            day = start.astimezone(zone).date()
+            low, high = int(low or 0), int(high or 0)
+            totals = EventTotals(low, high, int(records) - low - high, int(summed or 0))
+            days = out.setdefault(account, {})
+            days[day] = days.get(day, EventTotals()) + totals
     return out
 
 

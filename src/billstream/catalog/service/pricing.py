@@ -15,7 +15,7 @@ from billstream.catalog.adjustments import Adjustment
 from billstream.catalog.errors import CatalogErrorCode
 from billstream.catalog.layers import PriceCandidate, PriceLayer, ResolvedPrice, resolve_price
 from billstream.catalog.models import Plan, PlanCharge, Price, Product
-from billstream.catalog.price_models import PriceModel
+from billstream.catalog.price_models import EventSplit, Percentage, PriceModel, event_split
 from billstream.catalog.service.reading import plan_charges
 from billstream.catalog.service.visibility import chain_ids, nearest_by_code
 from billstream.core.errors import InvalidInputError, NotFoundError
@@ -339,6 +339,31 @@ class PreloadedPrices:
                 raise _unknown_plan(plan_id, "plan_id")
             self._snapshots[plan_id] = snapshot(self._session, row)
         return self._snapshots[plan_id]
+
+    def of_usage(self) -> bool:
+        """Whether any price loaded is a percentage of usage (whose lines depend on the
+        accounts' rated usage, which is then read)."""
+        prices = [*self._shared, *(p for ps in self._customer.values() for p in ps)]
+        return any(
+            p.model.get("type") == "percentage" and p.model.get("of") in ("usage", ["usage"])
+            for p in prices
+        )
+
+    def event_splits(self) -> list[EventSplit]:
+        """The splits of the percentages of events loaded (`price_models.event_split`), each
+        once: how their rated events are to be summed."""
+        prices = [*self._shared, *(p for ps in self._customer.values() for p in ps)]
+        out: list[EventSplit] = []
+        for price in prices:
+            if price.model.get("type") != "percentage" or price.model.get("of") not in (
+                "events",
+                ["events"],
+            ):
+                continue
+            model = PRICE_MODEL.validate_python(price.model)
+            if isinstance(model, Percentage) and event_split(model) not in out:
+                out.append(event_split(model))
+        return out
 
     def own_prices(self, account_id: str) -> str | None:
         """The account, if it has prices of its own (customer prices); None if it is priced
