@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -29,6 +30,11 @@ from billstream.core.clock import FakeClock
 from billstream.db.engine import make_engine
 from billstream.db.migrate import upgrade
 from billstream.settings import Settings
+
+# Hypothesis checks what a property holds, never how fast: its default 200 ms deadline per
+# example fails on a loaded machine (the suite runs on every core). Speed is the benchmarks'.
+settings.register_profile("billstream", deadline=None)
+settings.load_profile("billstream")
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PEPPER = b"test-pepper"
