@@ -203,3 +203,27 @@ def test_a_whole_number_written_with_a_zero_fraction_is_a_whole_number(
     # JSON Schema counts 30.0 as an integer
     account = api.created(uk, "/v1/accounts", {"name": "Acme", "payment_terms_days": 30.0})
     assert account["payment_terms_days"] == 30
+
+
+# --- multipart texts fit their columns --------------------------------------------------------
+
+
+def test_a_cost_card_s_carrier_longer_than_its_column_is_refused(api: Api, uk: Caller) -> None:
+    # given the document's bound on a card's carrier
+    assert _form_schema(api, "/v1/rating/cards")["properties"]["carrier"]["anyOf"][0] == {
+        "type": "string",
+        "maxLength": 100,
+    }
+    before = api.counts()
+
+    # when a cost card names a carrier of 101 characters (a 500 on PostgreSQL)
+    response = api.client.post(
+        "/v1/rating/cards",
+        headers=uk.headers,
+        files={"file": ("cost.csv", b"prefix,description,rate\n44,UK,0.01\n", "text/csv")},
+        data={"name": "carrier-x", "kind": "cost", "carrier": "c" * 101},
+    )
+
+    # then it is refused on carrier, and nothing is stored
+    assert_problem(response, status=422, code="invalid_input", field="carrier")
+    assert api.counts() == before

@@ -18,7 +18,7 @@ from billstream.core.money import to_micros
 from billstream.rating import service
 from billstream.rating.allowances import Tier
 from billstream.rating.card_file import csv_dict_rows
-from billstream.rating.models import CardKind, RatingRun
+from billstream.rating.models import MAX_CARRIER_LENGTH, CardKind, RatingRun
 from billstream.rating.rater import RoundingMode, RoundingRules
 from billstream.rating.rule_models import MarginRule, RatingTier
 from billstream.rating.schemas import (
@@ -71,7 +71,10 @@ def import_card(
     account_id: Annotated[
         str | None, Form(description="Retail: the customer of special rates; cost: the vendor")
     ] = None,
-    carrier: Annotated[str | None, Form(description="Cost: the usage's carrier name")] = None,
+    carrier: Annotated[
+        str | None,
+        Form(max_length=MAX_CARRIER_LENGTH, description="Cost: the usage's carrier name"),
+    ] = None,
 ) -> CardImportOut:
     """Bad rows are listed by line and column and the others are imported. No row left, or
     rows of one prefix, usage type and band whose windows overlap: 422, nothing written."""
