@@ -227,3 +227,53 @@ def test_a_cost_card_s_carrier_longer_than_its_column_is_refused(api: Api, uk: C
     # then it is refused on carrier, and nothing is stored
     assert_problem(response, status=422, code="invalid_input", field="carrier")
     assert api.counts() == before
+
+
+# --- no text holds a NUL ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/api-keys", {"name": "\x00"}, "name"),
+        ("/v1/accounts", {"name": "Acme", "billing_address": {"country": "GB",
+                                                             "city": "Lon\x00don"}},
+         "billing_address.city"),
+        ("/v1/numbers", {"numbers": ["+442071234567", "\x00"]}, "numbers[1]"),
+        ("/v1/usage/events", {"events": [{"called": "\x00"}]}, "events[0].called"),
+    ],
+)  # fmt: skip
+def test_a_nul_in_a_json_body_is_refused_naming_the_field(
+    api: Api, uk: Caller, path: str, body: dict[str, Any], field: str
+) -> None:
+    # PostgreSQL cannot store a NUL: this was a 500 there
+    before = api.counts()
+    response = api.post(uk, path, body)
+    assert_problem(response, status=422, code="invalid_input", field=field)
+    assert api.counts() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/v1/numbers", {"tenant_id": "\x00"}, "tenant_id"),
+        ("/v1/accounts/acc_%00", {}, "account_id"),
+    ],
+)
+def test_a_nul_in_a_path_or_query_is_refused_naming_the_parameter(
+    api: Api, uk: Caller, path: str, params: dict[str, str], field: str
+) -> None:
+    response = api.get(uk, path, **params)
+    assert_problem(response, status=422, code="invalid_input", field=field)
+
+
+def test_a_nul_in_a_form_field_is_refused_naming_it(api: Api, uk: Caller) -> None:
+    before = api.counts()
+    response = api.client.post(
+        "/v1/rating/cards",
+        headers=uk.headers,
+        files={"file": ("cost.csv", b"prefix,description,rate\n44,UK,0.01\n", "text/csv")},
+        data={"name": "card\x00", "kind": "retail"},
+    )
+    assert_problem(response, status=422, code="invalid_input", field="name")
+    assert api.counts() == before
