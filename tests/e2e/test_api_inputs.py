@@ -277,3 +277,31 @@ def test_a_nul_in_a_form_field_is_refused_naming_it(api: Api, uk: Caller) -> Non
     )
     assert_problem(response, status=422, code="invalid_input", field="name")
     assert api.counts() == before
+
+
+def test_a_form_upload_with_an_idempotency_key_is_read_once_and_replayed(
+    api: Api, uk: Caller
+) -> None:
+    # the NUL check reads the form before the Idempotency-Key's fingerprint reads the body
+    boundary = "b0undary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"{extra}\r\n\r\n{value}\r\n'
+        for name, extra, value in [
+            ("file", '; filename="cost.csv"', "prefix,description,rate\n44,UK,0.01\n"),
+            ("name", "", "retail-uk"),
+            ("kind", "", "retail"),
+        ]
+    ]
+    body = ("".join(parts) + f"--{boundary}--\r\n").encode()
+    headers = {
+        **uk.headers,
+        "Idempotency-Key": "card-1",
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+    }
+
+    first = api.client.post("/v1/rating/cards", headers=headers, content=body)
+    again = api.client.post("/v1/rating/cards", headers=headers, content=body)
+
+    assert first.status_code == 201, first.text
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again.headers["Idempotent-Replayed"] == "true"

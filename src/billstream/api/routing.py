@@ -80,10 +80,9 @@ async def _refuse_nul(request: Request) -> None:
             except ValueError:
                 return  # not JSON: malformed_json, when the route reads it
     elif not found and content_type.startswith(("multipart/form-data", "application/x-www")):
+        await request.body()  # kept: the Idempotency-Key's fingerprint reads it after the form
         form = await request.form()
         found = [k for k, v in form.multi_items() if isinstance(v, str) and NUL in v]
-        if found:
-            await form.close()  # the route, which closes it otherwise, will not run
     if found:
         raise InvalidInputError("a text cannot hold the NUL character (U+0000)", field=found[0])
 
@@ -123,6 +122,8 @@ class TransactionalRoute(APIRoute):
                 except BaseException:
                     await run_in_threadpool(session.rollback)
                     raise
+                finally:
+                    await request.close()  # a form read before the route (a replay skips it)
 
         return run
 
