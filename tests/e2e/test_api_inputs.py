@@ -279,6 +279,18 @@ def test_a_nul_in_a_form_field_is_refused_naming_it(api: Api, uk: Caller) -> Non
     assert api.counts() == before
 
 
+def test_a_rounding_rule_s_step_is_documented_from_one_second(api: Api, uk: Caller) -> None:
+    # given the document's bound on next_s
+    documented = _schema(api, "RoundingRuleCreate")["properties"]["next_s"]
+    assert (documented["minimum"], documented["maximum"]) == (1, 1_000_000)
+
+    # then a step of 0 is refused by the shape, on next_s
+    body = {"usage_type": "voice", "first_s": 60, "next_s": 0}
+    response = api.post(uk, "/v1/rating/rules", body)
+    problem = assert_problem(response, status=422, code="invalid_input", field="next_s")
+    assert problem["errors"][0]["type"] == "greater_than_equal"
+
+
 def test_a_form_upload_with_an_idempotency_key_is_read_once_and_replayed(
     api: Api, uk: Caller
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,7 +34,9 @@ class RoundingRuleCreate(Input):
     usage_type: str | None = Field(default=None, description="Default: every usage type")
     free_below_s: Seconds = Field(default=0, description="Shorter calls are free")
     first_s: Seconds = Field(description="Calls up to this bill this")
-    next_s: Seconds = Field(ge=1, description="Beyond, the rest rounds to steps of this")
+    next_s: Annotated[Seconds, Field(ge=1)] = Field(
+        description="Beyond, the rest rounds to steps of this"
+    )
     mode: Literal["up", "nearest"] = "up"
     charge_attempts: bool = Field(default=False, description="0 s calls pay the connect fee")
     split_bands: bool = Field(
