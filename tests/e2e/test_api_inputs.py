@@ -317,3 +317,15 @@ def test_a_form_upload_with_an_idempotency_key_is_read_once_and_replayed(
     assert first.status_code == 201, first.text
     assert (again.status_code, again.json()) == (201, first.json())
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.parametrize("field", ["duration_s", "quantity"])
+def test_a_usage_event_s_count_is_not_a_boolean(api: Api, uk: Caller, field: str) -> None:
+    # a number or its text is read; true was read as 1
+    before = api.counts()
+    response = api.post(uk, "/v1/usage/events", {"events": [{"called": "+442071234567",
+                                                               field: True}]})  # fmt: skip
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "invalid_input"
+    assert field in str(response.json()["errors"])
+    assert api.counts() == before
