@@ -4,10 +4,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from billstream.core.inputs import Input
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+class ApiKeyCreate(Input):
     tenant_id: str | None = Field(default=None, description="Default: the calling key's tenant")
     name: str = Field(min_length=1, max_length=200)
     include_descendants: bool = False

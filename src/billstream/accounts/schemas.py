@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from billstream.accounts.models import AccountType, BillingCycle, BillingMode, InvoiceDelivery
-from billstream.core.bounds import OutOfBoundsError
-from billstream.core.clock import ensure_utc
-
-
-def _aware(value: datetime) -> datetime:
-    try:
-        return ensure_utc(value)
-    except OutOfBoundsError:
-        raise
-    except ValueError:
-        raise ValueError("give a time zone offset, e.g. 2026-01-01T00:00:00Z") from None
-
-
-Instant = Annotated[datetime, AfterValidator(_aware)]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from billstream.core.inputs import Input, Instant, unchanged_unless_sent
 
 
 class Address(Input):
@@ -71,19 +53,19 @@ class AccountUpdate(Input):
     """A partial change: only the fields sent are changed; hierarchy changes use `move`."""
 
     external_id: str | None = Field(default=None, min_length=1, max_length=100)
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    type: AccountType | None = None
+    name: str = unchanged_unless_sent(min_length=1, max_length=200)
+    type: AccountType = unchanged_unless_sent()
     contact_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=40)
     billing_address: Address | None = None
     service_address: Address | None = None
     language: str | None = None
-    payment_terms_days: int | None = Field(default=None, ge=0, le=365)
-    billing_cycle: BillingCycle | None = None
+    payment_terms_days: int = unchanged_unless_sent(ge=0, le=365)
+    billing_cycle: BillingCycle = unchanged_unless_sent()
     billing_day: int | None = Field(default=None, ge=1, le=31)
-    invoice_delivery: InvoiceDelivery | None = None
-    auto_pay: bool | None = None
+    invoice_delivery: InvoiceDelivery = unchanged_unless_sent()
+    auto_pay: bool = unchanged_unless_sent()
 
 
 class AccountMove(Input):

@@ -5,12 +5,17 @@ and rolls back otherwise. A POST with an `Idempotency-Key` header stores its res
 same transaction, so a retry gets the first response and never a second effect; the same key
 with another body is refused (422), and a key whose first request is still running or that
 raced another is refused (409).
+
+No text of a request may hold the NUL character (U+0000): PostgreSQL cannot store or compare
+it, so a path, query, JSON or form value with one is refused here (422, naming the field)
+before anything reads it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Coroutine
+import json
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from fastapi import Request, Response
@@ -44,6 +49,42 @@ async def _request_hash(request: Request) -> str:
         digest.update(part.encode() + b"\0")
     digest.update(body)
     return digest.hexdigest()
+
+
+NUL = "\x00"
+
+
+def _nul_fields(value: Any, path: str) -> Iterator[str]:
+    """The dotted paths (`lines[2].reason`) of the texts in `value` holding a NUL."""
+    if isinstance(value, str):
+        if NUL in value:
+            yield path or "body"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _nul_fields(key, path or "body")
+            yield from _nul_fields(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_fields(item, f"{path}[{index}]")
+
+
+async def _refuse_nul(request: Request) -> None:
+    parameters = [*request.path_params.items(), *request.query_params.multi_items()]
+    found = [name for name, value in parameters if NUL in str(value)]
+    content_type = request.headers.get("content-type", "")
+    if not found and content_type.startswith("application/json"):
+        body = await request.body()
+        if b"\\u0000" in body:
+            try:
+                found = list(_nul_fields(json.loads(body), ""))
+            except ValueError:
+                return  # not JSON: malformed_json, when the route reads it
+    elif not found and content_type.startswith(("multipart/form-data", "application/x-www")):
+        await request.body()  # kept: the Idempotency-Key's fingerprint reads it after the form
+        form = await request.form()
+        found = [k for k, v in form.multi_items() if isinstance(v, str) and NUL in v]
+    if found:
+        raise InvalidInputError("a text cannot hold the NUL character (U+0000)", field=found[0])
 
 
 def _stored(session: Session, api_key_id: str, key: str) -> IdempotencyRecord | None:
@@ -81,6 +122,8 @@ class TransactionalRoute(APIRoute):
                 except BaseException:
                     await run_in_threadpool(session.rollback)
                     raise
+                finally:
+                    await request.close()  # a form read before the route (a replay skips it)
 
         return run
 
@@ -89,6 +132,7 @@ async def _run(request: Request, session: Session, handler: Handler, pepper: byt
     token = _token(request)
     api_key, scope = await run_in_threadpool(authenticate, session, pepper=pepper, token=token)
     request.state.session, request.state.scope, request.state.api_key = session, scope, api_key
+    await _refuse_nul(request)
     key = request.headers.get("idempotency-key") if request.method == "POST" else None
     request_hash = ""
     if key is not None:

@@ -12,11 +12,8 @@ from billstream.billing.assembly import InvoiceDraft
 from billstream.billing.models import Invoice, InvoiceLine, InvoiceTax
 from billstream.core.bounds import Amount, Day
 from billstream.core.decimals import PlainDecimal
+from billstream.core.inputs import Input
 from billstream.core.money import tidy
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class BillRunCreate(Input):

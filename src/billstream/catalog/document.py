@@ -14,7 +14,7 @@ from functools import cache
 from typing import Annotated, Any, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from billstream.catalog.adjustments import Adjustment
 from billstream.catalog.errors import CatalogErrorCode
@@ -22,6 +22,7 @@ from billstream.catalog.models import ChargeTiming, ProductKind
 from billstream.catalog.price_models import PriceModel
 from billstream.core.bounds import Allowance, Amount, Day
 from billstream.core.errors import InvalidInputError
+from billstream.core.inputs import Input
 from billstream.core.periods import Cadence
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
@@ -29,8 +30,8 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Currency = Annotated[str, Field(min_length=3, max_length=3)]
 
 
-class Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+class Entry(Input):
+    model_config = ConfigDict(frozen=True)
 
 
 def _check_dates(start: date | None, end: date | None) -> None:

@@ -37,6 +37,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -99,7 +100,7 @@ class _Bounded(BaseModel):
 
 class _Tiered(_Bounded):
     tiers: Annotated[list[Tier], Field(min_length=1)]
-    zero_in_first_tier: bool = Field(
+    zero_in_first_tier: StrictBool = Field(
         default=False, description="Zero units are in the first tier (its flat fee is charged)"
     )
 

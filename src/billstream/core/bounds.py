@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from billstream.core.decimals import PlainDecimal
+from billstream.core.iso8601 import refuse_timestamp
 from billstream.core.limits import (
     MAX_ALLOWANCE,
     MAX_AMOUNT,
@@ -61,8 +62,8 @@ def _bounded_day(day: date) -> date:
     return check_day(day)
 
 
-Day = Annotated[date, AfterValidator(_bounded_day)]
-"""A date as input: within `MIN_DATE` .. `MAX_DATE`."""
+Day = Annotated[date, BeforeValidator(refuse_timestamp), AfterValidator(_bounded_day)]
+"""A date as input: ISO 8601 text, within `MIN_DATE` .. `MAX_DATE`."""
 
 # The decimal bounds are `PlainDecimal`s: a schema that reads a value and writes it back
 # (a catalogue's prices, a subscription's quantity) writes it without exponent.

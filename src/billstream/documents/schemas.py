@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from billstream.core.inputs import Input
+
 
 class DocumentChoice(StrEnum):
     INVOICE = "invoice"  # the invoice or credit note itself
@@ -38,9 +40,7 @@ class TemplateOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class SendRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SendRequest(Input):
     force: bool = Field(default=False, description="Send again even if it was sent before")
 
 

@@ -40,7 +40,7 @@ def upload_file(
     ctx: Context,
     request: Request,
     file: Annotated[UploadFile, File(description="The CDR file")],
-    format: Annotated[str, Form(description="A format name, e.g. asterisk-cdr-csv")],
+    format: Annotated[str, Form(min_length=1, description="A format name, e.g. asterisk-cdr-csv")],
     tenant_id: Annotated[str | None, Form(description="Default: the key's tenant")] = None,
     timezone: Annotated[
         str | None, Form(description="IANA zone of the file's local times; default: the format's")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from billstream.mediation.errors import RejectReason
 
@@ -40,8 +40,10 @@ class UsageEventIn(BaseModel):
         default=None, max_length=160, description="Your id of the event; default: a hash"
     )
     started_at: str | None = Field(default=None, description="ISO 8601; no offset: UTC")
-    duration_s: int | str | None = Field(default=None, description="Seconds; default 0")
-    quantity: int | str | None = Field(default=None, description="Units (SMS, bytes); default 0")
+    duration_s: StrictInt | str | None = Field(default=None, description="Seconds; default 0")
+    quantity: StrictInt | str | None = Field(
+        default=None, description="Units (SMS, bytes); default 0"
+    )
     calling: str | None = None
     called: str | None = None
     usage_type: str | None = Field(default=None, description="voice (default), sms, data…")

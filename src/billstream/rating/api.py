@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -12,12 +11,14 @@ from pydantic import BaseModel, Field
 from billstream.api.context import Context, Paging
 from billstream.api.pages import PageOut
 from billstream.api.routing import TransactionalRoute
+from billstream.core.bounds import Day
 from billstream.core.errors import InvalidInputError
+from billstream.core.inputs import Instant
 from billstream.core.money import to_micros
 from billstream.rating import service
 from billstream.rating.allowances import Tier
 from billstream.rating.card_file import csv_dict_rows
-from billstream.rating.models import CardKind, RatingRun
+from billstream.rating.models import MAX_CARRIER_LENGTH, CardKind, RatingRun
 from billstream.rating.rater import RoundingMode, RoundingRules
 from billstream.rating.rule_models import MarginRule, RatingTier
 from billstream.rating.schemas import (
@@ -55,15 +56,25 @@ cards = APIRouter(prefix="/rating/cards", tags=["rating"], route_class=Transacti
 def import_card(
     ctx: Context,
     file: Annotated[UploadFile, File(description="The card's CSV (docs/rating.md)")],
-    name: Annotated[str, Form(description="The card; the same name again is a new version")],
+    name: Annotated[
+        str,
+        Form(
+            min_length=1,
+            max_length=100,
+            description="The card; the same name again is a new version",
+        ),
+    ],
     kind: Annotated[CardKind, Form(description="retail (customers) or cost (a carrier)")],
     tenant_id: Annotated[str | None, Form(description="Default: the key's tenant")] = None,
-    effective_from: Annotated[date | None, Form(description="Local date; default today")] = None,
+    effective_from: Annotated[Day | None, Form(description="Local date; default today")] = None,
     currency: Annotated[str | None, Form(description="Default: the tenant's")] = None,
     account_id: Annotated[
         str | None, Form(description="Retail: the customer of special rates; cost: the vendor")
     ] = None,
-    carrier: Annotated[str | None, Form(description="Cost: the usage's carrier name")] = None,
+    carrier: Annotated[
+        str | None,
+        Form(max_length=MAX_CARRIER_LENGTH, description="Cost: the usage's carrier name"),
+    ] = None,
 ) -> CardImportOut:
     """Bad rows are listed by line and column and the others are imported. No row left, or
     rows of one prefix, usage type and band whose windows overlap: 422, nothing written."""
@@ -144,8 +155,8 @@ def list_rated_usage(
     page: Paging,
     run_id: str | None = None,
     account_id: str | None = None,
-    started_from: datetime | None = None,
-    started_before: datetime | None = None,
+    started_from: Instant | None = None,
+    started_before: Instant | None = None,
     current: bool = True,
 ) -> PageOut[RatedUsageOut]:
     result = service.list_rated_usage(
@@ -353,10 +364,10 @@ def get_margin(
     ctx: Context,
     group_by: MarginBy = MarginBy.CUSTOMER,
     start: Annotated[
-        date | None, Query(alias="from", description="First local day; default: all")
+        Day | None, Query(alias="from", description="First local day; default: all")
     ] = None,
     end: Annotated[
-        date | None, Query(alias="to", description="First local day not counted; default: all")
+        Day | None, Query(alias="to", description="First local day not counted; default: all")
     ] = None,
     tenant_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_GROUPS)] = 1_000,

@@ -17,6 +17,8 @@ from billstream.db import Base, TimestampMixin
 from billstream.db.types import UTCDateTime
 from billstream.rating.kinds import CardKind as CardKind  # defined there, for the CLI
 
+MAX_CARRIER_LENGTH = 100  # a rate card's carrier, as the usage names it
+
 
 class RateCard(TimestampMixin, Base):
     """A named card of a tenant. A retail card with an `account_id` holds that customer's
@@ -36,7 +38,7 @@ class RateCard(TimestampMixin, Base):
     account_id: Mapped[str | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="RESTRICT"), index=True
     )
-    carrier: Mapped[str | None] = mapped_column(String(100))
+    carrier: Mapped[str | None] = mapped_column(String(MAX_CARRIER_LENGTH))
 
 
 class RateCardVersion(Base):

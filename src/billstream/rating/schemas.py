@@ -10,10 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from billstream.core.bounds import MAX_USAGE_TOTAL, Day, Rate, Seconds
 from billstream.core.decimals import PlainDecimal
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from billstream.core.inputs import Input
 
 
 class RatingRunCreate(Input):

@@ -10,11 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from billstream.core.bounds import Day, Quantity
 from billstream.core.decimals import PlainDecimal
+from billstream.core.inputs import Input
 from billstream.subscriptions.lifecycle import ChangeKind, ChangeTiming, SubscriptionStatus
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class SubscriptionCreate(Input):

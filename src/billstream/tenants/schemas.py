@@ -5,11 +5,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from billstream.core.inputs import Input, unchanged_unless_sent
 
-class TenantSettingsIn(BaseModel):
+
+class TenantSettingsIn(Input):
     """Settings a tenant overrides; a setting left out (or null) is inherited."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     currency: str | None = Field(default=None, description="ISO 4217, e.g. USD")
     timezone: str | None = Field(default=None, description="IANA, e.g. Europe/London")
@@ -42,7 +42,7 @@ class TenantCreate(TenantSettingsIn):
 
 
 class TenantUpdate(TenantSettingsIn):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str = unchanged_unless_sent(min_length=1, max_length=200)
 
 
 class BrandingOut(BaseModel):

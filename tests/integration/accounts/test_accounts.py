@@ -178,31 +178,6 @@ def test_moving_to_the_top_while_billed_to_parent_is_refused(
     assert raised.value.code == "account_no_parent_to_bill"
 
 
-@pytest.mark.parametrize(
-    "changes",
-    [
-        {"name": None},
-        {"type": None},
-        {"payment_terms_days": None},
-        {"billing_cycle": None},
-        {"invoice_delivery": None},
-        {"auto_pay": None},
-    ],
-)
-def test_an_update_setting_a_required_field_to_null_is_refused(
-    session: Session, clock: FakeClock, changes: dict[str, Any]
-) -> None:
-    tenant = make_tenant(session, clock)
-    account = make_account(session, clock, tenant, name="Keep")
-    with pytest.raises(InvalidInputError) as raised:
-        service.update_account(
-            session, clock=clock, scope=scope_of(session, tenant), account_id=account.id,
-            data=AccountUpdate.model_validate(changes),
-        )  # fmt: skip
-    assert raised.value.field == next(iter(changes))
-    assert account.name == "Keep"
-
-
 def test_an_update_of_optional_fields_normalises_them(session: Session, clock: FakeClock) -> None:
     tenant = make_tenant(session, clock, locale="en_GB")
     account = make_account(session, clock, tenant, email="a@example.com")

@@ -35,10 +35,6 @@ from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import resolved_settings
 from billstream.tenants.validation import check_locale
 
-REQUIRED_FIELDS = frozenset(
-    {"name", "type", "payment_terms_days", "billing_cycle", "invoice_delivery", "auto_pay"}
-)
-
 
 def node(account: Account) -> AccountNode:
     return AccountNode(account.id, account.parent_id, account.self_paying)
@@ -201,8 +197,6 @@ def update_account(
 ) -> Account:
     account = get_account(session, scope=scope, account_id=account_id)
     changes = data.model_dump(exclude_unset=True)
-    for key in REQUIRED_FIELDS & {k for k, v in changes.items() if v is None}:
-        raise InvalidInputError("this field cannot be null", field=key)
     settings = resolved_settings(session, account.tenant_id)
     changes = checked_fields(changes, locale=settings.locale)
     if "language" in changes and changes["language"] is None:

@@ -25,6 +25,7 @@ from billstream.accounts.validation import check_billing_day
 from billstream.core.clock import Clock
 from billstream.core.errors import BillstreamError
 from billstream.core.ids import new_id
+from billstream.core.inputs import FROM_TEXT
 from billstream.core.money import validate_currency
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import resolved_settings
@@ -133,7 +134,7 @@ def import_accounts(
                     report.updated += 1
                 continue
             data = AccountCreate.model_validate(
-                {**values, "parent_id": parent_id, "tenant_id": tenant_id}
+                {**values, "parent_id": parent_id, "tenant_id": tenant_id}, context=FROM_TEXT
             )
             account = _new_row(data, nodes, currency_of, settings.currency, settings.locale)
             account |= {
@@ -202,7 +203,7 @@ def _update_row(
                 f"{fixed} of an existing account is not changed by import", field=fixed
             )
     values.pop("tenant_id", None)
-    data = AccountUpdate.model_validate(values)
+    data = AccountUpdate.model_validate(values, context=FROM_TEXT)
     changes = checked_fields(data.model_dump(exclude_unset=True), locale=locale)
     if "billing_cycle" in changes or "billing_day" in changes:
         cycle = changes.get("billing_cycle", account.billing_cycle)

@@ -18,7 +18,13 @@ from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
 from billstream.core.money import validate_currency
 from billstream.rating.card_file import RowError, overlap_summary, read_card_rows
-from billstream.rating.models import CardKind, Rate, RateCard, RateCardVersion
+from billstream.rating.models import (
+    MAX_CARRIER_LENGTH,
+    CardKind,
+    Rate,
+    RateCard,
+    RateCardVersion,
+)
 from billstream.rating.rater import RATE_SCHEMA
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import resolved_settings
@@ -100,6 +106,10 @@ def import_rate_card(
     scope.require(tenant_id)
     if not name.strip() or len(name) > 100:
         raise InvalidInputError("a card name is 1-100 characters", field="name")
+    if carrier is not None and len(carrier) > MAX_CARRIER_LENGTH:
+        raise InvalidInputError(
+            f"a carrier name is at most {MAX_CARRIER_LENGTH} characters", field="carrier"
+        )
     if account_id is not None:
         account_of_tenant(
             session, scope=scope, tenant_id=tenant_id, account_id=account_id, field="account_id"
