@@ -219,9 +219,6 @@ def usage_amounts(
     Rating periods ending by `until` (and after `since`, if given) count; the database sums
     each account's records per rating period (one row per account and period)."""
     out: dict[str, dict[date, Decimal]] = {}
-    ended = [RatingRun.period_end <= until]
-    if since is not None:
-        ended.append(RatingRun.period_end > since)
     for chunk in chunked(sorted(set(accounts))):
         rows = session.connection().execute(
             select(
@@ -230,13 +227,7 @@ def usage_amounts(
                 _whole(func.sum(RatedUsage.amount_micros)),
             )
             .join(RatingRun, RatingRun.id == RatedUsage.run_id)
-            .where(
-                among(session, RatedUsage.account_id, chunk),
-                RatedUsage.tenant_id == tenant_id,
-                RatedUsage.superseded_by.is_(None),
-                RatedUsage.reject_reason.is_(None),
-                *ended,
-            )
+            .where(*_current_rated(session, tenant_id, chunk, since=since, until=until))
             .group_by(RatedUsage.account_id, RatingRun.period_start)
         )
         for account, start, micros in rows.all():
@@ -244,6 +235,28 @@ def usage_amounts(
             amounts = out.setdefault(account, {})
             amounts[day] = amounts.get(day, Decimal(0)) + Decimal(micros).scaleb(-6)
     return out
+
+
+def _current_rated(
+    session: Session,
+    tenant_id: str,
+    accounts: Sequence[str],
+    *,
+    since: datetime | None,
+    until: datetime,
+) -> list[Any]:
+    """The current (not superseded), rated (not rejected) records of `accounts`, in rating
+    periods ending by `until` and after `since`: the base of percentages of usage and events."""
+    where = [
+        among(session, RatedUsage.account_id, accounts),
+        RatedUsage.tenant_id == tenant_id,
+        RatedUsage.superseded_by.is_(None),
+        RatedUsage.reject_reason.is_(None),
+        RatingRun.period_end <= until,
+    ]
+    if since is not None:
+        where.append(RatingRun.period_end > since)
+    return where
 
 
 def event_totals(
@@ -267,9 +280,6 @@ def event_totals(
     if split.flat:
         below = above = None
     outside = [c for c in (below, above) if c is not None]
-    ended = [RatingRun.period_end <= until]
-    if since is not None:
-        ended.append(RatingRun.period_end > since)
 
     def count(condition: Any) -> Any:
         return _whole(func.sum(case((condition, 1), else_=0))) if condition is not None else 0
@@ -287,13 +297,7 @@ def event_totals(
                 _whole(func.sum(between)),
             )
             .join(RatingRun, RatingRun.id == RatedUsage.run_id)
-            .where(
-                among(session, RatedUsage.account_id, chunk),
-                RatedUsage.tenant_id == tenant_id,
-                RatedUsage.superseded_by.is_(None),
-                RatedUsage.reject_reason.is_(None),
-                *ended,
-            )
+            .where(*_current_rated(session, tenant_id, chunk, since=since, until=until))
             .group_by(RatedUsage.account_id, RatingRun.period_start)
         )
         for account, start, low, high, records, summed in rows.all():
