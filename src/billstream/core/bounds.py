@@ -1,8 +1,8 @@
 """Bounded input types for schemas, on the figures of `core.limits` (docs/api.md, "Bounds").
 
 Every number and date that comes in (the API, the catalogue document, the CLI) is typed with
-one of these, so nothing stored can break a later computation. The figures and checks are
-re-exported here for the schemas and services that use both.
+one of these, so nothing stored can break a later computation. The figures and checks
+themselves are `core.limits`' (pure, no Pydantic).
 """
 
 from __future__ import annotations
@@ -17,45 +17,15 @@ from billstream.core.iso8601 import refuse_timestamp
 from billstream.core.limits import (
     MAX_ALLOWANCE,
     MAX_AMOUNT,
-    MAX_DATE,
     MAX_DECIMAL_PLACES,
-    MAX_MONEY,
     MAX_PERCENT,
-    MAX_PREVIEW_YEARS,
     MAX_QUANTITY,
     MAX_RATE,
     MAX_USAGE_SECONDS,
-    MAX_USAGE_TOTAL,
-    MIN_DATE,
-    OutOfBoundsError,
     check_day,
-    check_instant,
 )
 
-__all__ = [
-    "MAX_ALLOWANCE",
-    "MAX_AMOUNT",
-    "MAX_DATE",
-    "MAX_DECIMAL_PLACES",
-    "MAX_MONEY",
-    "MAX_PERCENT",
-    "MAX_PREVIEW_YEARS",
-    "MAX_QUANTITY",
-    "MAX_RATE",
-    "MAX_USAGE_SECONDS",
-    "MAX_USAGE_TOTAL",
-    "MIN_DATE",
-    "Allowance",
-    "Amount",
-    "Day",
-    "OutOfBoundsError",
-    "Percent",
-    "Quantity",
-    "Rate",
-    "Seconds",
-    "check_day",
-    "check_instant",
-]
+__all__ = ["Allowance", "Amount", "Day", "Percent", "Quantity", "Rate", "Seconds"]
 
 
 def _bounded_day(day: date) -> date:

@@ -34,9 +34,9 @@ from pydantic import (
     field_validator,
 )
 
-from billstream.core.bounds import OutOfBoundsError
 from billstream.core.clock import ensure_utc
 from billstream.core.iso8601 import refuse_timestamp
+from billstream.core.limits import OutOfBoundsError
 
 
 def _aware(value: datetime) -> datetime:

@@ -15,8 +15,8 @@ from functools import lru_cache
 
 from babel.numbers import get_currency_precision, list_currencies
 
-from billstream.core.bounds import MAX_MONEY, OutOfBoundsError
 from billstream.core.errors import InvalidInputError
+from billstream.core.limits import MAX_MONEY, OutOfBoundsError
 
 __all__ = [
     "Money",

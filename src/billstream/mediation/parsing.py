@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from billstream.core.bounds import MAX_USAGE_SECONDS, MAX_USAGE_TOTAL
 from billstream.core.errors import InvalidInputError
+from billstream.core.limits import MAX_USAGE_SECONDS, MAX_USAGE_TOTAL
 from billstream.mediation.definition import CdrFormat, DurationUnit
 from billstream.mediation.errors import MediationErrorCode, RejectReason
 

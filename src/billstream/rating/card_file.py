@@ -41,8 +41,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from billstream.core.bounds import MAX_RATE, OutOfBoundsError, check_instant
 from billstream.core.errors import InvalidInputError
+from billstream.core.limits import MAX_RATE, OutOfBoundsError, check_instant
 from billstream.core.money import to_micros
 from billstream.rating.rater import Band
 

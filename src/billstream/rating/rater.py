@@ -43,7 +43,7 @@ from functools import cached_property
 
 import polars as pl
 
-from billstream.core.bounds import MAX_USAGE_SECONDS, OutOfBoundsError
+from billstream.core.limits import MAX_USAGE_SECONDS, OutOfBoundsError
 from billstream.rating.band_split import BAND_PARTS, same_prefix_rates, split_at_bands
 from billstream.rating.bands import Band, TimeBands, band_of_wall, bands_of, wall_time
 from billstream.rating.kinds import (

@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from billstream.core.bounds import MAX_USAGE_TOTAL, Day, Rate, Seconds
+from billstream.core.bounds import Day, Rate, Seconds
 from billstream.core.decimals import PlainDecimal
 from billstream.core.inputs import Input
+from billstream.core.limits import MAX_USAGE_TOTAL
 
 
 class RatingRunCreate(Input):

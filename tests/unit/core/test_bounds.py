@@ -9,17 +9,10 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from billstream.core.bounds import (
-    MAX_DATE,
-    MIN_DATE,
-    Amount,
-    Day,
-    OutOfBoundsError,
-    Quantity,
-    check_day,
-)
+from billstream.core.bounds import Amount, Day, Quantity
 from billstream.core.clock import ensure_utc
 from billstream.core.errors import InvalidInputError
+from billstream.core.limits import MAX_DATE, MIN_DATE, OutOfBoundsError, check_day
 from billstream.core.money import Money, quantize
 from billstream.rating.rater import RoundingRules
 

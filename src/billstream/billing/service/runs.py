@@ -33,10 +33,10 @@ from billstream.billing.models import BillRun, BillRunItem, InvoicedUsageRun
 from billstream.billing.service.due import DueLoader, DueResult, Failure, PayerPeriod
 from billstream.billing.service.writing import ToWrite, write_invoices
 from billstream.billing.states import ItemStatus, RunStatus
-from billstream.core.bounds import check_day
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
 from billstream.core.ids import new_id
+from billstream.core.limits import check_day
 from billstream.core.periods import BillingPeriod, Cadence, period_containing
 from billstream.db.bulk import insert_rows
 from billstream.db.lists import among

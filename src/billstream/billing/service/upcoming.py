@@ -15,8 +15,8 @@ from billstream.accounts.service import get_account
 from billstream.billing.service.due import invoiced_lines, line_key
 from billstream.billing.service.usage_due import event_totals, usage_amounts
 from billstream.catalog.price_models import EventSplit, EventTotals
-from billstream.core.bounds import MAX_PREVIEW_YEARS, OutOfBoundsError, check_day
 from billstream.core.decimals import plain
+from billstream.core.limits import MAX_PREVIEW_YEARS, OutOfBoundsError, check_day
 from billstream.core.money import Money, minor_unit, quantize, tidy
 from billstream.subscriptions.models import Subscription
 from billstream.subscriptions.preview import (

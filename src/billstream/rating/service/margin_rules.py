@@ -18,10 +18,10 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billstream.core.bounds import MAX_RATE
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
+from billstream.core.limits import MAX_RATE
 from billstream.rating.margin_pricing import (
     MarginRule,
     margin_rules_frame,

@@ -17,10 +17,10 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billstream.core.bounds import MAX_RATE, MAX_USAGE_TOTAL, OutOfBoundsError, check_day
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
+from billstream.core.limits import MAX_RATE, MAX_USAGE_TOTAL, OutOfBoundsError, check_day
 from billstream.rating.allowances import Tier
 from billstream.rating.rater import RoundingMode, RoundingRules, rules_frame
 from billstream.rating.rule_models import RatingRule, RatingTier

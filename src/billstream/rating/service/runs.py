@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 
 from billstream.accounts.service import account_of_tenant
 from billstream.catalog.service import included_quantities
-from billstream.core.bounds import check_day
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
+from billstream.core.limits import check_day
 from billstream.mediation.service import accepted_usage_batches
 from billstream.rating.allowances import ALLOWANCE_SCHEMA, Tier, apply_tiers, consume_allowances
 from billstream.rating.margin_pricing import COST_QUANTITIES, price_by_margin
