@@ -22,6 +22,7 @@ from billstream.tenants.errors import TenantErrorCode
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.settings import ResolvedSettings, resolve_settings
+from billstream.tenants.tree import TenantTree
 from billstream.tenants.validation import CHECKS, check_color, check_slug
 
 SETTING_FIELDS = (
@@ -187,6 +188,13 @@ def ancestor_chain(session: Session, tenant_id: str) -> list[Tenant]:
     if not chain:
         raise NotFoundError(f"tenant {tenant_id} not found", field="tenant_id")
     return chain
+
+
+def tenant_tree(session: Session, tenant_id: str) -> TenantTree:
+    """The tree `tenant_id` works in: its ancestors and its whole subtree, by two queries."""
+    chain = ancestor_chain(session, tenant_id)
+    below = tree.subtree_parents(session, Tenant, tenant_id)
+    return TenantTree.of([*((t.id, t.parent_id) for t in chain), *below])
 
 
 def resolved_settings(
