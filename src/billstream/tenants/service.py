@@ -21,7 +21,7 @@ from billstream.db.pagination import Page, paginate
 from billstream.tenants.errors import TenantErrorCode
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.settings import ResolvedSettings, resolve_settings
+from billstream.tenants.settings import ResolvedSettings, resolve_settings, settings_in_force
 from billstream.tenants.tree import TenantTree
 from billstream.tenants.validation import CHECKS, check_color, check_slug
 
@@ -192,9 +192,16 @@ def ancestor_chain(session: Session, tenant_id: str) -> list[Tenant]:
 
 def tenant_tree(session: Session, tenant_id: str) -> TenantTree:
     """The tree `tenant_id` works in: its ancestors and its whole subtree, by two queries."""
+    return tree_and_settings(session, tenant_id)[0]
+
+
+def tree_and_settings(session: Session, tenant_id: str) -> tuple[TenantTree, ResolvedSettings]:
+    """`tenant_tree` and the settings in force for `tenant_id`, by the same two queries."""
     chain = ancestor_chain(session, tenant_id)
     below = tree.subtree_parents(session, Tenant, tenant_id)
-    return TenantTree.of([*((t.id, t.parent_id) for t in chain), *below])
+    tenants = TenantTree.of([*((t.id, t.parent_id) for t in chain), *below])
+    overrides = {t.id: t.overrides() for t in chain}
+    return tenants, settings_in_force(tenants, overrides, tenant_id)
 
 
 def resolved_settings(

@@ -30,6 +30,16 @@ class TenantTree:
         """A tree from `(tenant_id, parent_id)` pairs."""
         return cls(dict(pairs))
 
+    @classmethod
+    def of_chain(cls, chain: Iterable[str]) -> TenantTree:
+        """The one-branch tree of `chain`, root first (each tenant the parent of the next).
+
+        >>> TenantTree.of_chain(["t_root", "t_uk"]).chain("t_uk")
+        ('t_uk', 't_root')
+        """
+        ids = list(chain)
+        return cls.of(zip(ids, [None, *ids[:-1]], strict=True))
+
     def __contains__(self, tenant_id: object) -> bool:
         return tenant_id in self.parents
 
