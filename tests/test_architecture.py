@@ -25,7 +25,7 @@ SRC = Path(billstream.__file__).resolve().parent
 # --- the rules' data -----------------------------------------------------------------------
 
 PURE_MODULES = re.compile(
-    r"^(core/(money|errors|ids|periods|limits)|tenants/settings|accounts/(hierarchy|number_lookup|phone)"
+    r"^(core/(money|errors|ids|periods|limits)|tenants/(settings|inheritance|tree)|accounts/(hierarchy|number_lookup|phone)"
     r"|access/keys|catalog/(layers|adjustments|billable)|subscriptions/(timeline|preview|cycles|lifecycle)"
     r"|mediation/(definition|parsing|normalise)"
     r"|rating/(reference|allowances|prefixes|card_file|margin_pricing|bands|band_split)"

@@ -47,7 +47,7 @@ from billstream.core.money import minor_unit
 from billstream.core.proration import ProratedLine
 from billstream.db.lists import among
 from billstream.rating.allowances import Tier
-from billstream.rating.service import resolved_tiers
+from billstream.rating.service import tiers_in_force
 from billstream.subscriptions.models import Subscription
 from billstream.subscriptions.preview import (
     Charged,
@@ -60,7 +60,9 @@ from billstream.subscriptions.service.book import PreloadedBook
 from billstream.subscriptions.service.facts import facts_of
 from billstream.subscriptions.service.subscriptions import changes_of
 from billstream.subscriptions.timeline import PlanTerms
-from billstream.tenants.service import ancestor_chain, resolved_settings
+from billstream.tenants.inheritance import Version, in_force
+from billstream.tenants.service import tree_and_settings
+from billstream.tenants.tree import TenantTree
 
 # Charges are invoiced by difference with what earlier invoices charged; usage of rating
 # periods, and recurring periods (one-time charges and fees dated then), that started more
@@ -310,19 +312,21 @@ def invoiced_lines(session: Session, subscription_ids: Sequence[str], since: dat
     return out
 
 
-def tax_rules(session: Session, chain: Sequence[str]) -> list[TaxRule]:
-    """The tax rules of the tenant's chain; a nearer tenant's rule of the same jurisdiction
-    and name replaces a farther one's."""
-    depth = {t: i for i, t in enumerate(chain)}
-    rows = session.scalars(select(TaxRate).where(TaxRate.tenant_id.in_(list(chain)))).all()
-    nearest: dict[tuple[str, str], int] = {}
+def tax_rules(session: Session, tree: TenantTree, tenant_id: str, on: date) -> list[TaxRule]:
+    """The tax rules in force for `tenant_id` on `on` (inherited configuration keyed by
+    jurisdiction and name): per key, the rate of the nearest tenant up its chain that has one
+    in force that day. A rate ends at its `effective_to` unless the next one starts then."""
+    rows = session.scalars(select(TaxRate).where(TaxRate.tenant_id.in_(tree.chain(tenant_id))))
+    versions: list[Version[tuple[str, str], TaxRate]] = []
     for row in rows:
         key = (row.jurisdiction, row.name)
-        nearest[key] = max(nearest.get(key, -1), depth[row.tenant_id])
+        versions.append(Version(row.tenant_id, key, row, row.effective_from, (1,)))
+        if row.effective_to is not None:  # an end, which a rate starting that day outranks
+            versions.append(Version(row.tenant_id, key, None, row.effective_to, (0,)))
+    found = sorted(in_force(tree, versions, tenant_id, on).values(), key=lambda r: r.version)
     return [
         TaxRule(r.id, r.jurisdiction, r.name, r.rate, r.effective_from, r.effective_to)
-        for r in rows
-        if depth[r.tenant_id] == nearest[(r.jurisdiction, r.name)]
+        for r in (resolved.value for resolved in found)
     ]
 
 
@@ -333,13 +337,12 @@ class DueLoader:
         self.session = session
         self.tenant_id = tenant_id
         self.close = close
-        self.settings = resolved_settings(session, tenant_id)
+        tree, self.settings = tree_and_settings(session, tenant_id)
         self.zone = ZoneInfo(self.settings.timezone)
         self.cutoff = datetime.combine(close + ONE_DAY, datetime.min.time(), tzinfo=self.zone)
         self.since = close - LOOKBACK  # the look-back horizon of recurring charges
-        chain = [t.id for t in ancestor_chain(session, tenant_id)]
-        self.calculator = PercentageByJurisdiction(tax_rules(session, chain))
-        self.tiers: dict[str, list[Tier]] = resolved_tiers(session, tenant_id, self.cutoff)
+        self.calculator = PercentageByJurisdiction(tax_rules(session, tree, tenant_id, close))
+        self.tiers: dict[str, list[Tier]] = tiers_in_force(session, tree, tenant_id, self.cutoff)
         self._terms: dict[tuple[str, str], PlanTerms] = {}
         self._shapes: dict[tuple[Any, ...], list[PreviewLine]] = {}  # see `_billable`
 

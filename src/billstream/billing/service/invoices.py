@@ -31,7 +31,7 @@ from billstream.core.money import minor_unit, tidy
 from billstream.db.pagination import Page, paginate
 from billstream.rating.models import Rate, RatedUsage
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import ancestor_chain, resolved_settings
+from billstream.tenants.service import resolved_settings, tenant_tree
 
 
 def invoices_query(
@@ -255,7 +255,7 @@ def create_credit_note(
         )
     if not charges:
         raise InvalidInputError("nothing is left to credit on this invoice", field="lines")
-    chain = [t.id for t in ancestor_chain(session, invoice.tenant_id)]
+    tree = tenant_tree(session, invoice.tenant_id)
     jurisdictions = {line.source_account_id: line.tax_jurisdiction for line in existing.values()}
     draft = assemble_invoice(
         account_id=invoice.account_id,
@@ -265,7 +265,9 @@ def create_credit_note(
         charges=charges,
         source_order=[],
         jurisdictions=jurisdictions,
-        calculator=PercentageByJurisdiction(tax_rules(session, chain)),
+        calculator=PercentageByJurisdiction(
+            tax_rules(session, tree, invoice.tenant_id, invoice.issue_date or on)
+        ),
         on=invoice.issue_date or on,
         places=places,
     )

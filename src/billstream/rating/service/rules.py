@@ -38,6 +38,7 @@ __all__ = [
     "resolved_tiers",
     "set_rounding_rule",
     "set_tiers",
+    "tiers_in_force",
 ]
 
 MAX_USAGE_TYPE = 32
@@ -253,8 +254,16 @@ def list_tiers(session: Session, *, scope: TenantScope, tenant_id: str) -> list[
 def resolved_tiers(session: Session, tenant_id: str, at: datetime) -> dict[str, list[Tier]]:
     """Per usage type, the tiers in force at `at` (a period's start) for `tenant_id`: the
     latest set of the nearest tenant up the tree that has one."""
+    return tiers_in_force(session, chains_tree(session, [tenant_id]), tenant_id, at)
+
+
+def tiers_in_force(
+    session: Session, tree: TenantTree, tenant_id: str, at: datetime
+) -> dict[str, list[Tier]]:
+    """`resolved_tiers` in a tree already loaded."""
     return {
-        usage: tiers for usage, (_set, tiers) in resolved_tier_sets(session, tenant_id, at).items()
+        usage: tiers
+        for usage, (_set, tiers) in tier_sets_in_force(session, tree, tenant_id, at).items()
     }
 
 
