@@ -21,7 +21,12 @@ from billstream.db.pagination import Page, paginate
 from billstream.tenants.errors import TenantErrorCode
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.settings import ResolvedSettings, resolve_settings, settings_in_force
+from billstream.tenants.settings import (
+    ResolvedSettings,
+    resolve_settings,
+    settings_in_force,
+    settings_in_force_of_all,
+)
 from billstream.tenants.tree import TenantTree
 from billstream.tenants.validation import CHECKS, check_color, check_slug
 
@@ -215,6 +220,13 @@ def resolved_settings(
             if source != "default" and not scope.allows(source):
                 resolved.sources[key] = "inherited"
     return resolved
+
+
+def settings_of_tenants(tenants: Sequence[Tenant]) -> dict[str, ResolvedSettings]:
+    """The settings in force for each of `tenants`, rows already loaded that hold every
+    ancestor of each (a subtree with its root's `ancestor_chain`, or all tenants)."""
+    tenants_tree = TenantTree.of((t.id, t.parent_id) for t in tenants)
+    return settings_in_force_of_all(tenants_tree, {t.id: t.overrides() for t in tenants})
 
 
 def scope_for(session: Session, tenant_id: str, *, include_descendants: bool) -> TenantScope:

@@ -109,9 +109,23 @@ def settings_in_force(
     >>> (s.currency, s.timezone, s.sources["currency"], s.sources["locale"])
     ('GBP', 'America/New_York', 't_uk', 'default')
     """
+    return _settings_of(tree, settings_versions(overrides), tenant_id)
+
+
+def settings_in_force_of_all(
+    tree: TenantTree, overrides: Mapping[str, TenantOverrides]
+) -> dict[str, ResolvedSettings]:
+    """`settings_in_force` for every tenant of `overrides` (which holds their chains)."""
+    versions = settings_versions(overrides)
+    return {tenant_id: _settings_of(tree, versions, tenant_id) for tenant_id in overrides}
+
+
+def _settings_of(
+    tree: TenantTree, versions: Sequence[Version[str, object]], tenant_id: str
+) -> ResolvedSettings:
     values: dict[str, object] = dict(ROOT_DEFAULTS)
     sources = {name: "default" for name in ROOT_DEFAULTS}
-    for name, resolved in in_force(tree, settings_versions(overrides), tenant_id).items():
+    for name, resolved in in_force(tree, versions, tenant_id).items():
         values[name], sources[name] = resolved.value, resolved.source
     if "currency" not in values:
         raise ValueError(f"no tenant on the chain to {tenant_id} sets a currency")

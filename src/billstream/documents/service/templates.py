@@ -18,8 +18,10 @@ from billstream.documents.models import DocumentTemplate, TemplateKind
 from billstream.documents.rendering import DocumentRenderer
 from billstream.documents.service.renderers import current_renderer
 from billstream.documents.view import brand_of
+from billstream.tenants.inheritance import Version, in_force
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import ancestor_chain, get_tenant, resolved_settings
+from billstream.tenants.tree import TenantTree
 
 MAX_TEMPLATE_LENGTH = 200_000
 
@@ -125,7 +127,8 @@ def list_templates(
 def template_in_force(
     session: Session, *, tenant_id: str, account_id: str, kind: TemplateKind
 ) -> DocumentTemplate | None:
-    """The customer's template, else the nearest tenant's up the tree; None: the shipped one."""
+    """The customer's template, else the nearest tenant's up the tree (inherited
+    configuration keyed by kind, `tenants.inheritance`); None: the shipped one."""
     chain = [t.id for t in ancestor_chain(session, tenant_id)]
     rows = list(
         session.scalars(
@@ -147,5 +150,6 @@ def template_in_force(
     own = [r for r in rows if r.account_id == account_id]
     if own:
         return own[0]
-    nearest = {r.tenant_id: r for r in rows}
-    return next((nearest[t] for t in reversed(chain) if t in nearest), None)
+    shared = [Version(r.tenant_id, r.kind, r) for r in rows if r.account_id is None]
+    found = in_force(TenantTree.of_chain(chain), shared, tenant_id).get(kind)
+    return found.value if found is not None else None
