@@ -465,3 +465,31 @@ def test_a_region_written_out_is_the_jurisdiction_and_its_country_taxes_it(
     assert {x.tax_jurisdiction for x in lines_of(session, invoice.id)} == {"GB-WEST YORKSHIRE"}
     taxes = [(t.jurisdiction, t.name, t.amount) for t in invoice_taxes(session, invoice.id)]
     assert taxes == [("GB-WEST YORKSHIRE", "VAT", Decimal("3.00"))]
+
+
+def test_a_brand_is_taxed_at_its_parents_rate_until_its_own_rate_is_in_force(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    # given GB VAT at 20 % set by the parent company, and at 5 % by its brand from March
+    clock.set(at(date(2025, 12, 20)))
+    parent = make_tenant(session, clock)
+    brand = make_tenant(session, clock, parent=parent)
+    apply_catalog_yaml(session, clock, brand, numbers_catalog("arrears"))
+    scope = scope_of(session, parent)
+    for owner, rate, starts in ((parent, 20, date(2025, 1, 1)), (brand, 5, date(2026, 3, 1))):
+        set_tax_rate(
+            session, clock, scope=scope, tenant_id=owner.id, jurisdiction="GB", name="VAT",
+            rate=Decimal(rate), effective_from=starts,
+        )  # fmt: skip
+    payer = make_account(session, clock, brand, name="Leeds", service_address={"country": "GB"})
+    make_subscription(session, clock, payer, "numbers", quantity=Decimal(3), start_date=JAN)
+    session.commit()
+
+    # when January is billed, before the brand's own rate is in force
+    clock.set(at(FEB))
+    run(session_factory, clock, brand, CLOSE)
+
+    # then the parent's rate, the nearest in force on the tax date, taxes it
+    [invoice] = invoices_of(session, payer.id)
+    taxes = [(t.jurisdiction, t.name, t.rate, t.amount) for t in invoice_taxes(session, invoice.id)]
+    assert taxes == [("GB", "VAT", Decimal("20"), Decimal("3.00"))]
