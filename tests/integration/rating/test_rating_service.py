@@ -185,6 +185,35 @@ def test_a_brand_without_its_own_cost_card_is_costed_on_its_vendor_parents(
     assert (rerun.retail_micros, rerun.cost_micros) == (250_000, 20_000 + 30_000)
 
 
+def test_two_cost_cards_for_one_carrier_stop_only_a_run_that_needs_them(
+    session: Session, clock: FakeClock
+) -> None:
+    # given a vendor with two cost cards for acme and one for bolt, and a brand's calls on acme
+    vendor = make_tenant(session, clock)
+    brand = make_tenant(session, clock, parent=vendor)
+    account = make_account(session, clock, brand)
+    day = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    add_calls(session, brand, account, ("a", day, 61, "+442071234567"), root=vendor)
+    import_card(session, clock, brand, RETAIL)
+    for name, carrier in (("acme 1", "acme"), ("acme 2", "acme"), ("bolt", "bolt")):
+        import_card(session, clock, vendor, COST, name=name, kind=CardKind.COST, carrier=carrier)
+    scope = scope_of(session, brand)
+    # when the brand's period is rated, then the vendor's two acme cards are refused
+    with pytest.raises(ConflictError, match="2 cost cards for everyone"):
+        rate_period(
+            session, clock=clock, scope=scope,
+            request=RatingRequest(tenant_id=brand.id, start=JAN, end=FEB),
+        )  # fmt: skip
+    # when the brand has its own acme card, the vendor's are never looked at
+    own = [{"prefix": "44", "rate": "0.01"}]
+    import_card(session, clock, brand, own, name="acme", kind=CardKind.COST, carrier="acme")
+    run = rate_period(
+        session, clock=clock, scope=scope,
+        request=RatingRequest(tenant_id=brand.id, start=JAN, end=FEB),
+    )  # fmt: skip
+    assert (run.retail_micros, run.cost_micros) == (120_000, 20_000)
+
+
 def test_a_period_is_rated_at_retail_and_cost_with_lineage_and_a_parquet_copy(
     session: Session, clock: FakeClock, setup: tuple[Tenant, Account], tmp_path: Path
 ) -> None:
