@@ -35,13 +35,13 @@ from billstream.catalog.layers import PriceLayer
 from billstream.catalog.models import Plan, PlanCharge, Price, Product
 from billstream.catalog.price_models import Percentage, PriceModel
 from billstream.catalog.service.pricing import ADJUSTMENTS, PRICE_MODEL
-from billstream.catalog.service.visibility import chain_ids, nearest_by_code
+from billstream.catalog.service.visibility import nearest_by_code
 from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
 from billstream.core.money import validate_currency
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import resolved_settings, subtree_ids
+from billstream.tenants.service import ancestor_chain, settings_of_tenants, subtree_ids
 
 
 class Outcome(StrEnum):
@@ -156,11 +156,13 @@ def load_owner(session: Session, scope: TenantScope, tenant_id: str) -> Owner:
     assert tenant is not None  # required by the scope, which only holds existing tenants
     ids = subtree_ids(session, tenant_id)
     rows = list(session.scalars(select(Tenant).where(Tenant.id.in_(sorted(ids)))))
+    chain = ancestor_chain(session, tenant_id)
+    settings = settings_of_tenants([*chain[:-1], *rows])  # every chain of the subtree
     return Owner(
         tenant=tenant,
         scope=scope,
-        chain=chain_ids(session, tenant_id),
-        currency_of={t.id: resolved_settings(session, t.id).currency for t in rows},
+        chain=[t.id for t in chain],
+        currency_of={t.id: settings[t.id].currency for t in rows},
         parent_of={t.id: (t.parent_id if t.id != tenant_id else None) for t in rows},
     )
 
