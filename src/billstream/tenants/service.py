@@ -197,16 +197,20 @@ def ancestor_chain(session: Session, tenant_id: str) -> list[Tenant]:
 
 def tenant_tree(session: Session, tenant_id: str) -> TenantTree:
     """The tree `tenant_id` works in: its ancestors and its whole subtree, by two queries."""
-    return tree_and_settings(session, tenant_id)[0]
+    return _tree_and_chain(session, tenant_id)[0]
 
 
 def tree_and_settings(session: Session, tenant_id: str) -> tuple[TenantTree, ResolvedSettings]:
     """`tenant_tree` and the settings in force for `tenant_id`, by the same two queries."""
-    chain = ancestor_chain(session, tenant_id)
-    below = tree.subtree_parents(session, Tenant, tenant_id)
-    tenants = TenantTree.of([*((t.id, t.parent_id) for t in chain), *below])
+    tenants, chain = _tree_and_chain(session, tenant_id)
     overrides = {t.id: t.overrides() for t in chain}
     return tenants, settings_in_force(tenants, overrides, tenant_id)
+
+
+def _tree_and_chain(session: Session, tenant_id: str) -> tuple[TenantTree, list[Tenant]]:
+    chain = ancestor_chain(session, tenant_id)
+    below = tree.subtree_parents(session, Tenant, tenant_id)
+    return TenantTree.of([*((t.id, t.parent_id) for t in chain), *below]), chain
 
 
 def resolved_settings(
