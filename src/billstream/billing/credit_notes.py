@@ -93,8 +93,9 @@ def credit_charges(
     (or, without requests, per invoice line with something left), with the negated amount.
 
     Refused (`InvalidInputError`, naming the request's field): a position the invoice has
-    not, an amount with more than `places` decimal places, an amount beyond what is left of
-    the line (`CREDIT_EXCEEDS`), and a note that would take nothing back.
+    not, or one listed twice (each would be checked against the same rest), an amount with
+    more than `places` decimal places, an amount beyond what is left of the line
+    (`CREDIT_EXCEEDS`), and a note that would take nothing back.
 
     >>> line = CreditableLine(1, "acc", "Pro plan", Money.of("50.00", "USD"),
     ...                       Money.of("20.00", "USD"), "US")
@@ -106,6 +107,7 @@ def credit_charges(
     by_position = {line.position: line for line in invoice.lines}
     wanted = requests if requests is not None else [CreditRequest(p) for p in sorted(by_position)]
     charges = []
+    seen: set[int] = set()
     for i, request in enumerate(wanted):
         line = by_position.get(request.position)
         if line is None:
@@ -113,6 +115,12 @@ def credit_charges(
                 f"invoice {invoice.number} has no line {request.position}",
                 field=f"lines[{i}].position",
             )
+        if request.position in seen:
+            raise InvalidInputError(
+                f"line {request.position} is listed twice: list it once, with the sum",
+                field=f"lines[{i}].position",
+            )
+        seen.add(request.position)
         amount = _amount(line, request, invoice.currency, places, field=f"lines[{i}].amount")
         if amount.is_zero() and requests is None:
             continue
