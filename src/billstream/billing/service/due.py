@@ -118,9 +118,8 @@ def members_of(session: Session, payers: Sequence[str]) -> dict[str, Member]:
     """Each payer and the accounts billed to it (down its tree, to the next paying account).
 
     Read a level of the trees at a time, so the number of queries grows with the trees'
-    depth, not with the accounts. (A recursive query was one statement, but PostgreSQL
-    guesses its levels at ten times their size and hashes the whole accounts table twice for
-    each chunk: 90 ms against a few here.)"""
+    depth, not with the accounts. (Not a recursive query: PostgreSQL misjudges the size of
+    its levels and hashes the whole accounts table for each chunk; docs/performance.md.)"""
     out: dict[str, Member] = {}
     level = {p: p for p in payers}  # the accounts of the level to read, and their payers
     top = True
