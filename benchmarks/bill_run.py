@@ -56,12 +56,12 @@ from benchmarks.bill_run_data import (
 )
 from billstream.billing.models import Invoice, InvoiceLine, InvoiceTax
 from billstream.billing.service.runs import BillRunRequest
-from billstream.billing.states import LineKind
 from billstream.core.clock import FakeClock
 from billstream.db.engine import make_engine, make_session_factory
 from billstream.db.migrate import upgrade
 from billstream.jobs.bill_runs import RunSummary, execute_bill_run
 from billstream.rating.models import RatedUsage
+from billstream.subscriptions.charges import LineKind
 from billstream.tenants.service import operator_scope
 
 RUN_AT = datetime(2026, 2, 1, 6, tzinfo=UTC)  # the morning after the close

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from billstream.accounts.models import Account, AccountType, NumberAssignment
 from billstream.billing.models import InvoiceLine
-from billstream.billing.states import LineKind
 from billstream.catalog.service import apply_catalog, load_catalog_yaml
 from billstream.core.clock import Clock
 from billstream.core.decimals import fixed_point
 from billstream.core.money import tidy
 from billstream.demo.generate import ORG_ABC
+from billstream.subscriptions.charges import LineKind
 from billstream.subscriptions.schemas import ChangeCreate, SubscriptionCreate
 from billstream.subscriptions.service import (
     CLI_ACTOR,

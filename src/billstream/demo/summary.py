@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from billstream.accounts.models import Account
 from billstream.billing.models import BillRun, Invoice, InvoiceLine, InvoiceTax
-from billstream.billing.states import LineKind
 from billstream.core.money import tidy
 from billstream.demo.generate import ORG_ABC_ROOT
 from billstream.demo.month import (
@@ -31,6 +30,7 @@ from billstream.demo.subscriptions import START
 from billstream.mediation.models import UsageFile, UsageReject
 from billstream.rating.models import RatedUsage, RatingRun
 from billstream.rating.service.margin import MarginBy, MarginGroup, margin_report
+from billstream.subscriptions.charges import LineKind
 from billstream.tenants.models import Tenant
 from billstream.tenants.service import operator_scope, resolved_settings
 

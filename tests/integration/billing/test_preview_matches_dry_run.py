@@ -191,7 +191,15 @@ def _preview_and_dry_run(
         for x in shown.lines
     )
     billed = sorted(
-        (str(c.kind), c.charge, c.service_start, c.service_end, c.quantity, c.unit_price, c.amount)
+        (
+            str(c.kind),
+            c.charge,
+            c.service_start,
+            c.service_end,
+            c.quantity,
+            c.unit_price,
+            c.amount.amount,
+        )
         for draft in dry.invoices
         for c in (line.charge for line in draft.lines)
     )

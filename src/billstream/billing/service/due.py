@@ -38,24 +38,23 @@ from billstream.billing.service.usage_due import (
     usage_amounts,
     usage_due,
 )
-from billstream.billing.states import LineKind
 from billstream.billing.taxes import PercentageByJurisdiction, TaxRule, jurisdiction_of
 from billstream.catalog.price_models import EventSplit, EventTotals
 from billstream.catalog.service.pricing import PreloadedPrices
 from billstream.core.errors import BillstreamError, InvalidInputError
-from billstream.core.money import minor_unit
+from billstream.core.money import Money, minor_unit
 from billstream.core.proration import ProratedLine
 from billstream.db.lists import among
 from billstream.rating.allowances import Tier
 from billstream.rating.service import resolved_tiers
-from billstream.subscriptions.models import Subscription
-from billstream.subscriptions.preview import (
+from billstream.subscriptions.charges import (
     Charged,
-    PreviewLine,
+    ChargeLine,
+    LineKind,
     Usage,
     billable_lines,
 )
-from billstream.subscriptions.preview import LineKind as PreviewKind
+from billstream.subscriptions.models import Subscription
 from billstream.subscriptions.service.book import PreloadedBook
 from billstream.subscriptions.service.facts import facts_of
 from billstream.subscriptions.service.subscriptions import changes_of
@@ -68,13 +67,6 @@ from billstream.tenants.service import ancestor_chain, resolved_settings
 # does not grow with its age. A change or re-rating backdated further is corrected by a
 # credit note.
 LOOKBACK = timedelta(days=400)
-PREVIEW_KIND = {
-    "recurring": LineKind.RECURRING,
-    "credit": LineKind.CREDIT,
-    "one_time": LineKind.ONE_TIME,
-    "setup_fee": LineKind.SETUP_FEE,
-    "early_termination_fee": LineKind.EARLY_TERMINATION_FEE,
-}
 STAND_IN = "\x00"  # the subscription id in a shape's lines; its changes' ids add their index
 # what a run reads of a subscription's row (as `facts_of` and the shape key need it)
 SUBSCRIPTION_COLUMNS = (
@@ -126,9 +118,8 @@ def members_of(session: Session, payers: Sequence[str]) -> dict[str, Member]:
     """Each payer and the accounts billed to it (down its tree, to the next paying account).
 
     Read a level of the trees at a time, so the number of queries grows with the trees'
-    depth, not with the accounts. (A recursive query was one statement, but PostgreSQL
-    guesses its levels at ten times their size and hashes the whole accounts table twice for
-    each chunk: 90 ms against a few here.)"""
+    depth, not with the accounts. (Not a recursive query: PostgreSQL misjudges the size of
+    its levels and hashes the whole accounts table for each chunk; docs/performance.md.)"""
     out: dict[str, Member] = {}
     level = {p: p for p in payers}  # the accounts of the level to read, and their payers
     top = True
@@ -183,8 +174,8 @@ def source_order(payer: str, members: Sequence[Member]) -> list[str]:
     return order
 
 
-def _preview_charge(
-    line: PreviewLine,
+def _as_charge(
+    line: ChargeLine,
     account_id: str,
     key: str,
     last_change: int,
@@ -211,12 +202,12 @@ def _preview_charge(
         lineage["on_usage"] = True
     return Charge(
         source_account_id=account_id,
-        kind=PREVIEW_KIND[str(line.kind)],
+        kind=line.kind,
         description=line.description,
         line_key=key,
         quantity=line.quantity,
         unit_price=line.unit_price,
-        amount=line.amount,
+        amount=Money(line.amount, line.currency),
         service_start=line.start,
         service_end=line.end,
         subscription_id=subscription_id,
@@ -225,7 +216,7 @@ def _preview_charge(
     )
 
 
-def line_key(line: PreviewLine, subscription_id: str, source: str) -> str:
+def line_key(line: ChargeLine, subscription_id: str, source: str) -> str:
     return (
         f"sub:{subscription_id}:{line.charge}:{line.kind}:{line.period.start.isoformat()}:"
         f"{line.start.isoformat()}:{line.end.isoformat()}:{source}"
@@ -341,7 +332,7 @@ class DueLoader:
         self.calculator = PercentageByJurisdiction(tax_rules(session, chain))
         self.tiers: dict[str, list[Tier]] = resolved_tiers(session, tenant_id, self.cutoff)
         self._terms: dict[tuple[str, str], PlanTerms] = {}
-        self._shapes: dict[tuple[Any, ...], list[PreviewLine]] = {}  # see `_billable`
+        self._shapes: dict[tuple[Any, ...], list[ChargeLine]] = {}  # see `_billable`
 
     def places(self, currency: str) -> int:
         precision = self.settings.line_precision
@@ -434,6 +425,7 @@ class DueLoader:
         for payer, aggregates in usage.items():
             charges[payer] += usage_charges(
                 aggregates,
+                currency=members[payer].currency,
                 places=self.places(members[payer].currency),
                 tiers=self.tiers,
                 names=USAGE_NAMES,
@@ -492,7 +484,7 @@ class DueLoader:
         for line in lines:
             if not due_by(line, self.close):
                 continue
-            recurring = line.kind in (PreviewKind.RECURRING, PreviewKind.CREDIT)
+            recurring = line.kind in (LineKind.RECURRING, LineKind.CREDIT)
             if not recurring and line.start < self.since:
                 continue  # before the look-back horizon: its key was not read
             if recurring:
@@ -505,7 +497,7 @@ class DueLoader:
                 seen[key] = seen.get(key, 0) + 1
                 if seen[key] > 1:
                     key = f"{key}#{seen[key]}"
-            out.append(_preview_charge(line, subscription.account_id, key, last_change, ids))
+            out.append(_as_charge(line, subscription.account_id, key, last_change, ids))
         return out
 
     def _billable(
@@ -517,7 +509,7 @@ class DueLoader:
         settled: set[tuple[str, date]],
         usage: Usage,
         events: AccountEvents,
-    ) -> tuple[list[PreviewLine], dict[str, str]]:
+    ) -> tuple[list[ChargeLine], dict[str, str]]:
         """The subscription's billable lines, and how to read their stand-in ids (none when
         the lines carry the real ones).
 

@@ -429,9 +429,9 @@ def refresh_statistics(session: Session) -> None:
     A run reads the invoice lines of the subscriptions it bills (`due.invoiced_lines`) while
     it writes thousands more. Planned with statistics of a small or empty table (the first
     runs of a tenant), a list of 1,000 subscription ids looks like most of the table and the
-    read becomes a sequential scan that grows with every chunk: on 100,000 accounts those
-    scans took about half of the database's time. Autovacuum analyses the table eventually,
-    not within the run, so the run driver asks for it (`jobs.bill_runs`)."""
+    read becomes a sequential scan that grows with every chunk (docs/performance.md).
+    Autovacuum analyses the table eventually, not within the run, so the run driver asks for
+    it (`jobs.bill_runs`)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"ANALYZE {', '.join(BILLED_TABLES)}"))
 

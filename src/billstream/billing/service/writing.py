@@ -115,8 +115,8 @@ def write_invoices(
             (
                 tenant_id, invoice_id, line.position, c.line_key,
                 c.source_account_id, c.kind.value, c.description[:300], c.service_start,
-                c.service_end, c.quantity, c.unit_price, c.amount, c.subscription_id, c.charge,
-                c.usage_type, c.destination, line.tax_jurisdiction, dict(c.lineage),
+                c.service_end, c.quantity, c.unit_price, c.amount.amount, c.subscription_id,
+                c.charge, c.usage_type, c.destination, line.tax_jurisdiction, dict(c.lineage),
             )
             for invoice_id, item in zip(ids, invoices, strict=True)
             for line in item.draft.lines
