@@ -19,6 +19,7 @@ from billstream.tenants.models import Tenant
 from billstream.tenants.service import operator_scope
 from tests.factories import (
     apply_catalog_yaml,
+    context_of,
     make_account,
     make_subscription,
     make_tenant,
@@ -115,7 +116,7 @@ def preview(session: Session, clock: FakeClock, tenant: Tenant, day: date, **req
     return dry_run(
         session,
         clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=BillRunRequest(tenant_id=tenant.id, day=day, **request),
     )
 

@@ -31,6 +31,7 @@ from billstream.rating.service import RatingRequest, rate_period
 from billstream.tenants.models import Tenant
 from tests.factories import (
     apply_catalog_yaml,
+    context_of,
     make_account,
     make_subscription,
     make_tenant,
@@ -268,7 +269,7 @@ def _rerate_january(
     rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant.id, start=JAN, end=FEB, rerate=True),
     )
     session.commit()
@@ -446,7 +447,7 @@ def test_a_region_written_out_is_the_jurisdiction_and_its_country_taxes_it(
     tenant = make_tenant(session, clock)
     apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
     set_tax_rate(
-        session, clock, scope=scope_of(session, tenant), tenant_id=tenant.id, jurisdiction="GB",
+        session, clock, ctx=context_of(session, tenant), jurisdiction="GB",
         name="VAT", rate=Decimal(20), effective_from=date(2025, 1, 1),
     )  # fmt: skip
     payer = make_account(

@@ -22,7 +22,7 @@ from billstream.catalog.service import (
 from billstream.core.clock import FakeClock
 from billstream.core.errors import InvalidInputError, NotFoundError
 from billstream.tenants.models import Tenant
-from tests.factories import apply_catalog_yaml, make_account, make_tenant, scope_of
+from tests.factories import apply_catalog_yaml, context_of, make_account, make_tenant, scope_of
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "catalog.md"
 
@@ -95,9 +95,7 @@ def prices(
     plan: str = "numbers-monthly",
     commitment: bool = False,
 ) -> dict[str, ResolvedPrice]:
-    snapshot = get_plan(
-        session, scope=scope_of(session, tenant), tenant_id=tenant.id, plan=plan, on=on
-    )
+    snapshot = get_plan(session, ctx=context_of(session, tenant), plan=plan, on=on)
     return resolve_charge_prices(
         session,
         tenant_id=tenant.id,
@@ -220,8 +218,7 @@ def test_a_plan_is_sold_only_within_its_dates_and_its_products(
 def test_plan_terms_are_exposed(session: Session, group: Group) -> None:
     plan = get_plan(
         session,
-        scope=scope_of(session, group.us),
-        tenant_id=group.us.id,
+        ctx=context_of(session, group.us),
         plan="numbers-monthly",
         on=date(2026, 2, 1),
     )

@@ -27,7 +27,7 @@ from billstream.mediation.service import (
     reprocess_rejects,
 )
 from billstream.tenants.models import Tenant
-from tests.factories import assign, make_account, make_number, make_tenant, scope_of
+from tests.factories import assign, context_of, make_account, make_number, make_tenant, scope_of
 from tests.unit.mediation.samples import (
     CALLER,
     GENERIC_HEADER,
@@ -81,8 +81,7 @@ def ingest(
     return ingest_cdr_file(
         session,
         clock=clock,
-        scope=scope_of(session, provider.root),
-        tenant_id=provider.root.id,
+        ctx=context_of(session, provider.root),
         fmt=fmt,
         name=name,
         data=data,
@@ -379,8 +378,7 @@ def test_the_brand_importing_alone_cannot_route_to_the_root(
     report = ingest_cdr_file(
         session,
         clock=clock,
-        scope=scope_of(session, provider.brand),
-        tenant_id=provider.brand.id,
+        ctx=context_of(session, provider.brand),
         fmt=ASTERISK,
         name="brand.csv",
         data=data,

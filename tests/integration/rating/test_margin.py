@@ -18,7 +18,7 @@ from billstream.rating.models import CardKind
 from billstream.rating.service import RatingRequest, rate_period
 from billstream.rating.service.margin import MarginBy, MarginReport, margin_report
 from billstream.tenants.models import Tenant
-from tests.factories import make_account, make_tenant, scope_of
+from tests.factories import context_of, make_account, make_tenant, scope_of
 from tests.integration.rating.test_rating_service import COST, FEB, JAN, RETAIL, import_card
 
 DAY = datetime(2026, 1, 10, 12, tzinfo=UTC)
@@ -75,8 +75,7 @@ def rated(session: Session, clock: FakeClock) -> tuple[Tenant, Account, Account]
 def _report(session: Session, tenant: Tenant, by: MarginBy, **options: Any) -> MarginReport:
     return margin_report(
         session,
-        scope=scope_of(session, tenant),
-        tenant_id=tenant.id,
+        ctx=context_of(session, tenant),
         group_by=by,
         start=JAN,
         end=FEB,

@@ -25,7 +25,7 @@ from billstream.rating.service import (
     set_tiers,
 )
 from billstream.tenants.models import Tenant
-from tests.factories import make_account, make_tenant, scope_of
+from tests.factories import context_of, make_account, make_tenant, scope_of
 
 JAN = date(2026, 1, 1)
 FEB = date(2026, 2, 1)
@@ -38,8 +38,7 @@ def card(session: Session, clock: FakeClock, tenant: Tenant) -> None:
     import_rate_card(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
-        tenant_id=tenant.id,
+        ctx=context_of(session, tenant),
         name="retail",
         kind=CardKind.RETAIL,
         rows=UK,
@@ -79,7 +78,7 @@ def rated(session: Session, clock: FakeClock, tenant: Tenant) -> dict[str, Rated
     run = rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
     )
     rows = session.scalars(select(RatedUsage).where(RatedUsage.run_id == run.id))

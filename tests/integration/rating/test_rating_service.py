@@ -28,6 +28,7 @@ from billstream.rating.service.storage import RATED_USAGE_COLUMNS, store_rated_r
 from billstream.tenants.models import Tenant
 from tests.factories import (
     apply_catalog_yaml,
+    context_of,
     make_account,
     make_subscription,
     make_tenant,
@@ -52,8 +53,7 @@ def import_card(
     return import_rate_card(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
-        tenant_id=tenant.id,
+        ctx=context_of(session, tenant),
         rows=rows,
         source="test.csv",
         **options,
@@ -140,7 +140,7 @@ def test_a_bulk_store_that_fails_raises_and_leaves_none_of_its_rows(
     tenant, _account = setup
     import_card(session, clock, tenant, RETAIL)
     request = RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB)
-    run = rate_period(session, clock=clock, scope=scope_of(session, tenant), request=request)
+    run = rate_period(session, clock=clock, ctx=context_of(session, tenant), request=request)
     stored = session.connection().execute(select(RatedUsage.__table__)).all()
     rows = pl.DataFrame(stored, schema=RATED_USAGE_COLUMNS, orient="row")
     fresh = rows.head(1).with_columns(pl.lit("ru_fresh").alias("id"))
@@ -194,7 +194,7 @@ def test_a_period_is_rated_at_retail_and_cost_with_lineage_and_a_parquet_copy(
     run = rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
         data_dir=tmp_path,
     )
@@ -269,7 +269,7 @@ def test_included_minutes_are_consumed_first_in_time_order(
     run = rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
     )
     rows = rows_of(session, run.id)
@@ -306,7 +306,7 @@ def test_a_period_rated_in_batches_of_accounts_equals_one_batch(
         return rate_period(
             session,
             clock=clock,
-            scope=scope_of(session, tenant),
+            ctx=context_of(session, tenant),
             request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB, rerate=rerate),
             data_dir=tmp_path,
             batch_records=batch_records,
@@ -364,7 +364,7 @@ def test_a_customer_special_card_overrides_the_tenant_card(
     run = rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
     )
     rows = rows_of(session, run.id)
@@ -391,7 +391,7 @@ def test_per_row_effective_dates_narrow_a_rate_and_the_longest_prefix_in_force_w
     run = rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
     )
     rated = rows_of(session, run.id)
