@@ -23,7 +23,6 @@ from tests.factories import (
     make_account,
     make_subscription,
     make_tenant,
-    scope_of,
 )
 
 
@@ -102,11 +101,11 @@ def run(
     **request: Any,
 ) -> RunSummary:
     with sessions() as session:
-        scope = scope_of(session, tenant)
+        ctx = context_of(session, tenant)
     return execute_bill_run(
         sessions,
         clock,
-        scope=scope,
+        ctx=ctx,
         request=BillRunRequest(tenant_id=tenant.id, day=day, **request),
         actor="test",
     )

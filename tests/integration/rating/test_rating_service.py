@@ -172,16 +172,16 @@ def test_a_brand_without_its_own_cost_card_is_costed_on_its_vendor_parents(
     )
     import_card(session, clock, brand, RETAIL)
     import_card(session, clock, vendor, COST, name="acme cost", kind=CardKind.COST, carrier="acme")
-    scope = scope_of(session, brand)
+    ctx = context_of(session, brand)
     request = RatingRequest(tenant_id=brand.id, start=JAN, end=FEB)
-    run = rate_period(session, clock=clock, scope=scope, request=request)
+    run = rate_period(session, clock=clock, ctx=ctx, request=request)
     assert (run.retail_micros, run.cost_micros) == (250_000, 90_000)
     assert rows_of(session, run.id)["b"].cost_prefix == "447"
     # when the brand gets its own card for acme, it wins over the parent's
     own = [{"prefix": "44", "rate": "0.01"}, {"prefix": "447", "rate": "0.03"}]
     import_card(session, clock, brand, own, name="acme", kind=CardKind.COST, carrier="acme")
     again = RatingRequest(tenant_id=brand.id, start=JAN, end=FEB, rerate=True)
-    rerun = rate_period(session, clock=clock, scope=scope, request=again)
+    rerun = rate_period(session, clock=clock, ctx=ctx, request=again)
     assert (rerun.retail_micros, rerun.cost_micros) == (250_000, 20_000 + 30_000)
 
 
@@ -222,16 +222,17 @@ def test_rerating_supersedes_the_earlier_rows_and_shows_the_difference(
 ) -> None:
     tenant, _account = setup
     scope = scope_of(session, tenant)
+    ctx = context_of(session, tenant)
     import_card(session, clock, tenant, RETAIL)
     request = RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB)
-    first = rate_period(session, clock=clock, scope=scope, request=request)
+    first = rate_period(session, clock=clock, ctx=ctx, request=request)
     with pytest.raises(ConflictError):
-        rate_period(session, clock=clock, scope=scope, request=request)
+        rate_period(session, clock=clock, ctx=ctx, request=request)
     # the UK rate halves from Jan 5 (a new version), and the period is re-rated
     cheaper = [{"prefix": "44", "rate": "0.03"}, RETAIL[1]]
     import_card(session, clock, tenant, cheaper, effective_from=date(2026, 1, 5))
     again = RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB, rerate=True)
-    second = rate_period(session, clock=clock, scope=scope, request=again)
+    second = rate_period(session, clock=clock, ctx=ctx, request=again)
     assert (second.version, second.superseded, second.superseded_micros) == (2, 3, 250_000)
     assert second.retail_micros - second.superseded_micros == -60_000
     current = list_rated_usage(session, scope=scope, limit=10).items
@@ -239,7 +240,7 @@ def test_rerating_supersedes_the_earlier_rows_and_shows_the_difference(
     assert sum(r.amount_micros for r in current) == 190_000
     assert all(r.superseded_by == second.id for r in rows_of(session, first.id).values())
     # re-rating twice changes nothing but the version
-    third = rate_period(session, clock=clock, scope=scope, request=again)
+    third = rate_period(session, clock=clock, ctx=ctx, request=again)
     assert (third.retail_micros, third.superseded_micros) == (190_000, 190_000)
 
 
