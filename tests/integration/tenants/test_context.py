@@ -31,7 +31,8 @@ def test_a_brand_loads_its_tree_and_the_settings_it_inherits(
     assert sorted(ctx.tree.parents) == sorted([group.id, uk.id, north.id])
     assert ctx.tree.subtree(uk.id) == {uk.id, north.id}
     assert (ctx.currency, ctx.timezone) == ("GBP", "America/New_York")
-    assert ctx.allows(north.id) and not ctx.allows(group.id)
+    assert ctx.allows(north.id)
+    assert not ctx.allows(group.id)
 
 
 def test_an_id_outside_the_scope_is_not_found_on_the_named_field(
