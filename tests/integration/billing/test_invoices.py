@@ -297,7 +297,10 @@ def test_usage_lines_per_destination_and_a_rerating_bills_only_the_difference(
     import_card(session, clock, tenant, RETAIL)
     scope = scope_of(session, tenant)
     rate_period(
-        session, clock=clock, scope=scope, request=RatingRequest(tenant.id, start=JAN, end=FEB)
+        session,
+        clock=clock,
+        ctx=context_of(session, tenant),
+        request=RatingRequest(tenant.id, start=JAN, end=FEB),
     )
     session.commit()
 

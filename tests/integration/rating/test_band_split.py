@@ -18,7 +18,7 @@ from billstream.rating.service import (
     rate_period,
     set_rounding_rule,
 )
-from tests.factories import context_of, make_account, make_tenant, scope_of
+from tests.factories import context_of, make_account, make_tenant
 from tests.integration.rating.test_rating_rules import FEB, JAN, calls
 
 PEAK_AND_OFFPEAK = [
@@ -36,7 +36,6 @@ def test_a_rule_with_split_bands_splits_the_rated_row_and_keeps_its_lineage(
 ) -> None:
     # given a tenant (London) with a banded card and a 60/60 rule splitting at band boundaries
     tenant = make_tenant(session, clock, timezone="Europe/London")
-    scope = scope_of(session, tenant)
     ctx = context_of(session, tenant)
     import_rate_card(
         session,
@@ -61,7 +60,7 @@ def test_a_rule_with_split_bands_splits_the_rated_row_and_keeps_its_lineage(
     run = rate_period(
         session,
         clock=clock,
-        scope=scope,
+        ctx=ctx,
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
     )
     rows = {
