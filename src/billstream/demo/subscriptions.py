@@ -29,6 +29,7 @@ from billstream.subscriptions.service import (
     change_subscription,
     create_subscription,
 )
+from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
 from billstream.tenants.service import operator_scope
 
@@ -94,8 +95,7 @@ def load_orders(session: Session, clock: Clock, root: Tenant, brand: Tenant) -> 
     apply_catalog(
         session,
         clock=clock,
-        scope=operator_scope(session, root.id),
-        tenant_id=root.id,
+        ctx=operator_context(session, root.id),
         document=load_catalog_yaml(CATALOG),
     )
     scope = operator_scope(session, brand.id)

@@ -50,8 +50,7 @@ def upload_file(
     report = service.ingest_cdr_file(
         ctx.session,
         clock=ctx.clock,
-        scope=ctx.scope,
-        tenant_id=tenant_id,
+        ctx=ctx.tenant(tenant_id),
         fmt=fmt,
         name=file.filename or "upload",
         data=file.file.read(),
@@ -68,7 +67,7 @@ def post_events(ctx: Context, body: UsageEventsIn | UsageEventIn) -> UsageEvents
     batch = body if isinstance(body, UsageEventsIn) else UsageEventsIn(events=[body])
     events: list[dict[str, Any]] = [e.model_dump(exclude_none=True) for e in batch.events]
     report = service.ingest_usage_events(
-        ctx.session, clock=ctx.clock, scope=ctx.scope, tenant_id=batch.tenant_id, events=events
+        ctx.session, clock=ctx.clock, ctx=ctx.tenant(batch.tenant_id), events=events
     )
     arrival = UsageFileOut.model_validate(ctx.session.get(UsageFile, report.file_id))
     rejects = [
@@ -118,7 +117,7 @@ def list_rejects(
 def reprocess(ctx: Context, request: Request, body: ReprocessIn) -> ReprocessOut:
     scope = ctx.scope
     if body.tenant_id is not None:
-        scope = target_of(ctx.session, scope=scope, tenant_id=body.tenant_id).scope
+        scope = target_of(ctx.tenant(body.tenant_id)).scope
     report = service.reprocess_rejects(
         ctx.session,
         clock=ctx.clock,

@@ -192,17 +192,25 @@ def ancestor_chain(session: Session, tenant_id: str) -> list[Tenant]:
 
 def tenant_tree(session: Session, tenant_id: str) -> TenantTree:
     """The tree `tenant_id` works in: its ancestors and its whole subtree, by two queries."""
-    chain = ancestor_chain(session, tenant_id)
-    below = tree.subtree_parents(session, Tenant, tenant_id)
+    return tree_of(session, ancestor_chain(session, tenant_id))
+
+
+def tree_of(session: Session, chain: Sequence[Tenant]) -> TenantTree:
+    """The tree of the last tenant of `chain` (root first): the chain and that tenant's subtree."""
+    below = tree.subtree_parents(session, Tenant, chain[-1].id)
     return TenantTree.of([*((t.id, t.parent_id) for t in chain), *below])
+
+
+def settings_of(chain: Sequence[Tenant]) -> ResolvedSettings:
+    """The settings in force for the last tenant of `chain` (root first), by no query."""
+    return resolve_settings([(t.id, t.overrides()) for t in chain])
 
 
 def resolved_settings(
     session: Session, tenant_id: str, *, scope: TenantScope | None = None
 ) -> ResolvedSettings:
     """The settings in force for `tenant_id`. Sources outside `scope` read ``"inherited"``."""
-    chain = ancestor_chain(session, tenant_id)
-    resolved = resolve_settings([(t.id, t.overrides()) for t in chain])
+    resolved = settings_of(ancestor_chain(session, tenant_id))
     if scope is not None:
         for key, source in resolved.sources.items():
             if source != "default" and not scope.allows(source):

@@ -18,25 +18,24 @@ from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
 from billstream.core.ids import new_id
 from billstream.db.pagination import Page, paginate
+from billstream.tenants.context import TenantContext
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import resolved_settings
 
 
 def add_numbers(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str | None,
+    ctx: TenantContext,
     numbers: Sequence[str],
     default_region: str | None = None,
 ) -> list[PhoneNumber]:
     """Add numbers to a tenant's inventory, all or none: any bad number refuses the lot."""
-    tenant = scope.require(tenant_id or scope.home)
+    tenant = ctx.tenant_id
     if default_region is not None:
         region: str | None = check_country(default_region, field="default_region")
     else:
-        region = region_of_locale(resolved_settings(session, tenant).locale)
+        region = region_of_locale(ctx.settings.locale)
     normal: list[str] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(numbers):

@@ -41,8 +41,8 @@ from billstream.core.periods import BillingPeriod, Cadence, period_containing
 from billstream.db.bulk import insert_rows
 from billstream.db.lists import among
 from billstream.subscriptions.cycles import billing_anchor
-from billstream.subscriptions.service import local_today
-from billstream.tenants.scope import TenantScope
+from billstream.subscriptions.service import today_for
+from billstream.tenants.context import TenantContext
 
 CHUNK = 1000
 
@@ -145,12 +145,11 @@ def payers_to_bill(session: Session, request: BillRunRequest) -> list[PayerPerio
     return out
 
 
-def check_request(
-    session: Session, clock: Clock, scope: TenantScope, request: BillRunRequest
-) -> None:
-    scope.require(request.tenant_id)
+def check_request(clock: Clock, ctx: TenantContext, request: BillRunRequest) -> None:
+    if request.tenant_id != ctx.tenant_id:
+        raise ValueError(f"a run of {request.tenant_id} in the context of {ctx.tenant_id}")
     check_day(request.day, field="date")  # the look-back reaches 400 days before it
-    today = local_today(session, clock, request.tenant_id)
+    today = today_for(ctx.settings, clock)
     if request.day > today:
         raise InvalidInputError(
             f"{request.day} is after today ({today} in the tenant's time zone): "
@@ -161,7 +160,7 @@ def check_request(
 
 
 def start_bill_run(
-    session: Session, clock: Clock, *, scope: TenantScope, request: BillRunRequest, actor: str
+    session: Session, clock: Clock, *, ctx: TenantContext, request: BillRunRequest, actor: str
 ) -> BillRun:
     """The run of `request`'s key: started now with every account pending, or the one
     started before (to resume, or to return its result).
@@ -170,7 +169,7 @@ def start_bill_run(
     ``ON CONFLICT DO NOTHING``, so the later insert waits for the earlier transaction (on
     PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them) and then finds its run.
     """
-    check_request(session, clock, scope, request)
+    check_request(clock, ctx, request)
     key = request.key or request.default_key()
     existing = _run_of_key(session, request, key)
     if existing is not None:
@@ -465,10 +464,10 @@ class DryRun:
 
 
 def dry_run(
-    session: Session, clock: Clock, *, scope: TenantScope, request: BillRunRequest
+    session: Session, clock: Clock, *, ctx: TenantContext, request: BillRunRequest
 ) -> DryRun:
     """The invoices the request would issue now, without writing anything."""
-    check_request(session, clock, scope, request)
+    check_request(clock, ctx, request)
     periods = payers_to_bill(session, request)
     loader = DueLoader(session, tenant_id=request.tenant_id, close=request.day)
     drafts: list[InvoiceDraft] = []
@@ -481,11 +480,11 @@ def dry_run(
 
 
 def run_in_one_transaction(
-    session: Session, clock: Clock, *, scope: TenantScope, request: BillRunRequest, actor: str
+    session: Session, clock: Clock, *, ctx: TenantContext, request: BillRunRequest, actor: str
 ) -> BillRun:
     """Start (or resume) and finish a run inside the caller's transaction: for the API and a
     few accounts. Large runs go through `billstream.jobs.bill_runs`, a commit per chunk."""
-    run = start_bill_run(session, clock, scope=scope, request=request, actor=actor)
+    run = start_bill_run(session, clock, ctx=ctx, request=request, actor=actor)
     while bill_pending(session, clock, run_id=run.id):
         pass
     return finish_bill_run(session, clock, run_id=run.id)

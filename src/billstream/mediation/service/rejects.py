@@ -21,6 +21,7 @@ from billstream.mediation.parsing import Lines, interpret, no_rejects, parse_cdr
 from billstream.mediation.service.admission import admit
 from billstream.mediation.service.formats import EVENTS_FORMAT, find_format
 from billstream.mediation.service.ingest import events_frame, target_of
+from billstream.tenants.context import load_context
 from billstream.tenants.scope import TenantScope
 
 
@@ -117,7 +118,7 @@ def _reprocess_file(
     rejects: list[UsageReject],
 ) -> ReprocessReport:
     fmt = find_format(file.format, formats_dir).with_timezone(file.timezone)
-    target = target_of(session, scope=scope, tenant_id=file.tenant_id)
+    target = target_of(load_context(session, scope=scope, tenant_id=file.tenant_id))
     records, early = _reparsed(file, fmt, rejects)
     admitted = admit(session, target=target, fmt=fmt, records=records, file_ids=pl.lit(file.id))
     still = pl.concat([early, admitted.rejects])

@@ -39,8 +39,8 @@ from billstream.rating.service.margin_rules import resolved_margin_rules
 from billstream.rating.service.rules import resolved_rules, resolved_tier_sets
 from billstream.rating.service.storage import ParquetCopy, rated_usage_rows, store_rated_rows
 from billstream.subscriptions.models import Subscription
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import ancestor_chain, resolved_settings
+from billstream.tenants.context import TenantContext
+from billstream.tenants.service import ancestor_chain
 
 __all__ = ["RatingRequest", "rate_period"]
 
@@ -69,7 +69,7 @@ def rate_period(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
+    ctx: TenantContext,
     request: RatingRequest,
     data_dir: Path | None = None,
     batch_records: int = BATCH_RECORDS,
@@ -82,17 +82,14 @@ def rate_period(
     `accepted_usage_batches`): memory holds one batch, whatever the size of the period. An
     account is never split, because its allowances and tiers run over its whole period in
     time order."""
-    tenant_id = scope.require(request.tenant_id)
+    tenant_id = ctx.require(request.tenant_id)
     check_day(request.start, field="from")
     check_day(request.end, field="to")
     if request.account_id is not None:  # another tenant's account reads as an unknown one
-        account_of_tenant(
-            session, scope=scope, tenant_id=tenant_id, account_id=request.account_id,
-            field="account_id",
-        )  # fmt: skip
+        account_of_tenant(session, ctx=ctx, account_id=request.account_id, field="account_id")
     if request.end <= request.start:
         raise InvalidInputError("the period must end after it starts", field="to")
-    timezone = resolved_settings(session, tenant_id).timezone
+    timezone = ctx.timezone
     start = local_midnight(request.start, timezone)
     end = local_midnight(request.end, timezone)
     current = _current_rows(session, tenant_id, start, end, request.account_id)
@@ -101,7 +98,7 @@ def rate_period(
             f"{current[0]} records of this period are already rated; re-rate to replace them",
             field="from",
         )
-    pricing = _Pricing.load(session, tenant_id, request, start=start, end=end, zone=timezone)
+    pricing = _Pricing.load(session, ctx, request, start=start, end=end, zone=timezone)
     run = RatingRun(
         id=new_id("rr"),
         tenant_id=tenant_id,
@@ -124,7 +121,7 @@ def rate_period(
     if current[0]:
         _supersede(session, tenant_id, start, end, request.account_id, run.id)
     batches = accepted_usage_batches(
-        session, scope=scope, start=start, end=end, account_id=request.account_id,
+        session, scope=ctx.scope, start=start, end=end, account_id=request.account_id,
         size=batch_records,
     )  # fmt: skip
     copy = ParquetCopy(data_dir, tenant_id=tenant_id, run_id=run.id) if data_dir else None
@@ -184,13 +181,14 @@ class _Pricing:
     def load(
         cls,
         session: Session,
-        tenant_id: str,
+        ctx: TenantContext,
         request: RatingRequest,
         *,
         start: datetime,
         end: datetime,
         zone: str,
     ) -> _Pricing:
+        tenant_id = ctx.tenant_id
         retail, currency = rates_frame(
             session, tenant_id=tenant_id, kind=CardKind.RETAIL, start=start, end=end
         )
@@ -200,7 +198,7 @@ class _Pricing:
             end=end,
             zone=zone,
             retail=compile_card(retail),
-            currency=currency or resolved_settings(session, tenant_id).currency,
+            currency=currency or ctx.currency,
             rules=request.rules or resolved_rules(session, [tenant_id]),
             allowances=_allowances(session, tenant_id, request.start, request.end),
             tiers=resolved_tier_sets(session, tenant_id, start),
