@@ -24,7 +24,7 @@ from billstream.accounts.service import get_account
 from billstream.catalog.service import PlanSnapshot, get_plan, resolve_charge_prices
 from billstream.core.clock import Clock
 from billstream.core.decimals import fixed_point
-from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
+from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
 from billstream.core.money import validate_currency
 from billstream.core.periods import period_containing
@@ -44,7 +44,7 @@ from billstream.subscriptions.timeline import (
     replay,
     status_on,
 )
-from billstream.tenants.scope import TenantScope
+from billstream.tenants.scope import TenantScope, get_in_scope
 from billstream.tenants.service import resolved_settings
 
 CLI_ACTOR = "cli"
@@ -286,10 +286,10 @@ def create_subscription(
 def get_subscription_row(
     session: Session, *, scope: TenantScope, subscription_id: str
 ) -> Subscription:
-    subscription = session.get(Subscription, subscription_id)
-    if subscription is None or not scope.allows(subscription.tenant_id):
-        raise NotFoundError(f"subscription {subscription_id} not found", field="subscription_id")
-    return subscription
+    return get_in_scope(
+        session, Subscription, subscription_id, scope=scope, label="subscription",
+        field="subscription_id",
+    )  # fmt: skip
 
 
 def get_subscription(
@@ -344,14 +344,12 @@ def list_changes(
     return list(session.scalars(stmt.order_by(SubscriptionChange.seq)))
 
 
-def _locked(session: Session, scope: TenantScope, subscription_id: str) -> Subscription:
+def _lock_subscription(session: Session, scope: TenantScope, subscription_id: str) -> Subscription:
     """The subscription, locked so that changes to it are recorded one at a time."""
-    subscription = get_subscription_row(session, scope=scope, subscription_id=subscription_id)
-    session.execute(
-        select(Subscription.id).where(Subscription.id == subscription.id).with_for_update()
-    )
-    session.refresh(subscription)
-    return subscription
+    return get_in_scope(
+        session, Subscription, subscription_id, scope=scope, label="subscription",
+        field="subscription_id", lock=True,
+    )  # fmt: skip
 
 
 def _effective(
@@ -444,7 +442,7 @@ def change_subscription(
 ) -> SubscriptionChange:
     """Record a change (quantity, plan, suspend, resume, cancel) effective now, at the end
     of the current billing period, or on a date; refuse one that does not fit the timeline."""
-    subscription = _locked(session, scope, subscription_id)
+    subscription = _lock_subscription(session, scope, subscription_id)
     today = local_today(session, clock, subscription.tenant_id)
     recorded = changes_of(session, [subscription.id])[subscription.id]
     phases = _replayed(subscription, recorded)
