@@ -17,10 +17,11 @@ from billstream.core.errors import (
 )
 from billstream.core.ids import new_id
 from billstream.db import tree
+from billstream.db.locks import lock_rows
 from billstream.db.pagination import Page, paginate
 from billstream.tenants.errors import TenantErrorCode
 from billstream.tenants.models import Tenant
-from billstream.tenants.scope import TenantScope
+from billstream.tenants.scope import TenantScope, get_in_scope
 from billstream.tenants.settings import ResolvedSettings, resolve_settings
 from billstream.tenants.tree import TenantTree
 from billstream.tenants.validation import CHECKS, check_color, check_slug
@@ -144,10 +145,15 @@ def update_tenant(
 
 
 def get_tenant(session: Session, *, scope: TenantScope, tenant_id: str) -> Tenant:
-    tenant = session.get(Tenant, tenant_id) if scope.allows(tenant_id) else None
-    if tenant is None:
-        raise NotFoundError(f"tenant {tenant_id} not found", field="tenant_id")
-    return tenant
+    return get_in_scope(session, Tenant, tenant_id, scope=scope, label="tenant", field="tenant_id")
+
+
+def lock_tenant(session: Session, tenant_id: str) -> None:
+    """Lock the tenant's row until the transaction ends: the first lock a use case takes
+    (`db.locks`). Changes to the shape of one tenant's data take turns under it: account
+    hierarchy moves (two moves could together build a loop neither sees alone), catalogue
+    applies (two could both see a price as new and both add it)."""
+    lock_rows(session, Tenant, [tenant_id])
 
 
 def find_tenant(session: Session, ref: str) -> Tenant:

@@ -31,9 +31,8 @@ from billstream.core.money import validate_currency
 from billstream.db import tree
 from billstream.db.pagination import Page, paginate
 from billstream.tenants.context import TenantContext
-from billstream.tenants.models import Tenant
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import resolved_settings
+from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.service import lock_tenant, resolved_settings
 from billstream.tenants.validation import check_locale
 
 
@@ -152,10 +151,7 @@ def create_account(
 def get_account(
     session: Session, *, scope: TenantScope, account_id: str, field: str = "account_id"
 ) -> Account:
-    account = session.get(Account, account_id)
-    if account is None or not scope.allows(account.tenant_id):
-        raise NotFoundError(f"account {account_id} not found", field=field)
-    return account
+    return get_in_scope(session, Account, account_id, scope=scope, label="account", field=field)
 
 
 def account_of_tenant(
@@ -166,10 +162,10 @@ def account_of_tenant(
     Unknown, outside the caller's scope, or of another tenant (a sibling brand's, say): the
     same `NotFoundError`, so an id in a body tells the caller no more than one in a path.
     """
-    account, tenant_id = session.get(Account, account_id), ctx.tenant_id
-    if account is None or account.tenant_id != tenant_id or not ctx.allows(tenant_id):
-        raise NotFoundError(f"account {account_id} not found in tenant {tenant_id}", field=field)
-    return account
+    return get_in_scope(
+        session, Account, account_id, scope=ctx.scope, label="account", field=field,
+        tenant_id=ctx.tenant_id,
+    )  # fmt: skip
 
 
 def list_accounts(
@@ -235,7 +231,7 @@ def move_account(
     concurrent moves cannot together build a loop that neither sees alone.
     """
     account = get_account(session, scope=scope, account_id=account_id)
-    session.execute(select(Tenant.id).where(Tenant.id == account.tenant_id).with_for_update())
+    lock_tenant(session, account.tenant_id)
     session.refresh(account)
     mode = billing_mode or BillingMode(account.billing_mode)
     if parent_id is not None:

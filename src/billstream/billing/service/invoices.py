@@ -32,10 +32,11 @@ from billstream.billing.taxes import PercentageByJurisdiction
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
 from billstream.core.money import Money, minor_unit
+from billstream.db.locks import locked
 from billstream.db.pagination import Page, paginate
 from billstream.rating.models import Rate, RatedUsage
 from billstream.subscriptions.charges import LineKind
-from billstream.tenants.scope import TenantScope
+from billstream.tenants.scope import TenantScope, get_in_scope
 from billstream.tenants.service import ancestor_chain, resolved_settings
 
 
@@ -69,7 +70,7 @@ def get_invoice(
         .order_by(Invoice.id)
         .limit(2)
     )
-    found = list(session.scalars(stmt.with_for_update() if lock else stmt))
+    found = list(session.scalars(locked(stmt) if lock else stmt))
     if not found:
         raise NotFoundError(f"invoice {invoice_id!r} not found", field="invoice_id")
     if len(found) > 1:
@@ -102,10 +103,7 @@ def invoice_taxes(session: Session, invoice_id: str) -> list[InvoiceTax]:
 
 
 def get_bill_run(session: Session, *, scope: TenantScope, run_id: str) -> BillRun:
-    run = session.scalar(select(BillRun).where(scope.filter(BillRun), BillRun.id == run_id))
-    if run is None:
-        raise NotFoundError(f"bill run {run_id} not found", field="run_id")
-    return run
+    return get_in_scope(session, BillRun, run_id, scope=scope, label="bill run", field="run_id")
 
 
 def failed_items(session: Session, run_id: str) -> list[BillRunItem]:

@@ -39,7 +39,7 @@ from billstream.core.ids import new_id
 from billstream.core.limits import check_day
 from billstream.core.periods import BillingPeriod, Cadence, period_containing
 from billstream.db.bulk import insert_rows
-from billstream.db.lists import among
+from billstream.db.locks import lock_rows, locked
 from billstream.subscriptions.cycles import billing_anchor
 from billstream.subscriptions.service import today_for
 from billstream.tenants.context import TenantContext
@@ -251,23 +251,19 @@ def wait_for_chunks_in_flight(session: Session, run_id: str) -> bool:
     Locks at most one item, until the transaction ends (SQLite's writer lock already
     serialises: nothing is in flight elsewhere)."""
     first_pending = session.scalar(
-        select(BillRunItem.id)
-        .where(BillRunItem.run_id == run_id, BillRunItem.status == ItemStatus.PENDING)
-        .order_by(BillRunItem.account_id)
-        .limit(1)
-        .with_for_update()
+        locked(
+            select(BillRunItem.id)
+            .where(BillRunItem.run_id == run_id, BillRunItem.status == ItemStatus.PENDING)
+            .order_by(BillRunItem.account_id)
+            .limit(1)
+        )
     )
     return first_pending is not None
 
 
 def _lock_run(session: Session, run_id: str) -> BillRun:
     """The run's row, locked: two processes finishing the run take turns."""
-    run = session.scalar(
-        select(BillRun)
-        .where(BillRun.id == run_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    run = session.scalar(locked(select(BillRun).where(BillRun.id == run_id)))
     if run is None:
         raise NotFoundError(f"bill run {run_id} not found", field="run_id")
     return run
@@ -276,13 +272,7 @@ def _lock_run(session: Session, run_id: str) -> BillRun:
 def _lock_accounts(session: Session, account_ids: Sequence[str]) -> None:
     """Lock the payers, in id order: a concurrent run billing the same accounts waits, then
     sees what this one committed (SQLite's writer lock already serialises)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(Account.id)
-            .where(among(session, Account.id, sorted(account_ids)))
-            .order_by(Account.id)
-            .with_for_update()
-        ).all()
+    lock_rows(session, Account, account_ids)
 
 
 def bill_periods(
@@ -365,11 +355,13 @@ def bill_pending(session: Session, clock: Clock, *, run_id: str, limit: int = CH
         raise NotFoundError(f"bill run {run_id} not found", field="run_id")
     items = list(
         session.scalars(
-            select(BillRunItem)
-            .where(BillRunItem.run_id == run_id, BillRunItem.status == ItemStatus.PENDING)
-            .order_by(BillRunItem.account_id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+            locked(
+                select(BillRunItem)
+                .where(BillRunItem.run_id == run_id, BillRunItem.status == ItemStatus.PENDING)
+                .order_by(BillRunItem.account_id)
+                .limit(limit),
+                skip_locked=True,
+            )
         )
     )
     if not items:

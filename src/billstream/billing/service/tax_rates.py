@@ -14,6 +14,7 @@ from billstream.billing.models import TaxRate
 from billstream.core.clock import Clock
 from billstream.core.errors import InvalidInputError
 from billstream.core.ids import new_id
+from billstream.db.locks import locked
 from billstream.tenants.context import TenantContext
 from billstream.tenants.scope import TenantScope
 
@@ -45,9 +46,13 @@ def set_tax_rate(
     if not name.strip():
         raise InvalidInputError("a tax rule needs a name", field="name")
     rules = session.scalars(
-        select(TaxRate)
-        .where(TaxRate.tenant_id == tenant_id, TaxRate.jurisdiction == code, TaxRate.name == name)
-        .with_for_update()
+        locked(
+            select(TaxRate)
+            .where(
+                TaxRate.tenant_id == tenant_id, TaxRate.jurisdiction == code, TaxRate.name == name
+            )
+            .order_by(TaxRate.id)
+        )
     ).all()
     for rule in rules:
         if rule.effective_from >= effective_from:

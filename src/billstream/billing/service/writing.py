@@ -26,6 +26,7 @@ from billstream.core.clock import Clock
 from billstream.core.ids import new_id
 from billstream.db.bulk import insert_rows
 from billstream.db.lists import among
+from billstream.db.locks import locked
 from billstream.tenants.invoice_numbers import parse_invoice_format
 from billstream.tenants.service import resolved_settings
 from billstream.tenants.settings import format_invoice_number
@@ -66,9 +67,11 @@ def take_numbers(session: Session, tenant_id: str, series: str, count: int) -> i
         stmt.values(tenant_id=tenant_id, series=series, next_value=1).on_conflict_do_nothing()
     )
     first = session.execute(
-        select(InvoiceSequence.next_value)
-        .where(InvoiceSequence.tenant_id == tenant_id, InvoiceSequence.series == series)
-        .with_for_update()
+        locked(
+            select(InvoiceSequence.next_value).where(
+                InvoiceSequence.tenant_id == tenant_id, InvoiceSequence.series == series
+            )
+        )
     ).scalar_one()
     session.execute(
         update(InvoiceSequence)

@@ -42,6 +42,7 @@ from billstream.core.money import validate_currency
 from billstream.tenants.context import TenantContext
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
+from billstream.tenants.service import lock_tenant
 
 
 class Outcome(StrEnum):
@@ -150,8 +151,7 @@ class Draft:
 
 def load_owner(session: Session, ctx: TenantContext) -> Owner:
     tenant_id = ctx.tenant_id
-    # One apply at a time per tenant: two would both see a price as new and race to add it.
-    session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+    lock_tenant(session, tenant_id)  # one apply at a time per tenant
     tenant = session.get(Tenant, tenant_id)
     assert tenant is not None  # required by the scope, which only holds existing tenants
     ids = ctx.tree.subtree(tenant_id)

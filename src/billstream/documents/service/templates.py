@@ -13,6 +13,7 @@ from billstream.accounts.service import account_of_tenant, get_account
 from billstream.core.clock import Clock
 from billstream.core.errors import InvalidInputError
 from billstream.core.ids import new_id
+from billstream.db.locks import locked
 from billstream.db.pagination import Page, paginate
 from billstream.documents.models import DocumentTemplate, TemplateKind
 from billstream.documents.rendering import DocumentRenderer
@@ -80,9 +81,11 @@ def _upsert(
         else DocumentTemplate.account_id.is_(None)
     )
     row = session.scalar(
-        select(DocumentTemplate)
-        .where(DocumentTemplate.tenant_id == tenant_id, DocumentTemplate.kind == kind, owner)
-        .with_for_update()
+        locked(
+            select(DocumentTemplate).where(
+                DocumentTemplate.tenant_id == tenant_id, DocumentTemplate.kind == kind, owner
+            )
+        )
     )
     now = clock.now()
     if row is None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from billstream.core.clock import Clock
 from billstream.core.errors import InvalidInputError
+from billstream.db.locks import locked
 from billstream.db.pagination import Page, paginate
 from billstream.mediation.definition import CdrFormat
 from billstream.mediation.errors import FINAL_REASONS, RejectReason, RejectStatus
@@ -75,11 +76,10 @@ def _open_rejects(
             UsageReject.reason.not_in([str(r) for r in FINAL_REASONS]),
         )
         .order_by(UsageReject.id)
-        .with_for_update()
     )
     if reason is not None:
         stmt = stmt.where(UsageReject.reason == reason)
-    return list(session.scalars(stmt))
+    return list(session.scalars(locked(stmt)))
 
 
 def _reparsed(

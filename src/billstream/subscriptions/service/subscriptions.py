@@ -24,7 +24,7 @@ from billstream.accounts.service import get_account
 from billstream.catalog.service import PlanSnapshot, get_plan, resolve_charge_prices
 from billstream.core.clock import Clock
 from billstream.core.decimals import fixed_point
-from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
+from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
 from billstream.core.money import validate_currency
 from billstream.core.periods import period_containing
@@ -45,7 +45,7 @@ from billstream.subscriptions.timeline import (
     status_on,
 )
 from billstream.tenants.context import TenantContext, load_context
-from billstream.tenants.scope import TenantScope
+from billstream.tenants.scope import TenantScope, get_in_scope
 from billstream.tenants.service import resolved_settings
 from billstream.tenants.settings import ResolvedSettings
 
@@ -293,10 +293,10 @@ def create_subscription(
 def get_subscription_row(
     session: Session, *, scope: TenantScope, subscription_id: str
 ) -> Subscription:
-    subscription = session.get(Subscription, subscription_id)
-    if subscription is None or not scope.allows(subscription.tenant_id):
-        raise NotFoundError(f"subscription {subscription_id} not found", field="subscription_id")
-    return subscription
+    return get_in_scope(
+        session, Subscription, subscription_id, scope=scope, label="subscription",
+        field="subscription_id",
+    )  # fmt: skip
 
 
 def get_subscription(
@@ -351,14 +351,12 @@ def list_changes(
     return list(session.scalars(stmt.order_by(SubscriptionChange.seq)))
 
 
-def _locked(session: Session, scope: TenantScope, subscription_id: str) -> Subscription:
+def _lock_subscription(session: Session, scope: TenantScope, subscription_id: str) -> Subscription:
     """The subscription, locked so that changes to it are recorded one at a time."""
-    subscription = get_subscription_row(session, scope=scope, subscription_id=subscription_id)
-    session.execute(
-        select(Subscription.id).where(Subscription.id == subscription.id).with_for_update()
-    )
-    session.refresh(subscription)
-    return subscription
+    return get_in_scope(
+        session, Subscription, subscription_id, scope=scope, label="subscription",
+        field="subscription_id", lock=True,
+    )  # fmt: skip
 
 
 def _effective(
@@ -449,7 +447,7 @@ def change_subscription(
 ) -> SubscriptionChange:
     """Record a change (quantity, plan, suspend, resume, cancel) effective now, at the end
     of the current billing period, or on a date; refuse one that does not fit the timeline."""
-    subscription = _locked(session, scope, subscription_id)
+    subscription = _lock_subscription(session, scope, subscription_id)
     ctx = load_context(session, scope=scope, tenant_id=subscription.tenant_id)
     today = today_for(ctx.settings, clock)
     recorded = changes_of(session, [subscription.id])[subscription.id]
