@@ -26,11 +26,11 @@ SRC = Path(billstream.__file__).resolve().parent
 
 PURE_MODULES = re.compile(
     r"^(core/(money|errors|ids|periods|limits)|tenants/(settings|inheritance|tree)|accounts/(hierarchy|number_lookup|phone)"
-    r"|access/keys|catalog/(layers|adjustments|billable)|subscriptions/(timeline|preview|cycles|lifecycle)"
+    r"|access/keys|catalog/(layers|adjustments|billable)|subscriptions/(timeline|charges|cycles|lifecycle)"
     r"|mediation/(definition|parsing|normalise)"
     r"|rating/(reference|allowances|prefixes|card_file|margin_pricing|bands|band_split)"
     r"|documents/view"
-    r"|billing/(states|taxes|closing)"
+    r"|billing/(states|taxes|closing|credit_notes)"
     r"|(.+/)?(proration|price_models|rater|allocation|assembly))\.py$"
 )
 FORBIDDEN_IN_PURE = (
@@ -244,7 +244,7 @@ def test_the_pure_modules_exist_where_the_rule_expects_them() -> None:
         "catalog/adjustments.py",
         "catalog/layers.py",
         "subscriptions/timeline.py",
-        "subscriptions/preview.py",
+        "subscriptions/charges.py",
         "subscriptions/cycles.py",
         "subscriptions/lifecycle.py",
         "mediation/definition.py",

@@ -474,15 +474,14 @@ def account_import(
     when nothing could be imported: an unreadable file or every row rejected.
     """
     from billstream.accounts.service import import_accounts
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     with csv_rows(file) as rows, unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
         report = import_accounts(
             session,
             clock=runtime.clock,
-            scope=operator_scope(session, target.id),
-            tenant_id=target.id,
+            ctx=operator_context(session, target.id),
             rows=rows,
         )
     show_import_report(report)
@@ -515,7 +514,7 @@ def catalog_apply(
     """Create or change the products, plans and prices FILE declares; the same file again
     changes nothing, and a changed price becomes a new version from the file's date."""
     from billstream.catalog.service import apply_catalog, load_catalog_yaml
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -527,8 +526,7 @@ def catalog_apply(
         report = apply_catalog(
             session,
             clock=runtime.clock,
-            scope=operator_scope(session, target.id),
-            tenant_id=target.id,
+            ctx=operator_context(session, target.id),
             document=document,
         )
     show_apply_report(report)
@@ -693,12 +691,12 @@ def usage_import(
     """Import CDR files: each is recorded with its checksum and counts, and committed on its
     own, so a file already received (same content) reports all its records as duplicates."""
     from billstream.mediation.service import find_format, ingest_cdr_file
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     reports: list[FileReport] = []
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
-        scope = operator_scope(session, target.id)
+        ctx = operator_context(session, target.id)
         folder = runtime.settings.resolved_formats_dir()
         fmt = find_format(format, folder).with_timezone(timezone)
         sizes = [path.stat().st_size for path in files]
@@ -710,8 +708,7 @@ def usage_import(
                     ingest_cdr_file(
                         session,
                         clock=runtime.clock,
-                        scope=scope,
-                        tenant_id=target.id,
+                        ctx=ctx,
                         fmt=fmt,
                         name=path.name,
                         data=path.read_bytes(),
@@ -805,15 +802,14 @@ def ratecard_import(
     the rest are imported. Exit 1 when no row could be imported, or when rows of one prefix,
     usage type and band overlap in time (then nothing is imported)."""
     from billstream.rating.service import import_rate_card
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     with csv_rows(file) as rows, unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
         report = import_rate_card(
             session,
             clock=runtime.clock,
-            scope=operator_scope(session, target.id),
-            tenant_id=target.id,
+            ctx=operator_context(session, target.id),
             name=name,
             kind=kind,
             rows=rows,
@@ -860,16 +856,15 @@ def ratecard_rules(
     """Set a tenant's rounding rules (they replace the card's increments), then list its own."""
     from billstream.rating.rater import RoundingRules
     from billstream.rating.service import list_rounding_rules, set_rounding_rule
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
-        scope = operator_scope(session, target.id)
+        ctx = operator_context(session, target.id)
         set_rounding_rule(
             session,
             clock=runtime.clock,
-            scope=scope,
-            tenant_id=target.id,
+            ctx=ctx,
             rules=RoundingRules(
                 first_s=first,
                 next_s=next_,
@@ -881,7 +876,7 @@ def ratecard_rules(
             usage_type=usage_type,
             effective_from=effective_from.date() if effective_from else None,
         )
-        rules = list_rounding_rules(session, scope=scope, tenant_id=target.id)
+        rules = list_rounding_rules(session, ctx=ctx)
         table = Table(
             "usage",
             "from",
@@ -925,7 +920,7 @@ def ratecard_tiers(
     from billstream.core.money import to_micros
     from billstream.rating.allowances import Tier
     from billstream.rating.service import list_tiers, set_tiers
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     parsed: list[Tier] = []
     for i, text in enumerate(tier):
@@ -939,12 +934,11 @@ def ratecard_tiers(
             ) from None
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
-        scope = operator_scope(session, target.id)
+        ctx = operator_context(session, target.id)
         set_tiers(
             session,
             clock=runtime.clock,
-            scope=scope,
-            tenant_id=target.id,
+            ctx=ctx,
             usage_type=usage_type,
             tiers=parsed,
             effective_from=effective_from.date() if effective_from else None,
@@ -952,7 +946,7 @@ def ratecard_tiers(
         table = Table(
             "usage", "from", "set", "from quantity", "rate", title=f"Tiers of {target.slug}"
         )
-        for row in list_tiers(session, scope=scope, tenant_id=target.id):
+        for row in list_tiers(session, ctx=ctx):
             table.add_row(
                 row.usage_type,
                 f"{row.effective_from:%Y-%m-%d %H:%M %Z}",
@@ -967,7 +961,7 @@ def _rate_usage(
     tenant: str, start: datetime, end: datetime, account: str | None, *, rerate: bool
 ) -> None:
     from billstream.rating.service import RatingRequest, rate_period
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
@@ -981,7 +975,7 @@ def _rate_usage(
         run = rate_period(
             session,
             clock=runtime.clock,
-            scope=operator_scope(session, target.id),
+            ctx=operator_context(session, target.id),
             request=request,
             data_dir=runtime.settings.data_dir,
         )
@@ -1013,7 +1007,7 @@ def _decimal_option(text: str, *, option: str) -> Decimal:
 
 def _margin_rules_table(session: Session, target: Tenant) -> Table:
     from billstream.rating.service import list_margin_rules
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     table = Table(
         "usage",
@@ -1024,9 +1018,7 @@ def _margin_rules_table(session: Session, target: Tenant) -> Table:
         "rule",
         title=f"Margin rules of {target.slug}",
     )
-    rules: list[MarginRule] = list_margin_rules(
-        session, scope=operator_scope(session, target.id), tenant_id=target.id
-    )
+    rules: list[MarginRule] = list_margin_rules(session, ctx=operator_context(session, target.id))
     for rule in rules:
         minimum = rule.min_margin_micros
         table.add_row(
@@ -1063,7 +1055,7 @@ def ratecard_margin_rule(
     percentage (its brands inherit the rule), then list the tenant's own margin rules."""
     from billstream.core.money import to_micros
     from billstream.rating.service import set_margin_rule
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     margin = _decimal_option(percent, option="percent")
     minimum: int | None = None
@@ -1079,8 +1071,7 @@ def ratecard_margin_rule(
         set_margin_rule(
             session,
             clock=runtime.clock,
-            scope=operator_scope(session, target.id),
-            tenant_id=target.id,
+            ctx=operator_context(session, target.id),
             percent=margin,
             usage_type=usage_type,
             prefix=prefix,
@@ -1107,15 +1098,14 @@ def ratecard_margin_rule_end(
     """End a margin rule from a date (usage from then on falls to the next rule that matches
     it, or none), then list the tenant's own margin rules."""
     from billstream.rating.service import end_margin_rule
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
         end_margin_rule(
             session,
             clock=runtime.clock,
-            scope=operator_scope(session, target.id),
-            tenant_id=target.id,
+            ctx=operator_context(session, target.id),
             usage_type=usage_type,
             prefix=prefix,
             effective_from=start.date() if start else None,
@@ -1168,7 +1158,7 @@ def usage_margin(
 ) -> None:
     """Margin (retail - cost) of the period's current rated records, largest first."""
     from billstream.rating.service.margin import MarginBy, margin_report
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     if by not in {b.value for b in MarginBy}:
         raise InvalidInputError("--by is carrier, destination or customer", field="by")
@@ -1176,8 +1166,7 @@ def usage_margin(
         target = tenant_ref(session, tenant, option="tenant")
         report = margin_report(
             session,
-            scope=operator_scope(session, target.id),
-            tenant_id=target.id,
+            ctx=operator_context(session, target.id),
             group_by=MarginBy(by),
             start=start.date(),
             end=end.date(),
@@ -1297,7 +1286,7 @@ def billrun_run(
     from billstream.billing.service import dry_run as dry
     from billstream.jobs.bill_runs import check_workers, execute_bill_run
     from billstream.subscriptions.service import CLI_ACTOR, local_today
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     with command_runtime() as runtime:
         try:
@@ -1315,7 +1304,7 @@ def billrun_run(
             plan = [
                 (
                     t,
-                    operator_scope(session, t.id),
+                    operator_context(session, t.id),
                     day.date()
                     if day
                     else local_today(session, runtime.clock, t.id) - timedelta(days=1),
@@ -1323,7 +1312,7 @@ def billrun_run(
                 for t in tenants
             ]
             if dry_run:
-                for target, scope, closed in plan:
+                for target, ctx, closed in plan:
                     request = BillRunRequest(
                         tenant_id=target.id,
                         day=closed,
@@ -1331,12 +1320,12 @@ def billrun_run(
                         all_accounts=all_accounts,
                     )
                     show_dry_run(
-                        session, target, dry(session, runtime.clock, scope=scope, request=request)
+                        session, target, dry(session, runtime.clock, ctx=ctx, request=request)
                     )
                 return
         summaries = []
         with Progress(console=console(stderr=True), transient=True) as progress:
-            for target, scope, closed in plan:
+            for target, ctx, closed in plan:
                 task = progress.add_task(target.slug, total=None)
 
                 def advance(done: int, total: int, task: TaskID = task) -> None:
@@ -1355,7 +1344,7 @@ def billrun_run(
                         execute_bill_run(
                             runtime.session_factory,
                             runtime.clock,
-                            scope=scope,
+                            ctx=ctx,
                             request=request,
                             actor=CLI_ACTOR,
                             chunk=chunk,
@@ -1405,7 +1394,7 @@ def tax_set(
 ) -> None:
     """Tax a jurisdiction at a percentage from a date (the previous rule ends that day)."""
     from billstream.billing.service import set_tax_rate
-    from billstream.tenants.service import operator_scope
+    from billstream.tenants.context import operator_context
 
     with unit_of_work() as (runtime, session):
         target = tenant_ref(session, tenant, option="tenant")
@@ -1416,8 +1405,7 @@ def tax_set(
         rule = set_tax_rate(
             session,
             runtime.clock,
-            scope=operator_scope(session, target.id),
-            tenant_id=target.id,
+            ctx=operator_context(session, target.id),
             jurisdiction=jurisdiction,
             name=name,
             rate=percent,

@@ -17,14 +17,14 @@ from billstream.core.errors import (
 )
 from billstream.core.ids import new_id
 from billstream.db import tree
+from billstream.db.locks import lock_rows
 from billstream.db.pagination import Page, paginate
 from billstream.tenants.errors import TenantErrorCode
 from billstream.tenants.models import Tenant
-from billstream.tenants.scope import TenantScope
+from billstream.tenants.scope import TenantScope, get_in_scope
 from billstream.tenants.settings import (
     ResolvedSettings,
     resolve_settings,
-    settings_in_force,
     settings_in_force_of_all,
 )
 from billstream.tenants.tree import TenantTree
@@ -149,10 +149,15 @@ def update_tenant(
 
 
 def get_tenant(session: Session, *, scope: TenantScope, tenant_id: str) -> Tenant:
-    tenant = session.get(Tenant, tenant_id) if scope.allows(tenant_id) else None
-    if tenant is None:
-        raise NotFoundError(f"tenant {tenant_id} not found", field="tenant_id")
-    return tenant
+    return get_in_scope(session, Tenant, tenant_id, scope=scope, label="tenant", field="tenant_id")
+
+
+def lock_tenant(session: Session, tenant_id: str) -> None:
+    """Lock the tenant's row until the transaction ends: the first lock a use case takes
+    (`db.locks`). Changes to the shape of one tenant's data take turns under it: account
+    hierarchy moves (two moves could together build a loop neither sees alone), catalogue
+    applies (two could both see a price as new and both add it)."""
+    lock_rows(session, Tenant, [tenant_id])
 
 
 def find_tenant(session: Session, ref: str) -> Tenant:
@@ -197,28 +202,25 @@ def ancestor_chain(session: Session, tenant_id: str) -> list[Tenant]:
 
 def tenant_tree(session: Session, tenant_id: str) -> TenantTree:
     """The tree `tenant_id` works in: its ancestors and its whole subtree, by two queries."""
-    return _tree_and_chain(session, tenant_id)[0]
+    return tree_of(session, ancestor_chain(session, tenant_id))
 
 
-def tree_and_settings(session: Session, tenant_id: str) -> tuple[TenantTree, ResolvedSettings]:
-    """`tenant_tree` and the settings in force for `tenant_id`, by the same two queries."""
-    tenants, chain = _tree_and_chain(session, tenant_id)
-    overrides = {t.id: t.overrides() for t in chain}
-    return tenants, settings_in_force(tenants, overrides, tenant_id)
+def tree_of(session: Session, chain: Sequence[Tenant]) -> TenantTree:
+    """The tree of the last tenant of `chain` (root first): the chain and that tenant's subtree."""
+    below = tree.subtree_parents(session, Tenant, chain[-1].id)
+    return TenantTree.of([*((t.id, t.parent_id) for t in chain), *below])
 
 
-def _tree_and_chain(session: Session, tenant_id: str) -> tuple[TenantTree, list[Tenant]]:
-    chain = ancestor_chain(session, tenant_id)
-    below = tree.subtree_parents(session, Tenant, tenant_id)
-    return TenantTree.of([*((t.id, t.parent_id) for t in chain), *below]), chain
+def settings_of(chain: Sequence[Tenant]) -> ResolvedSettings:
+    """The settings in force for the last tenant of `chain` (root first), by no query."""
+    return resolve_settings([(t.id, t.overrides()) for t in chain])
 
 
 def resolved_settings(
     session: Session, tenant_id: str, *, scope: TenantScope | None = None
 ) -> ResolvedSettings:
     """The settings in force for `tenant_id`. Sources outside `scope` read ``"inherited"``."""
-    chain = ancestor_chain(session, tenant_id)
-    resolved = resolve_settings([(t.id, t.overrides()) for t in chain])
+    resolved = settings_of(ancestor_chain(session, tenant_id))
     if scope is not None:
         for key, source in resolved.sources.items():
             if source != "default" and not scope.allows(source):

@@ -1,8 +1,8 @@
 """Billing use cases: bill runs, invoices and their lifecycle, credit notes, tax rates, and
 the upcoming-charges preview."""
 
+from billstream.billing.credit_notes import CreditRequest
 from billstream.billing.service.invoices import (
-    CreditRequest,
     create_credit_note,
     failed_items,
     get_bill_run,

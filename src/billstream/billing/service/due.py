@@ -38,30 +38,29 @@ from billstream.billing.service.usage_due import (
     usage_amounts,
     usage_due,
 )
-from billstream.billing.states import LineKind
 from billstream.billing.taxes import PercentageByJurisdiction, TaxRule, jurisdiction_of
 from billstream.catalog.price_models import EventSplit, EventTotals
 from billstream.catalog.service.pricing import PreloadedPrices
 from billstream.core.errors import BillstreamError, InvalidInputError
-from billstream.core.money import minor_unit
+from billstream.core.money import Money, minor_unit
 from billstream.core.proration import ProratedLine
 from billstream.db.lists import among
 from billstream.rating.allowances import Tier
 from billstream.rating.service import tiers_in_force
-from billstream.subscriptions.models import Subscription
-from billstream.subscriptions.preview import (
+from billstream.subscriptions.charges import (
     Charged,
-    PreviewLine,
+    ChargeLine,
+    LineKind,
     Usage,
     billable_lines,
 )
-from billstream.subscriptions.preview import LineKind as PreviewKind
+from billstream.subscriptions.models import Subscription
 from billstream.subscriptions.service.book import PreloadedBook
 from billstream.subscriptions.service.facts import facts_of
 from billstream.subscriptions.service.subscriptions import changes_of
 from billstream.subscriptions.timeline import PlanTerms
 from billstream.tenants.inheritance import Version, in_force
-from billstream.tenants.service import tree_and_settings
+from billstream.tenants.service import ancestor_chain, settings_of
 from billstream.tenants.tree import TenantTree
 
 # Charges are invoiced by difference with what earlier invoices charged; usage of rating
@@ -70,13 +69,6 @@ from billstream.tenants.tree import TenantTree
 # does not grow with its age. A change or re-rating backdated further is corrected by a
 # credit note.
 LOOKBACK = timedelta(days=400)
-PREVIEW_KIND = {
-    "recurring": LineKind.RECURRING,
-    "credit": LineKind.CREDIT,
-    "one_time": LineKind.ONE_TIME,
-    "setup_fee": LineKind.SETUP_FEE,
-    "early_termination_fee": LineKind.EARLY_TERMINATION_FEE,
-}
 STAND_IN = "\x00"  # the subscription id in a shape's lines; its changes' ids add their index
 # what a run reads of a subscription's row (as `facts_of` and the shape key need it)
 SUBSCRIPTION_COLUMNS = (
@@ -128,9 +120,8 @@ def members_of(session: Session, payers: Sequence[str]) -> dict[str, Member]:
     """Each payer and the accounts billed to it (down its tree, to the next paying account).
 
     Read a level of the trees at a time, so the number of queries grows with the trees'
-    depth, not with the accounts. (A recursive query was one statement, but PostgreSQL
-    guesses its levels at ten times their size and hashes the whole accounts table twice for
-    each chunk: 90 ms against a few here.)"""
+    depth, not with the accounts. (Not a recursive query: PostgreSQL misjudges the size of
+    its levels and hashes the whole accounts table for each chunk; docs/performance.md.)"""
     out: dict[str, Member] = {}
     level = {p: p for p in payers}  # the accounts of the level to read, and their payers
     top = True
@@ -185,8 +176,8 @@ def source_order(payer: str, members: Sequence[Member]) -> list[str]:
     return order
 
 
-def _preview_charge(
-    line: PreviewLine,
+def _as_charge(
+    line: ChargeLine,
     account_id: str,
     key: str,
     last_change: int,
@@ -213,12 +204,12 @@ def _preview_charge(
         lineage["on_usage"] = True
     return Charge(
         source_account_id=account_id,
-        kind=PREVIEW_KIND[str(line.kind)],
+        kind=line.kind,
         description=line.description,
         line_key=key,
         quantity=line.quantity,
         unit_price=line.unit_price,
-        amount=line.amount,
+        amount=Money(line.amount, line.currency),
         service_start=line.start,
         service_end=line.end,
         subscription_id=subscription_id,
@@ -227,7 +218,7 @@ def _preview_charge(
     )
 
 
-def line_key(line: PreviewLine, subscription_id: str, source: str) -> str:
+def line_key(line: ChargeLine, subscription_id: str, source: str) -> str:
     return (
         f"sub:{subscription_id}:{line.charge}:{line.kind}:{line.period.start.isoformat()}:"
         f"{line.start.isoformat()}:{line.end.isoformat()}:{source}"
@@ -337,14 +328,16 @@ class DueLoader:
         self.session = session
         self.tenant_id = tenant_id
         self.close = close
-        tree, self.settings = tree_and_settings(session, tenant_id)
+        chain = ancestor_chain(session, tenant_id)
+        tree = TenantTree.of_chain(t.id for t in chain)
+        self.settings = settings_of(chain)
         self.zone = ZoneInfo(self.settings.timezone)
         self.cutoff = datetime.combine(close + ONE_DAY, datetime.min.time(), tzinfo=self.zone)
         self.since = close - LOOKBACK  # the look-back horizon of recurring charges
         self.calculator = PercentageByJurisdiction(tax_rules(session, tree, tenant_id, close))
         self.tiers: dict[str, list[Tier]] = tiers_in_force(session, tree, tenant_id, self.cutoff)
         self._terms: dict[tuple[str, str], PlanTerms] = {}
-        self._shapes: dict[tuple[Any, ...], list[PreviewLine]] = {}  # see `_billable`
+        self._shapes: dict[tuple[Any, ...], list[ChargeLine]] = {}  # see `_billable`
 
     def places(self, currency: str) -> int:
         precision = self.settings.line_precision
@@ -437,6 +430,7 @@ class DueLoader:
         for payer, aggregates in usage.items():
             charges[payer] += usage_charges(
                 aggregates,
+                currency=members[payer].currency,
                 places=self.places(members[payer].currency),
                 tiers=self.tiers,
                 names=USAGE_NAMES,
@@ -495,7 +489,7 @@ class DueLoader:
         for line in lines:
             if not due_by(line, self.close):
                 continue
-            recurring = line.kind in (PreviewKind.RECURRING, PreviewKind.CREDIT)
+            recurring = line.kind in (LineKind.RECURRING, LineKind.CREDIT)
             if not recurring and line.start < self.since:
                 continue  # before the look-back horizon: its key was not read
             if recurring:
@@ -508,7 +502,7 @@ class DueLoader:
                 seen[key] = seen.get(key, 0) + 1
                 if seen[key] > 1:
                     key = f"{key}#{seen[key]}"
-            out.append(_preview_charge(line, subscription.account_id, key, last_change, ids))
+            out.append(_as_charge(line, subscription.account_id, key, last_change, ids))
         return out
 
     def _billable(
@@ -520,7 +514,7 @@ class DueLoader:
         settled: set[tuple[str, date]],
         usage: Usage,
         events: AccountEvents,
-    ) -> tuple[list[PreviewLine], dict[str, str]]:
+    ) -> tuple[list[ChargeLine], dict[str, str]]:
         """The subscription's billable lines, and how to read their stand-in ids (none when
         the lines carry the real ones).
 

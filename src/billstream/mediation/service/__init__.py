@@ -11,6 +11,7 @@ from billstream.mediation.service.usage import (
     ACCEPTED_USAGE_SCHEMA,
     accepted_usage,
     accepted_usage_batches,
+    get_file,
     list_files,
 )
 
@@ -23,6 +24,7 @@ __all__ = [
     "accepted_usage_batches",
     "find_format",
     "format_names",
+    "get_file",
     "ingest_cdr_file",
     "ingest_usage_events",
     "list_files",

@@ -26,8 +26,7 @@ from billstream.rating.models import (
     RateCardVersion,
 )
 from billstream.rating.rater import RATE_SCHEMA
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import resolved_settings
+from billstream.tenants.context import TenantContext
 
 __all__ = ["CardImport", "cost_rates", "import_rate_card", "local_midnight", "rates_frame"]
 
@@ -87,8 +86,7 @@ def import_rate_card(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     name: str,
     kind: CardKind,
     rows: Iterable[Mapping[str, Any]],
@@ -103,7 +101,7 @@ def import_rate_card(
     reported with their line and column and the rest are imported. No valid row: nothing.
     Rows of one (prefix, usage type, band) whose effective windows overlap refuse the whole
     file (`InvalidInputError` naming the later row's line and column): nothing is written."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     if not name.strip() or len(name) > 100:
         raise InvalidInputError("a card name is 1-100 characters", field="name")
     if carrier is not None and len(carrier) > MAX_CARRIER_LENGTH:
@@ -111,10 +109,8 @@ def import_rate_card(
             f"a carrier name is at most {MAX_CARRIER_LENGTH} characters", field="carrier"
         )
     if account_id is not None:
-        account_of_tenant(
-            session, scope=scope, tenant_id=tenant_id, account_id=account_id, field="account_id"
-        )
-    settings = resolved_settings(session, tenant_id)
+        account_of_tenant(session, ctx=ctx, account_id=account_id, field="account_id")
+    settings = ctx.settings
     currency = validate_currency(currency or settings.currency)
     starts = local_midnight(
         effective_from or clock.now().astimezone(ZoneInfo(settings.timezone)).date(),

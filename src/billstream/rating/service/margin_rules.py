@@ -30,8 +30,8 @@ from billstream.rating.margin_pricing import (
 )
 from billstream.rating.rule_models import MarginRule as MarginRuleRow
 from billstream.rating.service.rules import chains_tree, checked_usage_type, rule_starts
+from billstream.tenants.context import TenantContext
 from billstream.tenants.inheritance import Resolved, Version, candidates, instant
-from billstream.tenants.scope import TenantScope
 from billstream.tenants.tree import TenantTree
 
 __all__ = ["end_margin_rule", "list_margin_rules", "resolved_margin_rules", "set_margin_rule"]
@@ -71,8 +71,7 @@ def set_margin_rule(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     percent: Decimal,
     usage_type: str | None = None,
     prefix: str | None = None,
@@ -83,12 +82,12 @@ def set_margin_rule(
     plus `percent`, at least cost + `min_margin_micros` per minute (unit), for `usage_type`
     and destinations starting with `prefix` (None: all), from `effective_from` (local
     midnight; default today). Refused: a second rule of the same key and day."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     percent = _percent(percent)
     prefix = _prefix(prefix)
     usage_type = _usage_type(usage_type)
     min_margin_micros = _min_margin(min_margin_micros)
-    starts = rule_starts(session, clock, tenant_id, effective_from)
+    starts = rule_starts(ctx, clock, effective_from)
     _refuse_same_day(_series(session, tenant_id, usage_type, prefix), starts, usage_type, prefix)
     return _add(
         session,
@@ -102,8 +101,7 @@ def end_margin_rule(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     usage_type: str | None = None,
     prefix: str | None = None,
     effective_from: date | None = None,
@@ -112,10 +110,10 @@ def end_margin_rule(
     `effective_from` (local midnight; default today): records from then on fall to the next
     rule that matches them, or none. Recorded as a row without a percent. Refused: no rule
     of that key in force then, or a row of the same key and day."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     prefix = _prefix(prefix)
     usage_type = _usage_type(usage_type)
-    starts = rule_starts(session, clock, tenant_id, effective_from)
+    starts = rule_starts(ctx, clock, effective_from)
     series = _series(session, tenant_id, usage_type, prefix)
     _refuse_same_day(series, starts, usage_type, prefix)
     before = [r for r in series if r.effective_from < starts]
@@ -172,12 +170,10 @@ def _refuse_same_day(
         )
 
 
-def list_margin_rules(
-    session: Session, *, scope: TenantScope, tenant_id: str
-) -> list[MarginRuleRow]:
+def list_margin_rules(session: Session, *, ctx: TenantContext) -> list[MarginRuleRow]:
     """The tenant's own margin rules, by usage type, prefix and date (inherited ones: see
     `resolved_margin_rules`)."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     return list(
         session.scalars(
             select(MarginRuleRow)

@@ -25,9 +25,9 @@ from billstream.rating.allowances import Tier
 from billstream.rating.rater import RoundingMode, RoundingRules, rules_frame
 from billstream.rating.rule_models import RatingRule, RatingTier
 from billstream.rating.service.cards import local_midnight
+from billstream.tenants.context import TenantContext
 from billstream.tenants.inheritance import Version, candidates, in_force
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import ancestor_chain, resolved_settings
+from billstream.tenants.service import ancestor_chain
 from billstream.tenants.tree import TenantTree
 
 __all__ = [
@@ -44,11 +44,11 @@ __all__ = [
 MAX_USAGE_TYPE = 32
 
 
-def rule_starts(session: Session, clock: Clock, tenant_id: str, day: date | None) -> datetime:
-    """The instant a rule of `tenant_id` starts: `day`'s (default: today's) local midnight."""
+def rule_starts(ctx: TenantContext, clock: Clock, day: date | None) -> datetime:
+    """The instant a rule of `ctx`'s tenant starts: `day`'s (default: today's) local midnight."""
     if day is not None:
         check_day(day, field="effective_from")
-    timezone = resolved_settings(session, tenant_id).timezone
+    timezone = ctx.timezone
     local = local_midnight(day or clock.now().astimezone(ZoneInfo(timezone)).date(), timezone)
     return local.astimezone(UTC)
 
@@ -67,17 +67,16 @@ def set_rounding_rule(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     rules: RoundingRules,
     usage_type: str | None = None,
     effective_from: date | None = None,
 ) -> RatingRule:
     """Give `tenant_id` (and the brands below it that have none) rounding rules for
     `usage_type` (None: all), from `effective_from` (local midnight; default today)."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     usage_type = checked_usage_type(usage_type)
-    starts = rule_starts(session, clock, tenant_id, effective_from)
+    starts = rule_starts(ctx, clock, effective_from)
     same = session.scalar(
         select(RatingRule.id).where(
             RatingRule.tenant_id == tenant_id,
@@ -111,12 +110,10 @@ def set_rounding_rule(
     return rule
 
 
-def list_rounding_rules(
-    session: Session, *, scope: TenantScope, tenant_id: str
-) -> list[RatingRule]:
+def list_rounding_rules(session: Session, *, ctx: TenantContext) -> list[RatingRule]:
     """The tenant's own rounding rules, by usage type and date (inherited ones: see
     `resolved_rules`)."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     return list(
         session.scalars(
             select(RatingRule)
@@ -188,8 +185,7 @@ def set_tiers(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     usage_type: str,
     tiers: Sequence[Tier],
     effective_from: date | None = None,
@@ -197,7 +193,7 @@ def set_tiers(
     """Price `usage_type` for the accounts of `tenant_id` (and of its brands that have no
     tiers of their own) by graduated tiers on each account's period total, from
     `effective_from` on; returns the tier set's id."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     kind = checked_usage_type(usage_type)
     assert kind is not None
     ordered = sorted(tiers, key=lambda t: t.from_quantity)
@@ -214,7 +210,7 @@ def set_tiers(
             f"tiers start at quantities up to {MAX_USAGE_TOTAL} at rates up to {MAX_RATE}",
             field="tiers",
         )
-    starts = rule_starts(session, clock, tenant_id, effective_from)
+    starts = rule_starts(ctx, clock, effective_from)
     set_id = new_id("rts")
     session.add_all(
         RatingTier(
@@ -233,9 +229,9 @@ def set_tiers(
     return set_id
 
 
-def list_tiers(session: Session, *, scope: TenantScope, tenant_id: str) -> list[RatingTier]:
+def list_tiers(session: Session, *, ctx: TenantContext) -> list[RatingTier]:
     """The tenant's own tiers, by usage type, date and set (inherited ones: `resolved_tiers`)."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     return list(
         session.scalars(
             select(RatingTier)

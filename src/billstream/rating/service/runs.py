@@ -39,10 +39,8 @@ from billstream.rating.service.margin_rules import margin_rule_versions, margin_
 from billstream.rating.service.rules import rule_versions, rules_in_force, tier_sets_in_force
 from billstream.rating.service.storage import ParquetCopy, rated_usage_rows, store_rated_rows
 from billstream.subscriptions.models import Subscription
+from billstream.tenants.context import TenantContext
 from billstream.tenants.inheritance import Version, in_force
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import tree_and_settings
-from billstream.tenants.settings import ResolvedSettings
 from billstream.tenants.tree import TenantTree
 
 __all__ = ["RatingRequest", "rate_period"]
@@ -72,7 +70,7 @@ def rate_period(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
+    ctx: TenantContext,
     request: RatingRequest,
     data_dir: Path | None = None,
     batch_records: int = BATCH_RECORDS,
@@ -85,18 +83,14 @@ def rate_period(
     `accepted_usage_batches`): memory holds one batch, whatever the size of the period. An
     account is never split, because its allowances and tiers run over its whole period in
     time order."""
-    tenant_id = scope.require(request.tenant_id)
+    tenant_id = ctx.require(request.tenant_id)
     check_day(request.start, field="from")
     check_day(request.end, field="to")
     if request.account_id is not None:  # another tenant's account reads as an unknown one
-        account_of_tenant(
-            session, scope=scope, tenant_id=tenant_id, account_id=request.account_id,
-            field="account_id",
-        )  # fmt: skip
+        account_of_tenant(session, ctx=ctx, account_id=request.account_id, field="account_id")
     if request.end <= request.start:
         raise InvalidInputError("the period must end after it starts", field="to")
-    tree, settings = tree_and_settings(session, tenant_id)
-    timezone = settings.timezone
+    timezone = ctx.timezone
     start = local_midnight(request.start, timezone)
     end = local_midnight(request.end, timezone)
     current = _current_rows(session, tenant_id, start, end, request.account_id)
@@ -105,9 +99,7 @@ def rate_period(
             f"{current[0]} records of this period are already rated; re-rate to replace them",
             field="from",
         )
-    pricing = _Pricing.load(
-        session, tree, settings, request, tenant_id=tenant_id, start=start, end=end
-    )
+    pricing = _Pricing.load(session, ctx, request, start=start, end=end)
     run = RatingRun(
         id=new_id("rr"),
         tenant_id=tenant_id,
@@ -130,7 +122,7 @@ def rate_period(
     if current[0]:
         _supersede(session, tenant_id, start, end, request.account_id, run.id)
     batches = accepted_usage_batches(
-        session, scope=scope, start=start, end=end, account_id=request.account_id,
+        session, scope=ctx.scope, start=start, end=end, account_id=request.account_id,
         size=batch_records,
     )  # fmt: skip
     copy = ParquetCopy(data_dir, tenant_id=tenant_id, run_id=run.id) if data_dir else None
@@ -198,23 +190,22 @@ class _Pricing:
     def load(
         cls,
         session: Session,
-        tree: TenantTree,
-        settings: ResolvedSettings,
+        ctx: TenantContext,
         request: RatingRequest,
         *,
-        tenant_id: str,
         start: datetime,
         end: datetime,
     ) -> _Pricing:
+        tenant_id, tree = ctx.tenant_id, ctx.tree
         retail, currency = rates_frame(
             session, tenant_id=tenant_id, kind=CardKind.RETAIL, start=start, end=end
         )
         tenants = [tenant_id]
         return cls(
             tenant_id=tenant_id,
-            zone=settings.timezone,
+            zone=ctx.timezone,
             retail=compile_card(retail),
-            currency=currency or settings.currency,
+            currency=currency or ctx.currency,
             rules=request.rules
             or rules_in_force(tree, rule_versions(session, tree, tenants), tenants),
             allowances=_allowances(session, tenant_id, request.start, request.end),
