@@ -115,7 +115,7 @@ def test_spec_rules_on_the_parent_are_inherited_by_a_brand_and_overridden_by_ano
     set_rounding_rule(
         session,
         clock=clock,
-        ctx=ctx,
+        ctx=context_of(session, overrides),
         rules=per_minute,
         usage_type="voice",
         effective_from=JAN,
