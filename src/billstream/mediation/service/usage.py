@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -110,3 +110,13 @@ def list_files(
 ) -> Page[UsageFile]:
     stmt = select(UsageFile).where(scope.filter(UsageFile))
     return paginate(session, stmt, UsageFile.id, cursor=cursor, limit=limit)
+
+
+def file_names(
+    session: Session, *, scope: TenantScope, file_ids: Collection[str]
+) -> dict[str, str]:
+    """The name of each file arrival of `file_ids` in `scope`."""
+    stmt = select(UsageFile.id, UsageFile.name).where(
+        scope.filter(UsageFile), UsageFile.id.in_(file_ids)
+    )
+    return {file_id: name for file_id, name in session.execute(stmt)}
