@@ -32,6 +32,7 @@ from billstream.core.errors import BillstreamError, InvalidInputError, NotFoundE
 if TYPE_CHECKING:  # the commands import what they use: `--help` stays light
     from sqlalchemy.orm import Session
 
+    from billstream.accounts.models import Account
     from billstream.bootstrap import Runtime
     from billstream.tenants.models import Tenant
     from billstream.tenants.scope import TenantScope
@@ -161,6 +162,23 @@ def target_tenant(session: Session, ref: str, *, option: str = "tenant") -> Targ
     except NotFoundError as exc:
         raise NotFoundError(exc.detail, field=option) from None
     return Target(tenant=tenant, scope=operator_scope(session, tenant.id))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTarget:
+    """The account a command works on, and what the operator reaches: its tenant's subtree."""
+
+    account: Account
+    scope: TenantScope
+
+
+def target_account(session: Session, ref: str) -> AccountTarget:
+    """The account an option names by id, or by an external id used in one tenant only."""
+    from billstream.accounts.service import find_account
+    from billstream.tenants.service import operator_scope
+
+    account = find_account(session, ref)
+    return AccountTarget(account=account, scope=operator_scope(session, account.tenant_id))
 
 
 @contextmanager

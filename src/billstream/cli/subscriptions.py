@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from billstream.cli.common import console, fails_cleanly, unit_of_work
+from billstream.cli.common import console, fails_cleanly, target_account, unit_of_work
 from billstream.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -44,12 +44,11 @@ def subscription_create(
     external_id: Annotated[str | None, typer.Option(help="The order's id elsewhere.")] = None,
 ) -> None:
     """Create a subscription from an order."""
-    from billstream.accounts.service import find_account
     from billstream.subscriptions.service import CLI_ACTOR, create_subscription
-    from billstream.tenants.service import operator_scope
 
     with unit_of_work() as (runtime, session):
-        holder = find_account(session, account)
+        target = target_account(session, account)
+        holder = target.account
         order = order_of(
             {
                 "account_id": holder.id,
@@ -62,7 +61,7 @@ def subscription_create(
         created = create_subscription(
             session,
             clock=runtime.clock,
-            scope=operator_scope(session, holder.tenant_id),
+            scope=target.scope,
             data=order,
             actor=CLI_ACTOR,
         )
@@ -87,21 +86,19 @@ def subscription_preview(
     until: Annotated[str, typer.Option(help="The last local date to preview, e.g. 2026-02-28.")],
 ) -> None:
     """Show, line by line, what a bill run would charge the account up to UNTIL."""
-    from billstream.accounts.service import find_account
     from billstream.billing.service import upcoming_charges
-    from billstream.tenants.service import operator_scope
 
     try:
         last_day = date.fromisoformat(until)
     except ValueError:
         raise InvalidInputError(f"{until!r} is not a date (YYYY-MM-DD)", field="until") from None
     with unit_of_work() as (_runtime, session):
-        holder = find_account(session, account)
-        name = holder.name
+        target = target_account(session, account)
+        name = target.account.name
         result = upcoming_charges(
             session,
-            scope=operator_scope(session, holder.tenant_id),
-            account_id=holder.id,
+            scope=target.scope,
+            account_id=target.account.id,
             until=last_day,
         )
     show_upcoming(result, title=f"Upcoming charges of {name} to {until}")
