@@ -23,7 +23,7 @@ from billstream.db.locks import locked
 from billstream.db.pagination import Page, paginate
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope, get_in_scope
-from billstream.tenants.service import scope_for
+from billstream.tenants.service import operator_scope, scope_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +119,16 @@ def revoke_api_key(
     key.revoked_at = clock.now()
     session.flush()
     return key
+
+
+def revoke_any_api_key(session: Session, *, clock: Clock, key_id: str) -> ApiKey:
+    """Revoke `key_id` for the operator at the command line: any key, a tenant's last
+    included (`billstream apikey create` makes a new one)."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFoundError(f"no API key with id {key_id!r}", field="key")
+    scope = operator_scope(session, key.tenant_id)
+    return revoke_api_key(session, clock=clock, scope=scope, key_id=key.id)
 
 
 def _lock_active_keys(session: Session, scope: TenantScope, caller_id: str) -> list[ApiKey]:

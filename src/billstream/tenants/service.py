@@ -243,3 +243,9 @@ def scope_for(session: Session, tenant_id: str, *, include_descendants: bool) ->
 def operator_scope(session: Session, tenant_id: str) -> TenantScope:
     """The whole subtree of `tenant_id`: what an operator at the command line may touch."""
     return scope_for(session, tenant_id, include_descendants=True)
+
+
+def every_tenant_scope(session: Session) -> TenantScope:
+    """Every tenant: what an operator at the command line reaches without naming one."""
+    ids = frozenset(t.id for t in all_tenants(session))
+    return TenantScope(home="", tenant_ids=ids, includes_descendants=True)

@@ -11,6 +11,7 @@ from billstream.mediation.service.usage import (
     ACCEPTED_USAGE_SCHEMA,
     accepted_usage,
     accepted_usage_batches,
+    file_names,
     get_file,
     list_files,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "ReprocessReport",
     "accepted_usage",
     "accepted_usage_batches",
+    "file_names",
     "find_format",
     "format_names",
     "get_file",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -117,3 +117,13 @@ def get_file(session: Session, *, scope: TenantScope, file_id: str) -> UsageFile
     return get_in_scope(
         session, UsageFile, file_id, scope=scope, label="usage file", field="file_id"
     )
+
+
+def file_names(
+    session: Session, *, scope: TenantScope, file_ids: Collection[str]
+) -> dict[str, str]:
+    """The name of each file arrival of `file_ids` in `scope`."""
+    stmt = select(UsageFile.id, UsageFile.name).where(
+        scope.filter(UsageFile), UsageFile.id.in_(file_ids)
+    )
+    return {file_id: name for file_id, name in session.execute(stmt)}
