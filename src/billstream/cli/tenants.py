@@ -75,14 +75,15 @@ def tenant_create(
 @fails_cleanly
 def tenant_list() -> None:
     """List every tenant with the settings in force for it."""
-    from billstream.tenants.service import all_tenants, resolved_settings
+    from billstream.tenants.service import all_tenants, settings_of_tenants
 
     table = Table("slug", "name", "parent", "currency", "time zone", "locale", "id")
     with unit_of_work() as (_runtime, session):
         tenants = all_tenants(session)
         slug_of = {t.id: t.slug for t in tenants}
+        settings_of = settings_of_tenants(tenants)  # every tenant: every chain is loaded
         for tenant in tenants:
-            settings = resolved_settings(session, tenant.id)
+            settings = settings_of[tenant.id]
             parent = slug_of.get(tenant.parent_id, "") if tenant.parent_id else ""
             table.add_row(
                 tenant.slug,
