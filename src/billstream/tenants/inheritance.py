@@ -1,8 +1,8 @@
 """Configuration a tenant sets and the tenants below it inherit, in force on a date.
 
 Every kind of inherited configuration (settings, rounding rules, tiers, margin rules, cost
-cards, tax rates, catalogue codes, …) is a list of `Version` s: an owner tenant, a key (a
-setting's name, a usage type, ``(jurisdiction, name)``, a carrier), the date it takes
+cards, tax rates, catalogue codes, …) is a list of versions (`Version`): an owner tenant, a
+key (a setting's name, a usage type, ``(jurisdiction, name)``, a carrier), the date it takes
 effect and its value. One rule answers "what is in force for tenant T at D, and which tenant
 set it":
 
