@@ -146,6 +146,7 @@ def payers_to_bill(session: Session, request: BillRunRequest) -> list[PayerPerio
 
 
 def check_request(clock: Clock, ctx: TenantContext, request: BillRunRequest) -> None:
+    ctx.require(request.tenant_id)  # another tenant's id reads as unknown, as in a path
     if request.tenant_id != ctx.tenant_id:
         raise ValueError(f"a run of {request.tenant_id} in the context of {ctx.tenant_id}")
     check_day(request.day, field="date")  # the look-back reaches 400 days before it
