@@ -262,8 +262,9 @@ def assemble_invoice(
     bases: dict[str, Money] = {}
     for line in lines:
         if line.tax_jurisdiction is not None:
-            base = bases.get(line.tax_jurisdiction, Money.zero(currency))
-            bases[line.tax_jurisdiction] = base + line.charge.amount
+            base = bases.get(line.tax_jurisdiction)
+            amount = line.charge.amount
+            bases[line.tax_jurisdiction] = amount if base is None else base + amount
     taxes = tuple(
         calculator.taxes(
             [TaxBase(j, base.amount) for j, base in bases.items()], on=on, places=places

@@ -35,8 +35,11 @@ def _known_currencies() -> frozenset[str]:
 
 def validate_currency(code: str, *, field: str = "currency") -> str:
     """Return `code` upper-cased if it is an ISO 4217 currency Babel knows, else refuse it."""
+    known = _known_currencies()
+    if code in known:  # the common case: a code already checked once
+        return code
     normal = code.strip().upper() if isinstance(code, str) else ""
-    if normal not in _known_currencies():
+    if normal not in known:
         raise InvalidInputError(f"{code!r} is not an ISO 4217 currency code", field=field)
     return normal
 
@@ -80,6 +83,15 @@ def round_half_up(value: Fraction | Decimal, places: int) -> Decimal:
     return Decimal(f"{sign}{units}E{-places}")
 
 
+def _within_bounds(amount: Decimal) -> Decimal:
+    if abs(amount) >= MAX_MONEY:
+        raise OutOfBoundsError(
+            f"{amount} is beyond the largest amount billstream keeps (< {MAX_MONEY:,})",
+            field="amount",
+        )
+    return amount
+
+
 def _to_decimal(value: object) -> Decimal:
     if isinstance(value, Decimal):
         return value
@@ -99,13 +111,17 @@ class Money:
         amount = _to_decimal(self.amount)
         if not amount.is_finite():
             raise InvalidInputError("a money amount must be a finite number", field="amount")
-        if abs(amount) >= MAX_MONEY:
-            raise OutOfBoundsError(
-                f"{amount} is beyond the largest amount billstream keeps (< {MAX_MONEY:,})",
-                field="amount",
-            )
-        object.__setattr__(self, "amount", amount)
+        object.__setattr__(self, "amount", _within_bounds(amount))
         object.__setattr__(self, "currency", validate_currency(self.currency))
+
+    def _with(self, amount: Decimal) -> Money:
+        """`amount` (exact arithmetic on finite amounts) in this, already checked, currency:
+        only the bound is checked again, as sums and products can cross it. Bill runs add
+        hundreds of thousands of amounts; each skips the currency and type checks."""
+        money = object.__new__(Money)
+        object.__setattr__(money, "amount", _within_bounds(amount))
+        object.__setattr__(money, "currency", self.currency)
+        return money
 
     @classmethod
     def of(cls, amount: Decimal | int | str, currency: str) -> Money:
@@ -120,7 +136,8 @@ class Money:
         """Sum `items`, all in `currency`; the sum of nothing is zero."""
         result = cls.zero(currency)
         for item in items:
-            result = result + item
+            result._same_currency(item)
+            result = result._with(result.amount + item.amount)
         return result
 
     def _same_currency(self, other: Money) -> None:
@@ -133,17 +150,17 @@ class Money:
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)
-        return Money(self.amount + other.amount, self.currency)
+        return self._with(self.amount + other.amount)
 
     def __sub__(self, other: Money) -> Money:
         self._same_currency(other)
-        return Money(self.amount - other.amount, self.currency)
+        return self._with(self.amount - other.amount)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return self._with(-self.amount)
 
     def __mul__(self, factor: Decimal | int) -> Money:
-        return Money(self.amount * _to_decimal(factor), self.currency)
+        return self._with(self.amount * _to_decimal(factor))
 
     __rmul__ = __mul__
 
