@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # the commands import what they use: `--help` stays light
         FileReport,
     )
     from billstream.rating.allowances import Tier
-    from billstream.rating.rule_models import MarginRule
+    from billstream.rating.models import MarginRule
     from billstream.subscriptions.schemas import SubscriptionCreate
     from billstream.tenants.models import Tenant
 

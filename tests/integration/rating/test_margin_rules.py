@@ -16,8 +16,7 @@ from billstream.accounts.models import Account
 from billstream.core.clock import FakeClock
 from billstream.core.errors import BillstreamError, ConflictError, InvalidInputError
 from billstream.mediation.models import UsageRecord
-from billstream.rating.models import CardKind, RatedUsage, RatingRun
-from billstream.rating.rule_models import MarginRule
+from billstream.rating.models import CardKind, MarginRule, RatedUsage, RatingRun
 from billstream.rating.service import (
     RatingRequest,
     end_margin_rule,
