@@ -313,6 +313,13 @@ def test_money_code_has_no_float() -> None:
     assert [str(v) for v in float_violations(PROJECT)] == []
 
 
+def test_the_examples_in_the_docstrings_run_as_tests() -> None:
+    config = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["pytest"]
+    options = config["ini_options"]
+    assert "--doctest-modules" in options["addopts"].split()
+    assert "src/billstream" in options["testpaths"]
+
+
 # --- each rule fails on a violation planted in a copy of the tree --------------------------
 
 
