@@ -6,14 +6,15 @@ shown to fail on a violation planted in a copy of the tree.
      (`app.py`, `bootstrap.py`, `settings.py`, `cli.py`) and the packages `api/` (the
      routers' toolkit), `cli/`, `jobs/`, `demo/`, `migrations/`;
    - the database's own places may use the database: the `db/` package, tables (`models.py`),
-     use cases (`service.py`, `service/`), queries (`repository.py`, and `scope.py`, the tenancy
-     filter every query goes through), background jobs (`tasks.py`), a domain's router
+     use cases (`service.py`, `service/`), queries (`repository.py`), background jobs
+     (`tasks.py`), a domain's router
      (`api.py`, `api/`) and its commands (`cli.py`, `cli/`);
    - the clock seam (`clock.py`) is the one module that reads the wall clock;
    - API shapes (`schemas.py`) are Pydantic models that may read the rows they describe: no
      framework, database, settings or clock of their own, but they may import tables;
    - every other module is pure: no SQLAlchemy, FastAPI, Starlette, settings, environment or
-     clock, and it imports only pure modules, so it stays pure however deep its imports go.
+     clock, and it imports only pure modules, so it stays pure however deep its imports go
+     (imports under `if TYPE_CHECKING:` never run: a pure function may name a row's type).
 2. A package imports only the packages upstream of it in the flow, and the edges sit on top:
    the import-linter contracts in pyproject.toml (`lint-imports`), and every top-level
    package or module is placed in that flow.
@@ -47,9 +48,7 @@ PROJECT = SRC.parents[1]
 
 EDGE_PACKAGES = frozenset({"api", "cli", "jobs", "demo", "migrations"})
 DATABASE_PACKAGES = frozenset({"db", "service", "api", "cli"})
-DATABASE_MODULES = frozenset(
-    {"models", "service", "repository", "scope", "tasks", "api", "cli", "clock"}
-)
+DATABASE_MODULES = frozenset({"models", "service", "repository", "tasks", "api", "cli", "clock"})
 SHAPE_MODULES = frozenset({"schemas"})
 
 PURE, SHAPE, IMPURE = "pure", "shape", "impure"
@@ -124,12 +123,13 @@ def module_name(rel: str) -> str:
 
 
 def imported_names(rel: str, tree: ast.AST) -> list[tuple[int, str]]:
-    """Every dotted name an import statement names (relative imports resolved), with its
-    line: `from a import b` names both `a` and `a.b`, since `b` may be a module."""
+    """Every dotted name an import statement that runs names (relative imports resolved),
+    with its line: `from a import b` names both `a` and `a.b`, since `b` may be a module.
+    Imports under `if TYPE_CHECKING:` never run, so they are left out."""
     current = module_name(rel).split(".")
     package = current if rel.endswith("__init__.py") else current[:-1]
     found: list[tuple[int, str]] = []
-    for node in ast.walk(tree):
+    for node in runtime_nodes(tree):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -140,6 +140,23 @@ def imported_names(rel: str, tree: ast.AST) -> list[tuple[int, str]]:
             found.append((node.lineno, base))
             found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
     return found
+
+
+def runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node of `tree` except those under `if TYPE_CHECKING:`."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for other in node.orelse:
+                yield other
+                yield from runtime_nodes(other)
+            continue
+        yield node
+        yield from runtime_nodes(node)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    name = test.attr if isinstance(test, ast.Attribute) else getattr(test, "id", None)
+    return name == "TYPE_CHECKING"
 
 
 def within(module: str, package: str) -> bool:
@@ -367,11 +384,18 @@ def test_the_copy_breaks_no_rule(project: Path) -> None:
         ("tenants/inheritance.py", "from billstream.tenants.models import Tenant"),
         ("billing/schemas.py", "from sqlalchemy.orm import Session"),
         ("billing/schemas.py", "from billstream.db import Base"),
+        ("tenants/scope.py", "from sqlalchemy import select"),
     ],
 )
 def test_the_purity_rule_fails_on_a_planted_import(project: Path, rel: str, code: str) -> None:
     plant(project, rel, code)
     assert found(purity_violations(project / "src" / "billstream"), rel) != []
+
+
+def test_the_purity_rule_passes_imports_made_for_type_checking_only(project: Path) -> None:
+    code = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from sqlalchemy import Row"
+    plant(project, "rating/windows.py", code)
+    assert purity_violations(project / "src" / "billstream") == []
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import ColumnElement
+from typing import TYPE_CHECKING, Any
 
 from billstream.core.errors import NotFoundError
+
+if TYPE_CHECKING:  # the scope builds a filter on the model it is given, importing no database
+    from sqlalchemy import ColumnElement
 
 
 @dataclass(frozen=True, slots=True)
