@@ -213,7 +213,7 @@ def unplaced_packages(project: Path) -> list[str]:
     placed = set(flow_layers(project))
     root = project / "src" / "billstream"
     tops = {p.name.removesuffix(".py") for p in root.iterdir() if p.suffix == ".py" or p.is_dir()}
-    return sorted(tops - placed - {"__init__", "__pycache__", "py"})
+    return sorted(tops - placed - {"__init__", "__pycache__"})
 
 
 def broken_import_contracts(project: Path) -> str:
