@@ -56,12 +56,13 @@ from benchmarks.bill_run_data import (
 )
 from billstream.billing.models import Invoice, InvoiceLine, InvoiceTax
 from billstream.billing.service.runs import BillRunRequest
-from billstream.billing.states import LineKind
 from billstream.core.clock import FakeClock
 from billstream.db.engine import make_engine, make_session_factory
 from billstream.db.migrate import upgrade
 from billstream.jobs.bill_runs import RunSummary, execute_bill_run
 from billstream.rating.models import RatedUsage
+from billstream.subscriptions.charges import LineKind
+from billstream.tenants.context import operator_context
 from billstream.tenants.service import operator_scope
 
 RUN_AT = datetime(2026, 2, 1, 6, tzinfo=UTC)  # the morning after the close
@@ -131,12 +132,12 @@ def bill(
 ) -> RunSummary:
     clock = FakeClock(RUN_AT)
     with sessions() as session:
-        scope = operator_scope(session, provider.tenant_id)
+        ctx = operator_context(session, provider.tenant_id)
     request = BillRunRequest(tenant_id=provider.tenant_id, day=CLOSE, accounts=accounts)
     return execute_bill_run(
         sessions,
         clock,
-        scope=scope,
+        ctx=ctx,
         request=request,
         actor="benchmark",
         chunk=chunk,

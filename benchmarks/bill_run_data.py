@@ -46,6 +46,7 @@ from billstream.subscriptions.lifecycle import ChangeKind, ChangeTiming, Subscri
 from billstream.subscriptions.models import Subscription, SubscriptionChange
 from billstream.subscriptions.schemas import ChangeCreate, SubscriptionCreate
 from billstream.subscriptions.service import CLI_ACTOR, change_subscription, create_subscription
+from billstream.tenants.context import operator_context
 from billstream.tenants.service import create_tenant, operator_scope
 
 ORDERED = datetime(2025, 12, 20, 12, tzinfo=UTC)  # when the orders were placed
@@ -187,14 +188,14 @@ def provider_tenant(session: Session, clock: FakeClock, *, slug: str) -> str:
             for j, n, r in (("US-CA", "Sales tax", "7.25"), ("GB", "VAT", "20"))
         ],
     )  # fmt: skip
-    scope = operator_scope(session, tenant.id)
+    ctx = operator_context(session, tenant.id)
     document = load_catalog_yaml(CATALOG)
-    apply_catalog(session, clock=clock, scope=scope, tenant_id=tenant.id, document=document)
+    apply_catalog(session, clock=clock, ctx=ctx, document=document)
     card = [
         {"prefix": p, "description": d, "rate": f"0.{(i * 37) % 90 + 5:03d}"}
         for i, (p, d) in enumerate(DESTINATIONS)
     ] + [{"prefix": "1", "description": "SMS", "rate": "0.05", "usage_type": "sms"}]
-    import_rate_card(session, clock=clock, scope=scope, tenant_id=tenant.id, name="Retail",
+    import_rate_card(session, clock=clock, ctx=ctx, name="Retail",
                      kind=CardKind.RETAIL, rows=card, source="benchmark",
                      effective_from=date(2025, 1, 1))  # fmt: skip
     return tenant.id
@@ -228,10 +229,8 @@ def _accounts(
     session: Session, clock: FakeClock, tenant_id: str, count: int, rng: random.Random
 ) -> list[dict[str, Any]]:
     """Import the accounts through the service; each as {id, billing_mode, payer, cycle}."""
-    scope = operator_scope(session, tenant_id)
-    report = import_accounts(
-        session, clock=clock, scope=scope, tenant_id=tenant_id, rows=_account_rows(count, rng)
-    )
+    ctx = operator_context(session, tenant_id)
+    report = import_accounts(session, clock=clock, ctx=ctx, rows=_account_rows(count, rng))
     if report.errors:
         raise RuntimeError(f"account import refused rows: {report.errors[:3]}")
     stored = list(session.execute(
@@ -428,7 +427,7 @@ def check_rows_like_services(session: Session, clock: FakeClock, tenant_id: str)
     clock.set(ORDERED)
     scope = operator_scope(session, tenant_id)
     account = create_account(
-        session, clock=clock, scope=scope,
+        session, clock=clock, ctx=operator_context(session, tenant_id),
         data=AccountCreate(tenant_id=tenant_id, name="Row check", external_id="row-check"),
     )  # fmt: skip
     order = Order(account.id, "seats", 7, date(2026, 1, 5), (date(2026, 1, 16), 10))

@@ -32,6 +32,7 @@ from billstream.core.ids import new_id
 from billstream.db.engine import make_engine, make_session_factory
 from billstream.db.migrate import upgrade
 from billstream.documents.service import write_invoice_pdfs
+from billstream.tenants.context import operator_context
 from billstream.tenants.service import create_tenant, operator_scope
 
 TIERS = [
@@ -91,16 +92,16 @@ def generate(session: Session, *, invoices: int, lines: int) -> tuple[str, list[
         settings={"currency": "GBP", "locale": "en_GB", "brand_name": "Northwind Telecom",
                   "brand_address": "1 High Street\nLondon", "brand_footer": "Registered 0123"},
     )  # fmt: skip
-    scope = operator_scope(session, tenant.id)
+    ctx = operator_context(session, tenant.id)
     ids = []
     for n in range(1, invoices + 1):
         payer = accounts.create_account(
-            session, clock=clock, scope=scope,
+            session, clock=clock, ctx=ctx,
             data=AccountCreate(tenant_id=tenant.id, name=f"Customer {n}", email="ap@x.example"),
         )  # fmt: skip
         subs = [
             accounts.create_account(
-                session, clock=clock, scope=scope,
+                session, clock=clock, ctx=ctx,
                 data=AccountCreate(tenant_id=tenant.id, name=f"Site {n}.{k}", parent_id=payer.id,
                                    billing_mode="billed_to_parent"),
             ).id

@@ -38,7 +38,8 @@ from billstream.db.engine import make_engine, make_session_factory
 from billstream.db.migrate import upgrade
 from billstream.mediation.parsing import parse_cdr_file
 from billstream.mediation.service import find_format, ingest_cdr_file
-from billstream.tenants.service import create_tenant, operator_scope
+from billstream.tenants.context import operator_context
+from billstream.tenants.service import create_tenant
 
 MONTH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -98,9 +99,8 @@ def provider(session, clock: FakeClock, numbers: int):  # type: ignore[no-untype
         name="Bench",
         settings={"currency": "USD", "locale": "en_US"},
     )
-    scope = operator_scope(session, tenant.id)
     rows = [{"external_id": f"c{i}", "name": f"Customer {i}"} for i in range(numbers)]
-    import_accounts(session, clock=clock, scope=scope, tenant_id=tenant.id, rows=rows)
+    import_accounts(session, clock=clock, ctx=operator_context(session, tenant.id), rows=rows)
     accounts = [
         {"id": account_id}
         for account_id in session.scalars(select(Account.id).where(Account.tenant_id == tenant.id))
@@ -159,15 +159,15 @@ def main() -> None:
         factory = make_session_factory(engine)
         with factory() as session:
             tenant = provider(session, clock, args.numbers)
-            scope = operator_scope(session, tenant.id)
+            ctx = operator_context(session, tenant.id)
             t = time.perf_counter()
-            report = ingest_cdr_file(session, clock=clock, scope=scope, tenant_id=tenant.id,
+            report = ingest_cdr_file(session, clock=clock, ctx=ctx,
                                      fmt=fmt, name="Master.csv", data=data)  # fmt: skip
             session.commit()
             results["ingest_rows_per_s"] = args.rows / (time.perf_counter() - t)
             assert report.accepted == args.rows, (report.accepted, report.rejects.head())
             t = time.perf_counter()
-            again = ingest_cdr_file(session, clock=clock, scope=scope, tenant_id=tenant.id,
+            again = ingest_cdr_file(session, clock=clock, ctx=ctx,
                                     fmt=fmt, name="again.csv", data=data)  # fmt: skip
             session.commit()
             results["same_file_again_s"] = time.perf_counter() - t

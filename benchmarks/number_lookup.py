@@ -33,6 +33,7 @@ from billstream.core.clock import FakeClock
 from billstream.core.ids import new_id
 from billstream.db.engine import make_engine, make_session_factory
 from billstream.db.migrate import upgrade
+from billstream.tenants.context import operator_context
 from billstream.tenants.service import create_tenant, operator_scope
 
 YEAR = datetime(2026, 1, 1, tzinfo=UTC)
@@ -47,10 +48,9 @@ def build(session: Session, clock: FakeClock, numbers: int, rng: random.Random) 
         name="Benchmark",
         settings={"currency": "GBP", "locale": "en_GB"},
     )
-    scope = operator_scope(session, tenant.id)
     accounts = max(numbers // 5, 1)
     rows = [{"external_id": f"c{i}", "name": f"Customer {i}"} for i in range(accounts)]
-    import_accounts(session, clock=clock, scope=scope, tenant_id=tenant.id, rows=rows)
+    import_accounts(session, clock=clock, ctx=operator_context(session, tenant.id), rows=rows)
     account_ids = list(session.scalars(select(Account.id).where(Account.tenant_id == tenant.id)))
     e164s = sorted({f"+44207{rng.randrange(1_000_000, 9_999_999)}" for _ in range(numbers)})
     now = clock.now()

@@ -15,6 +15,7 @@ from billstream.catalog.service import ApplyReport, apply_catalog, load_catalog_
 from billstream.core.clock import Clock
 from billstream.subscriptions.schemas import SubscriptionCreate
 from billstream.subscriptions.service import CLI_ACTOR, SubscriptionView, create_subscription
+from billstream.tenants.context import TenantContext, operator_context
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import create_tenant, operator_scope
@@ -45,6 +46,11 @@ def scope_of(session: Session, tenant: Tenant) -> TenantScope:
     return operator_scope(session, tenant.id)
 
 
+def context_of(session: Session, tenant: Tenant) -> TenantContext:
+    """`tenant`'s context as its operator (the command line) loads it: its whole subtree."""
+    return operator_context(session, tenant.id)
+
+
 def make_api_key(
     session: Session, clock: Clock, tenant: Tenant, *, include_descendants: bool = False
 ) -> CreatedKey:
@@ -61,12 +67,12 @@ def make_api_key(
 def make_account(session: Session, clock: Clock, tenant: Tenant, **fields: Any) -> Account:
     fields.setdefault("name", f"Account {next(_counter)}")
     data = AccountCreate(tenant_id=tenant.id, **fields)
-    return accounts.create_account(session, clock=clock, scope=scope_of(session, tenant), data=data)
+    return accounts.create_account(session, clock=clock, ctx=context_of(session, tenant), data=data)
 
 
 def make_number(session: Session, clock: Clock, tenant: Tenant, number: str) -> PhoneNumber:
     [added] = accounts.add_numbers(
-        session, clock=clock, scope=scope_of(session, tenant), tenant_id=tenant.id, numbers=[number]
+        session, clock=clock, ctx=context_of(session, tenant), numbers=[number]
     )
     return added
 
@@ -96,8 +102,7 @@ def apply_catalog_yaml(session: Session, clock: Clock, tenant: Tenant, text: str
     return apply_catalog(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
-        tenant_id=tenant.id,
+        ctx=context_of(session, tenant),
         document=load_catalog_yaml(text),
     )
 

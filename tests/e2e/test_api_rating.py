@@ -14,7 +14,7 @@ from tests.unit.mediation.samples import NY
 
 from billstream.rating.models import CardKind
 from billstream.rating.service import import_rate_card
-from billstream.tenants.service import operator_scope
+from billstream.tenants.context import operator_context
 
 PERIOD = {"period_start": "2026-01-01", "period_end": "2026-02-01"}
 
@@ -25,8 +25,7 @@ def _card(api: Api, caller: Caller, rate: str, effective_from: date, **options: 
     import_rate_card(
         api.session,
         clock=api.clock,
-        scope=operator_scope(api.session, caller.tenant_id),
-        tenant_id=caller.tenant_id,
+        ctx=operator_context(api.session, caller.tenant_id),
         rows=[{"prefix": "1212", "rate": rate}],
         source="api-test.csv",
         effective_from=effective_from,

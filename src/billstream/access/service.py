@@ -19,10 +19,11 @@ from billstream.core.errors import (
     PermissionDeniedError,
 )
 from billstream.core.ids import new_id
+from billstream.db.locks import locked
 from billstream.db.pagination import Page, paginate
 from billstream.tenants.models import Tenant
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import scope_for
+from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.service import operator_scope, scope_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +108,7 @@ def revoke_api_key(
     The active keys of the scope are locked (in id order) before the rules are checked, so
     two keys revoking each other or themselves at once cannot both pass.
     """
-    key = session.get(ApiKey, key_id)
-    if key is None or not scope.allows(key.tenant_id):
-        raise NotFoundError(f"API key {key_id} not found", field="api_key_id")
+    key = get_in_scope(session, ApiKey, key_id, scope=scope, label="API key", field="api_key_id")
     if key.revoked_at is not None:
         return key
     if caller is not None:
@@ -122,15 +121,27 @@ def revoke_api_key(
     return key
 
 
+def revoke_any_api_key(session: Session, *, clock: Clock, key_id: str) -> ApiKey:
+    """Revoke `key_id` for the operator at the command line: any key, a tenant's last
+    included (`billstream apikey create` makes a new one)."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFoundError(f"no API key with id {key_id!r}", field="key")
+    scope = operator_scope(session, key.tenant_id)
+    return revoke_api_key(session, clock=clock, scope=scope, key_id=key.id)
+
+
 def _lock_active_keys(session: Session, scope: TenantScope, caller_id: str) -> list[ApiKey]:
     """The scope's active keys and the caller's own, locked in id order, as committed now."""
     return list(
         session.scalars(
-            select(ApiKey)
-            .where(scope.filter(ApiKey), or_(ApiKey.revoked_at.is_(None), ApiKey.id == caller_id))
-            .order_by(ApiKey.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            locked(
+                select(ApiKey)
+                .where(
+                    scope.filter(ApiKey), or_(ApiKey.revoked_at.is_(None), ApiKey.id == caller_id)
+                )
+                .order_by(ApiKey.id)
+            )
         )
     )
 

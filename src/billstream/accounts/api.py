@@ -60,7 +60,10 @@ def list_accounts(
 @accounts.post("", status_code=status.HTTP_201_CREATED, summary="Create an account")
 def create_account(ctx: Context, body: AccountCreate) -> AccountDetail:
     return _detail(
-        ctx, service.create_account(ctx.session, clock=ctx.clock, scope=ctx.scope, data=body)
+        ctx,
+        service.create_account(
+            ctx.session, clock=ctx.clock, ctx=ctx.tenant(body.tenant_id), data=body
+        ),
     )
 
 
@@ -133,8 +136,7 @@ def add_numbers(ctx: Context, body: NumbersAdd) -> list[NumberOut]:
     added = service.add_numbers(
         ctx.session,
         clock=ctx.clock,
-        scope=ctx.scope,
-        tenant_id=body.tenant_id,
+        ctx=ctx.tenant(body.tenant_id),
         numbers=body.numbers,
         default_region=body.default_region,
     )

@@ -1,4 +1,9 @@
-"""What every route handler gets: the request's session, the clock, and the caller's scope."""
+"""What every route handler gets: the request's session, the clock, and the caller's scope.
+
+A handler acting for one tenant gets its `TenantContext` from `Ctx.tenant`, the one place
+the API builds one: the id named in the path, query or body (default: the key's own
+tenant), checked against the key's scope so an id outside it is "not found".
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from billstream.access.models import ApiKey
 from billstream.core.clock import Clock
+from billstream.tenants.context import TenantContext, load_context
 from billstream.tenants.scope import TenantScope
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer bsk_…`")
@@ -23,6 +29,12 @@ class Ctx:
     scope: TenantScope
     api_key: ApiKey
     pepper: bytes
+
+    def tenant(self, tenant_id: str | None = None, *, field: str = "tenant_id") -> TenantContext:
+        """The context of `tenant_id` (None: the key's tenant); outside the scope, a 404."""
+        return load_context(
+            self.session, scope=self.scope, tenant_id=tenant_id or self.scope.home, field=field
+        )
 
 
 def _context(

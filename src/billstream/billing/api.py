@@ -37,6 +37,7 @@ from billstream.rating.schemas import RatedUsageOut
 from billstream.subscriptions.api import line_out as charge_line_out
 from billstream.subscriptions.schemas import CurrencyTotalOut, PeriodTotalOut, UpcomingChargesOut
 from billstream.subscriptions.service import local_today
+from billstream.tenants.context import TenantContext
 
 bill_runs = APIRouter(prefix="/bill-runs", tags=["billing"], route_class=TransactionalRoute)
 invoices = APIRouter(prefix="/invoices", tags=["billing"], route_class=TransactionalRoute)
@@ -69,9 +70,9 @@ def _run_out(ctx: Context, run: BillRun) -> BillRunOut:
     )
 
 
-def _request(ctx: Context, body: BillRunCreate) -> service.BillRunRequest:
+def _request(tenant: TenantContext, body: BillRunCreate) -> service.BillRunRequest:
     return service.BillRunRequest(
-        tenant_id=body.tenant_id or ctx.scope.home,
+        tenant_id=tenant.tenant_id,
         day=body.day,
         accounts=tuple(body.accounts),
         all_accounts=body.all_accounts,
@@ -83,16 +84,18 @@ def _request(ctx: Context, body: BillRunCreate) -> service.BillRunRequest:
 def create_bill_run(ctx: Context, body: BillRunCreate) -> BillRunOut:
     """Bill now, in this request's transaction (for a tenant's few accounts or a list); the
     same key again returns the run. Large runs: `billstream billrun run`, a commit per chunk."""
+    tenant = ctx.tenant(body.tenant_id)
     run = service.run_in_one_transaction(
-        ctx.session, ctx.clock, scope=ctx.scope, request=_request(ctx, body), actor=ctx.api_key.id
+        ctx.session, ctx.clock, ctx=tenant, request=_request(tenant, body), actor=ctx.api_key.id
     )
     return _run_out(ctx, run)
 
 
 @bill_runs.post("/dry-run", summary="The invoices a bill run would issue now; writes nothing")
 def dry_run(ctx: Context, body: BillRunCreate) -> DryRunOut:
-    request = _request(ctx, body)
-    result = service.dry_run(ctx.session, ctx.clock, scope=ctx.scope, request=request)
+    tenant = ctx.tenant(body.tenant_id)
+    request = _request(tenant, body)
+    result = service.dry_run(ctx.session, ctx.clock, ctx=tenant, request=request)
     return DryRunOut(
         date=body.day,
         accounts=result.accounts,
@@ -202,8 +205,7 @@ def create_tax_rate(ctx: Context, body: TaxRateCreate) -> TaxRateOut:
     rate = service.set_tax_rate(
         ctx.session,
         ctx.clock,
-        scope=ctx.scope,
-        tenant_id=body.tenant_id or ctx.scope.home,
+        ctx=ctx.tenant(body.tenant_id),
         jurisdiction=body.jurisdiction,
         name=body.name,
         rate=body.rate,

@@ -2,10 +2,12 @@
 
 Inputs are plain data loaded by the bill run for many accounts at once: the charges due
 (recurring, credit, one-time and fee lines of the subscriptions, already rounded once by the
-preview), the usage aggregates of the rated records (per sub-account, rating period, usage
-type and destination), what of each aggregate earlier invoices already charged, and a
-`TaxCalculator`. The output is an `InvoiceDraft` whose total is, always, the sum of its
-rounded lines plus the sum of its taxes.
+charge engine, `subscriptions.charges`), the usage aggregates of the rated records (per
+sub-account, rating period, usage type and destination), what of each aggregate earlier
+invoices already charged, and a `TaxCalculator`. The output is an `InvoiceDraft` whose total
+is, always, the sum of its rounded lines plus the sum of its taxes. A line's amount is `Money`
+in the invoice's currency, so a line of another currency cannot be summed into it; the draft's
+totals are amounts in `InvoiceDraft.currency`, as the invoice row stores them.
 
 Every line has a natural key (`line_key`). A recurring line's key names its subscription,
 charge, period, span and source, so it is charged once whatever runs. A usage aggregate is
@@ -22,17 +24,17 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from billstream.billing.states import LineKind
 from billstream.billing.taxes import TaxBase, TaxCalculator, TaxLine
 from billstream.core.decimals import fixed_point
-from billstream.core.money import round_half_up, round_micros
+from billstream.core.money import Money, round_half_up, round_micros
 from billstream.rating.allowances import Tier
 from billstream.rating.rater import TIME_USAGE
+from billstream.subscriptions.charges import LineKind
 
 
 @dataclass(frozen=True, slots=True)
 class Charge:
-    """One line to invoice, its amount already rounded once."""
+    """One line to invoice, its amount already rounded once (a unit price keeps its places)."""
 
     source_account_id: str
     kind: LineKind
@@ -40,7 +42,7 @@ class Charge:
     line_key: str
     quantity: Decimal
     unit_price: Decimal | None
-    amount: Decimal
+    amount: Money
     service_start: date | None = None
     service_end: date | None = None
     subscription_id: str | None = None
@@ -117,6 +119,7 @@ def tier_table(total: int, tiers: Sequence[Tier]) -> list[TierRow]:
 def usage_charges(
     aggregates: Sequence[UsageAggregate],
     *,
+    currency: str,
     places: int,
     tiers: Mapping[str, Sequence[Tier]] | None = None,
     names: Mapping[str, str] | None = None,
@@ -124,7 +127,9 @@ def usage_charges(
     """One line per aggregate whose rated total differs from what was invoiced for it.
 
     A first line is `usage`; later ones (after a re-rating) are `usage_correction` for the
-    difference. `tiers` by usage type adds the tier table of the period total to the lineage.
+    difference. Amounts are in `currency`, the paying account's (the caller checked that the
+    aggregates' rating runs priced in it). `tiers` by usage type adds the tier table of the
+    period total to the lineage.
     """
     totals: dict[tuple[str, date, str], int] = {}
     for agg in aggregates:
@@ -133,8 +138,8 @@ def usage_charges(
     charges = []
     for agg in aggregates:
         rated = round_micros(agg.amount_micros, places)
-        amount = rated - agg.invoiced
-        if agg.revisions and amount == 0:
+        amount = Money(rated - agg.invoiced, currency)
+        if agg.revisions and amount.is_zero():
             continue
         per = 60 if agg.usage_type in TIME_USAGE else 1  # rates are per minute or per unit
         lineage: dict[str, Any] = {
@@ -202,6 +207,7 @@ class InvoiceDraft:
     period_end: date
     lines: tuple[DraftLine, ...]
     taxes: tuple[TaxLine, ...]
+    # in `currency`, summed as `Money`: the invoice row keeps them beside its currency
     subtotal: Decimal
     tax_total: Decimal
     total: Decimal
@@ -235,6 +241,7 @@ def assemble_invoice(
     Lines are grouped by sub-account in `source_order` (the payer first, then its tree in
     order), then by kind and service dates. A line's tax jurisdiction is its sub-account's
     (`jurisdictions`); taxes are computed on each jurisdiction's total of rounded lines.
+    Every charge is in `currency` (`Money` refuses another).
     """
     rank = {source: i for i, source in enumerate(source_order)}
     ordered = sorted(
@@ -252,17 +259,18 @@ def assemble_invoice(
         DraftLine(i, charge, jurisdictions.get(charge.source_account_id))
         for i, charge in enumerate(ordered, start=1)
     )
-    bases: dict[str, Decimal] = {}
+    bases: dict[str, Money] = {}
     for line in lines:
         if line.tax_jurisdiction is not None:
-            bases[line.tax_jurisdiction] = (
-                bases.get(line.tax_jurisdiction, Decimal(0)) + line.charge.amount
-            )
+            base = bases.get(line.tax_jurisdiction, Money.zero(currency))
+            bases[line.tax_jurisdiction] = base + line.charge.amount
     taxes = tuple(
-        calculator.taxes([TaxBase(j, amount) for j, amount in bases.items()], on=on, places=places)
+        calculator.taxes(
+            [TaxBase(j, base.amount) for j, base in bases.items()], on=on, places=places
+        )
     )
-    subtotal = sum((line.charge.amount for line in lines), Decimal(0))
-    tax_total = sum((tax.amount for tax in taxes), Decimal(0))
+    subtotal = Money.total((line.charge.amount for line in lines), currency)
+    tax_total = Money.total((Money(tax.amount, currency) for tax in taxes), currency)
     return InvoiceDraft(
         account_id=account_id,
         currency=currency,
@@ -270,7 +278,7 @@ def assemble_invoice(
         period_end=period_end,
         lines=lines,
         taxes=taxes,
-        subtotal=subtotal,
-        tax_total=tax_total,
-        total=subtotal + tax_total,
+        subtotal=subtotal.amount,
+        tax_total=tax_total.amount,
+        total=(subtotal + tax_total).amount,
     )

@@ -14,9 +14,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from billstream.core.periods import BillingPeriod, Cadence, period_containing
+from billstream.subscriptions.charges import ChargeLine, LineKind
 from billstream.subscriptions.cycles import billing_anchor
-from billstream.subscriptions.preview import LineKind as PreviewKind
-from billstream.subscriptions.preview import PreviewLine
 
 ONE_DAY = timedelta(days=1)
 
@@ -36,12 +35,12 @@ def closing_period(cycle: str, billing_day: int, day: date) -> BillingPeriod | N
     return period if period.end == day + ONE_DAY else None
 
 
-def due_by(line: PreviewLine, close: date) -> bool:
+def due_by(line: ChargeLine, close: date) -> bool:
     """Whether a subscription line is due on the invoice of a period closing on `close`.
 
-    The preview is asked up to the day after the close (so that advance periods starting then
+    The charge engine is asked up to the day after the close (so that advance periods starting then
     are in it); arrears lines of a period that has not ended by the close stay for later.
     """
-    if line.kind in (PreviewKind.RECURRING, PreviewKind.CREDIT) and line.timing != "advance":
+    if line.kind in (LineKind.RECURRING, LineKind.CREDIT) and line.timing != "advance":
         return line.period.end <= close + ONE_DAY
     return True

@@ -244,7 +244,7 @@ def draft_out(draft: InvoiceDraft, *, tenant_id: str) -> InvoiceOut:
                 unit_price=tidy(x.charge.unit_price, c)
                 if x.charge.unit_price is not None
                 else None,
-                amount=tidy(x.charge.amount, c),
+                amount=tidy(x.charge.amount.amount, c),
                 subscription_id=x.charge.subscription_id,
                 charge=x.charge.charge,
                 usage_type=x.charge.usage_type,

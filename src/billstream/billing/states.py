@@ -1,4 +1,5 @@
-"""The states and kinds of billing's records. Pure."""
+"""The states and kinds of billing's records. Pure. (An invoice line's kind is
+`subscriptions.charges.LineKind`, shared with the charge engine.)"""
 
 from __future__ import annotations
 
@@ -16,17 +17,6 @@ class InvoiceStatus(StrEnum):
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
     VOID = "void"
-
-
-class LineKind(StrEnum):
-    RECURRING = "recurring"
-    CREDIT = "credit"  # a prorated recurring line taken back (downgrade, cancellation)
-    ONE_TIME = "one_time"
-    SETUP_FEE = "setup_fee"
-    EARLY_TERMINATION_FEE = "early_termination_fee"
-    USAGE = "usage"
-    USAGE_CORRECTION = "usage_correction"  # re-rated usage of a period already invoiced
-    CORRECTION = "correction"  # a line of a credit note
 
 
 class RunStatus(StrEnum):

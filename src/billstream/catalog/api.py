@@ -70,8 +70,7 @@ def apply_catalog(
     report = service.apply_catalog(
         ctx.session,
         clock=ctx.clock,
-        scope=ctx.scope,
-        tenant_id=tenant_id or ctx.scope.home,
+        ctx=ctx.tenant(tenant_id),
         document=document,
     )
     return ApplyOut(
@@ -104,10 +103,9 @@ def list_products(
 ) -> PageOut[ProductOut]:
     result = service.list_products(
         ctx.session,
-        scope=ctx.scope,
+        ctx=ctx.tenant(tenant_id),
         cursor=page.cursor,
         limit=page.limit,
-        tenant_id=tenant_id,
         kind=kind,
     )
     return PageOut(data=[product_out(ctx, p) for p in result.items], next_cursor=result.next_cursor)
@@ -148,7 +146,7 @@ def plans_out(ctx: Ctx, rows: Sequence[Plan]) -> list[PlanOut]:
 @plans.get("", summary="Plans a tenant can sell: its own and its ancestors'")
 def list_plans(ctx: Context, page: Paging, tenant_id: str | None = None) -> PageOut[PlanOut]:
     result = service.list_plans(
-        ctx.session, scope=ctx.scope, cursor=page.cursor, limit=page.limit, tenant_id=tenant_id
+        ctx.session, ctx=ctx.tenant(tenant_id), cursor=page.cursor, limit=page.limit
     )
     return PageOut(data=plans_out(ctx, result.items), next_cursor=result.next_cursor)
 

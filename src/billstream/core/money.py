@@ -7,7 +7,7 @@ half-up, at named boundaries (`Money.round`, `round_line`), to the currency's mi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
@@ -20,7 +20,6 @@ from billstream.core.limits import MAX_MONEY, OutOfBoundsError
 
 __all__ = [
     "Money",
-    "allocate",
     "minor_unit",
     "quantize",
     "round_half_up",
@@ -179,41 +178,11 @@ class Money:
 
 
 def round_line(money: Money, places: int | None = None) -> Money:
-    """The one rounding of an invoice or charge line: half-up to the tenant's precision."""
+    """The one rounding of a charge line priced in decimals (a one-time charge, a fee, a
+    percentage): half-up to the tenant's line precision. Lines computed exactly elsewhere
+    round through the same rule: prorated lines from a `Fraction` (`round_half_up`), usage
+    from micro-units (`round_micros`)."""
     return money.round(places)
-
-
-def allocate(
-    total: Money, weights: Sequence[Decimal | int], places: int | None = None
-) -> list[Money]:
-    """Split `total` across `weights` so that the parts sum to `total` exactly.
-
-    Each part is rounded half-up-free by the largest-remainder method: parts are first
-    truncated toward zero to `places` (the currency's minor unit by default), then the
-    remaining units go one each to the parts with the largest remainders (earliest first on
-    ties). `total` must already be a multiple of the unit.
-    """
-    places = minor_unit(total.currency) if places is None else places
-    unit = Decimal(1).scaleb(-places)
-    if total.amount != quantize(total.amount, places):
-        raise InvalidInputError(f"{total} has more than {places} decimal places", field="total")
-    clean = [_to_decimal(w) for w in weights]
-    if not clean:
-        raise InvalidInputError("allocation needs at least one weight", field="weights")
-    if any(w < 0 for w in clean) or sum(clean) <= 0:
-        raise InvalidInputError(
-            "allocation weights must be >= 0 with a positive sum", field="weights"
-        )
-    units = int(total.amount / unit)
-    weight_sum = sum(clean)
-    sign = -1 if units < 0 else 1
-    exact = [abs(units) * w / weight_sum for w in clean]
-    floors = [int(e) for e in exact]
-    left = abs(units) - sum(floors)
-    order = sorted(range(len(clean)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[:left]:
-        floors[i] += 1
-    return [Money(sign * n * unit, total.currency) for n in floors]
 
 
 def tidy(amount: Decimal, currency: str) -> Decimal:

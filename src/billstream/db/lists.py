@@ -2,11 +2,11 @@
 
 A bill run asks for the rows of thousands of ids at once. As ``IN ($1, …, $2000)`` every
 id is a bind parameter: SQLAlchemy expands the list into the SQL text and the driver
-rewrites a new, uncacheable statement of that size each time, which cost about a tenth of
-a run's time. ``= ANY(…)`` of one parameter is one short statement and the same index scan.
-The parameter is the ids joined into one text, split by the server (``string_to_array``,
-folded into a constant array when the statement is planned): the driver adapts a list
-element by element in Python, which took twice as long as the query it sent. SQLite has no
+rewrites a new, uncacheable statement of that size each time. ``= ANY(…)`` of one parameter
+is one short statement and the same index scan. The parameter is the ids joined into one
+text, split by the server (``string_to_array``, folded into a constant array when the
+statement is planned), because the driver adapts a list parameter element by element in
+Python, which costs more than the query it sends (docs/performance.md). SQLite has no
 arrays: there it stays an ``IN`` list (SQLite's parameter limit is 32,766, and callers chunk
 their lists well below it).
 """

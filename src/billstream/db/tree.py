@@ -33,3 +33,10 @@ def subtree_ids(session: Session, model: type[Any], node_id: str) -> list[str]:
     tree = select(model.id).where(model.id == node_id).cte("tree", recursive=True)
     tree = tree.union_all(select(model.id).where(model.parent_id == tree.c.id))
     return list(session.scalars(select(tree.c.id)))
+
+
+def subtree_parents(session: Session, model: type[Any], node_id: str) -> list[tuple[str, Any]]:
+    """`(id, parent_id)` of `node_id` and all its descendants, by one recursive query."""
+    tree = select(model.id, model.parent_id).where(model.id == node_id).cte("tree", recursive=True)
+    tree = tree.union_all(select(model.id, model.parent_id).where(model.parent_id == tree.c.id))
+    return [(row.id, row.parent_id) for row in session.execute(select(tree.c.id, tree.c.parent_id))]

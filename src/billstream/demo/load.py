@@ -19,9 +19,10 @@ from billstream.demo.provider import BRANDS, PARENT, US, TenantSpec
 from billstream.demo.rates import load_rates
 from billstream.demo.subscriptions import START, load_orders, subscribe_holders
 from billstream.rating.service.cards import local_midnight
+from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import create_tenant, operator_scope
+from billstream.tenants.service import create_tenant
 
 
 def create_demo_tenant(
@@ -80,13 +81,12 @@ TAXES = (
 
 
 def load_taxes(session: Session, clock: Clock, parent: Tenant) -> None:
-    scope = operator_scope(session, parent.id)
+    ctx = operator_context(session, parent.id)
     for jurisdiction, name, rate in TAXES:
         set_tax_rate(
             session,
             clock,
-            scope=scope,
-            tenant_id=parent.id,
+            ctx=ctx,
             jurisdiction=jurisdiction,
             name=name,
             rate=Decimal(rate),
@@ -95,23 +95,19 @@ def load_taxes(session: Session, clock: Clock, parent: Tenant) -> None:
 
 
 def load_brand(session: Session, clock: Clock, tenant: Tenant, data: BrandData) -> None:
-    scope = operator_scope(session, tenant.id)
-    report = accounts.import_accounts(
-        session, clock=clock, scope=scope, tenant_id=tenant.id, rows=data.rows
-    )
+    ctx = operator_context(session, tenant.id)
+    report = accounts.import_accounts(session, clock=clock, ctx=ctx, rows=data.rows)
     if report.errors:
         first = report.errors[0]
         raise RuntimeError(f"demo row {first.external_id} rejected: {first.field}: {first.reason}")
-    added = accounts.add_numbers(
-        session, clock=clock, scope=scope, tenant_id=tenant.id, numbers=data.numbers
-    )
+    added = accounts.add_numbers(session, clock=clock, ctx=ctx, numbers=data.numbers)
     number_ids = {n.e164: n.id for n in added}
     account_ids = dict(
         session.execute(
             select(Account.external_id, Account.id).where(Account.tenant_id == tenant.id)
         ).all()
     )
-    apply_number_events(session, clock, scope, data.events, number_ids, account_ids)
+    apply_number_events(session, clock, ctx.scope, data.events, number_ids, account_ids)
 
 
 def apply_number_events(

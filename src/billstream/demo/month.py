@@ -38,6 +38,7 @@ from billstream.mediation.service import find_format, ingest_cdr_file
 from billstream.rating.models import RatingRun
 from billstream.rating.service import RatingRequest, rate_period
 from billstream.rating.service.cards import local_midnight
+from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
 from billstream.tenants.service import operator_scope
 
@@ -114,11 +115,11 @@ def bill_day(
 ) -> tuple[int, int]:
     """Run (or resume) the bill run of `day` for one brand; (invoiced, failed)."""
     with sessions() as session:
-        scope = operator_scope(session, tenant_id)
+        ctx = operator_context(session, tenant_id)
     summary = execute_bill_run(
         sessions,
         clock,
-        scope=scope,
+        ctx=ctx,
         request=BillRunRequest(tenant_id=tenant_id, day=day),
         actor=ACTOR,
     )
@@ -249,8 +250,7 @@ def ingest_month(
             report = ingest_cdr_file(
                 session,
                 clock=clock,
-                scope=operator_scope(session, root.id),
-                tenant_id=root.id,
+                ctx=operator_context(session, root.id),
                 fmt=fmt,
                 name=cdr_file.name,
                 data=cdr_file.data,
@@ -275,7 +275,7 @@ def rate_month(
             run = rate_period(
                 session,
                 clock=clock,
-                scope=operator_scope(session, tenant.id),
+                ctx=operator_context(session, tenant.id),
                 request=RatingRequest(tenant_id=tenant.id, start=START, end=NEXT_MONTH),
                 data_dir=data_dir,
             )

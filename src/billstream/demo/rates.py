@@ -21,8 +21,8 @@ from billstream.rating.allowances import Tier
 from billstream.rating.models import CardKind
 from billstream.rating.rater import RoundingMode, RoundingRules
 from billstream.rating.service import import_rate_card, set_rounding_rule, set_tiers
+from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
-from billstream.tenants.service import operator_scope
 
 MICRO = Decimal("0.000001")
 CARDS_FROM = date(2025, 1, 1)
@@ -225,7 +225,7 @@ def load_rates(session: Session, clock: Clock, brands: Mapping[str, Tenant]) -> 
     imported = 0
     for code, tenant in brands.items():
         rates = RATES[code]
-        scope = operator_scope(session, tenant.id)
+        ctx = operator_context(session, tenant.id)
         cards: list[tuple[str, CardKind, str | None, list[dict[str, str]]]]
         cards = [(f"{tenant.slug} retail", CardKind.RETAIL, None, retail_rows(rates))]
         cards += [
@@ -235,8 +235,7 @@ def load_rates(session: Session, clock: Clock, brands: Mapping[str, Tenant]) -> 
             report = import_rate_card(
                 session,
                 clock=clock,
-                scope=scope,
-                tenant_id=tenant.id,
+                ctx=ctx,
                 name=name,
                 kind=kind,
                 rows=rows,
@@ -252,8 +251,7 @@ def load_rates(session: Session, clock: Clock, brands: Mapping[str, Tenant]) -> 
             set_rounding_rule(
                 session,
                 clock=clock,
-                scope=scope,
-                tenant_id=tenant.id,
+                ctx=ctx,
                 rules=UK_VOICE_ROUNDING,
                 usage_type="voice",
                 effective_from=CARDS_FROM,
@@ -262,8 +260,7 @@ def load_rates(session: Session, clock: Clock, brands: Mapping[str, Tenant]) -> 
             set_tiers(
                 session,
                 clock=clock,
-                scope=scope,
-                tenant_id=tenant.id,
+                ctx=ctx,
                 usage_type="voice",
                 tiers=SG_VOICE_TIERS,
                 effective_from=CARDS_FROM,

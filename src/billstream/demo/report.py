@@ -22,7 +22,7 @@ from billstream.demo.provider import US
 from billstream.demo.subscriptions import upcoming_table
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import operator_scope, resolved_settings
+from billstream.tenants.service import ancestor_chain, operator_scope, settings_of_tenants
 from billstream.tenants.settings import format_invoice_number
 
 KIND_COLUMNS = ("geographic", "mobile", "toll_free")
@@ -60,8 +60,11 @@ def tenant_table(session: Session, root: Tenant, *, year: int) -> Table:
         "colours",
         title="Tenants, with the settings in force for each",
     )
-    for depth, tenant in tenants_in_tree_order(session, root):
-        settings = resolved_settings(session, tenant.id)
+    ordered = tenants_in_tree_order(session, root)
+    above = ancestor_chain(session, root.id)[:-1]
+    settings_of = settings_of_tenants([*above, *(tenant for _depth, tenant in ordered)])
+    for depth, tenant in ordered:
+        settings = settings_of[tenant.id]
         brand = settings.branding
         table.add_row(
             "  " * depth + ("└ " if depth else "") + tenant.name,

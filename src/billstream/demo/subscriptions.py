@@ -17,18 +17,19 @@ from sqlalchemy.orm import Session
 
 from billstream.accounts.models import Account, AccountType, NumberAssignment
 from billstream.billing.models import InvoiceLine
-from billstream.billing.states import LineKind
 from billstream.catalog.service import apply_catalog, load_catalog_yaml
 from billstream.core.clock import Clock
 from billstream.core.decimals import fixed_point
 from billstream.core.money import tidy
 from billstream.demo.generate import ORG_ABC
+from billstream.subscriptions.charges import LineKind
 from billstream.subscriptions.schemas import ChangeCreate, SubscriptionCreate
 from billstream.subscriptions.service import (
     CLI_ACTOR,
     change_subscription,
     create_subscription,
 )
+from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
 from billstream.tenants.service import operator_scope
 
@@ -94,8 +95,7 @@ def load_orders(session: Session, clock: Clock, root: Tenant, brand: Tenant) -> 
     apply_catalog(
         session,
         clock=clock,
-        scope=operator_scope(session, root.id),
-        tenant_id=root.id,
+        ctx=operator_context(session, root.id),
         document=load_catalog_yaml(CATALOG),
     )
     scope = operator_scope(session, brand.id)

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from billstream.accounts.models import Account
 from billstream.billing.models import BillRun, Invoice, InvoiceLine, InvoiceTax
-from billstream.billing.states import LineKind
 from billstream.core.money import tidy
 from billstream.demo.generate import ORG_ABC_ROOT
 from billstream.demo.month import (
@@ -31,8 +30,10 @@ from billstream.demo.subscriptions import START
 from billstream.mediation.models import UsageFile, UsageReject
 from billstream.rating.models import RatedUsage, RatingRun
 from billstream.rating.service.margin import MarginBy, MarginGroup, margin_report
+from billstream.subscriptions.charges import LineKind
+from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
-from billstream.tenants.service import operator_scope, resolved_settings
+from billstream.tenants.service import resolved_settings
 
 MICROS = Decimal("0.000001")
 CENT = Decimal("0.01")
@@ -116,8 +117,7 @@ def margin_table(session: Session, brands: Mapping[str, Tenant]) -> Table:
     for code, tenant in brands.items():
         report = margin_report(
             session,
-            scope=operator_scope(session, tenant.id),
-            tenant_id=tenant.id,
+            ctx=operator_context(session, tenant.id),
             group_by=MarginBy.CARRIER,
             start=START,
             end=NEXT_MONTH,

@@ -35,7 +35,7 @@ from billstream.core.clock import Clock
 from billstream.core.errors import InvalidInputError
 from billstream.db.engine import make_engine, make_session_factory
 from billstream.jobs.collector import fewer_collections
-from billstream.tenants.scope import TenantScope
+from billstream.tenants.context import TenantContext
 
 Progress = Callable[[int, int], None]  # (accounts done, accounts in the run)
 ANALYSE_FROM = 5_000  # accounts of a run from which it refreshes the planner's statistics
@@ -70,7 +70,7 @@ def execute_bill_run(
     sessions: sessionmaker[Session],
     clock: Clock,
     *,
-    scope: TenantScope,
+    ctx: TenantContext,
     request: BillRunRequest,
     actor: str,
     chunk: int = CHUNK,
@@ -82,7 +82,7 @@ def execute_bill_run(
     with sessions.begin() as session:
         url = session.get_bind().engine.url
         check_workers(url, workers)
-        run = start_bill_run(session, clock, scope=scope, request=request, actor=actor)
+        run = start_bill_run(session, clock, ctx=ctx, request=request, actor=actor)
         run_id, total = run.id, run.accounts
         left = pending_count(session, run_id)
     # a run this large writes enough to leave the planner's statistics behind (see

@@ -4,14 +4,12 @@ A chunk of a bill run makes millions of short-lived objects (rows, value objects
 state) that die by reference counting, not by the cycle collector. With the default
 thresholds (a young collection every 700 net allocations) the collector still runs
 thousands of times a chunk and rescans the long-lived objects (modules, mappers, the
-engine) at each full collection: 15-20% of a bill-run worker's CPU for no memory back.
+engine) at each full collection: CPU spent for no memory back.
 
 `fewer_collections` freezes what is alive when the job starts (the collector never scans it
 again) and collects the young generation every 100,000 allocations instead of 700, then
-puts both back. Measured on the bill run of the benchmark's 100k accounts (PostgreSQL, 2
-workers, runs interleaved in one busy hour): Python CPU 83-87 s -> 68-70 s, wall 70-78 s ->
-68-69 s; a worker's peak RSS grew by about 10 MB. Cycles are still collected, only less
-often.
+puts both back: less CPU for a little more peak memory (the figures are in
+docs/performance.md). Cycles are still collected, only less often.
 """
 
 from __future__ import annotations

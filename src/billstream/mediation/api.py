@@ -11,10 +11,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from billstream.api.context import Context, Paging
 from billstream.api.pages import PageOut
 from billstream.api.routing import TransactionalRoute
-from billstream.core.errors import NotFoundError
 from billstream.mediation import service
 from billstream.mediation.errors import RejectReason, RejectStatus
-from billstream.mediation.models import UsageFile
 from billstream.mediation.schemas import (
     EventReject,
     RejectOut,
@@ -50,13 +48,14 @@ def upload_file(
     report = service.ingest_cdr_file(
         ctx.session,
         clock=ctx.clock,
-        scope=ctx.scope,
-        tenant_id=tenant_id,
+        ctx=ctx.tenant(tenant_id),
         fmt=fmt,
         name=file.filename or "upload",
         data=file.file.read(),
     )
-    return UsageFileOut.model_validate(ctx.session.get(UsageFile, report.file_id))
+    return UsageFileOut.model_validate(
+        service.get_file(ctx.session, scope=ctx.scope, file_id=report.file_id)
+    )
 
 
 @router.post(
@@ -68,9 +67,11 @@ def post_events(ctx: Context, body: UsageEventsIn | UsageEventIn) -> UsageEvents
     batch = body if isinstance(body, UsageEventsIn) else UsageEventsIn(events=[body])
     events: list[dict[str, Any]] = [e.model_dump(exclude_none=True) for e in batch.events]
     report = service.ingest_usage_events(
-        ctx.session, clock=ctx.clock, scope=ctx.scope, tenant_id=batch.tenant_id, events=events
+        ctx.session, clock=ctx.clock, ctx=ctx.tenant(batch.tenant_id), events=events
     )
-    arrival = UsageFileOut.model_validate(ctx.session.get(UsageFile, report.file_id))
+    arrival = UsageFileOut.model_validate(
+        service.get_file(ctx.session, scope=ctx.scope, file_id=report.file_id)
+    )
     rejects = [
         EventReject(index=r["line_no"], reason=r["reason"], detail=r["detail"])
         for r in report.rejects.iter_rows(named=True)
@@ -88,10 +89,9 @@ def list_files(ctx: Context, page: Paging) -> PageOut[UsageFileOut]:
 
 @router.get("/files/{file_id}", summary="A file arrival with its counts")
 def get_file(ctx: Context, file_id: str) -> UsageFileOut:
-    arrival = ctx.session.get(UsageFile, file_id)
-    if arrival is None or not ctx.scope.allows(arrival.tenant_id):
-        raise NotFoundError(f"usage file {file_id} not found", field="file_id")
-    return UsageFileOut.model_validate(arrival)
+    return UsageFileOut.model_validate(
+        service.get_file(ctx.session, scope=ctx.scope, file_id=file_id)
+    )
 
 
 @router.get("/rejects", summary="List rejected records (open ones by default)")
@@ -118,7 +118,7 @@ def list_rejects(
 def reprocess(ctx: Context, request: Request, body: ReprocessIn) -> ReprocessOut:
     scope = ctx.scope
     if body.tenant_id is not None:
-        scope = target_of(ctx.session, scope=scope, tenant_id=body.tenant_id).scope
+        scope = target_of(ctx.tenant(body.tenant_id)).scope
     report = service.reprocess_rejects(
         ctx.session,
         clock=ctx.clock,

@@ -62,9 +62,9 @@ class UsageRecord(Base):
     record never counts twice for a tenant, and one tenant's keys tell another nothing.
     `root_tenant_id` is the root of the importing tenant's tree, kept for reports.
     Written in bulk (COPY on PostgreSQL), never as ORM objects. A fact table: no foreign
-    keys, because each costs a trigger per row on COPY (measured: four of them more than
-    doubled the insert time), and the only writer routes every row through the number
-    inventory, whose accounts cannot be deleted once they have held a number.
+    keys, because each costs a trigger per row on COPY (docs/performance.md), and the only
+    writer routes every row through the number inventory, whose accounts cannot be deleted
+    once they have held a number.
     """
 
     __tablename__ = "usage_records"

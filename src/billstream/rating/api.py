@@ -80,8 +80,7 @@ def import_card(
     report = service.import_rate_card(
         ctx.session,
         clock=ctx.clock,
-        scope=ctx.scope,
-        tenant_id=tenant_id or ctx.scope.home,
+        ctx=ctx.tenant(tenant_id),
         name=name,
         kind=kind,
         rows=csv_dict_rows(file.file.read()),
@@ -127,12 +126,13 @@ def _out(run: RatingRun) -> RatingRunOut:
 
 @runs.post("", status_code=status.HTTP_201_CREATED, summary="Rate (or re-rate) a period")
 def create_run(ctx: Context, body: RatingRunCreate, request: Request) -> RatingRunOut:
+    tenant = ctx.tenant(body.tenant_id)
     run = service.rate_period(
         ctx.session,
         clock=ctx.clock,
-        scope=ctx.scope,
+        ctx=tenant,
         request=service.RatingRequest(
-            tenant_id=body.tenant_id or ctx.scope.home,
+            tenant_id=tenant.tenant_id,
             start=body.period_start,
             end=body.period_end,
             account_id=body.account_id,
@@ -180,8 +180,7 @@ def create_rule(ctx: Context, body: RoundingRuleCreate) -> RoundingRuleOut:
     rule = service.set_rounding_rule(
         ctx.session,
         clock=ctx.clock,
-        scope=ctx.scope,
-        tenant_id=body.tenant_id or ctx.scope.home,
+        ctx=ctx.tenant(body.tenant_id),
         rules=RoundingRules(
             first_s=body.first_s,
             next_s=body.next_s,
@@ -198,9 +197,7 @@ def create_rule(ctx: Context, body: RoundingRuleCreate) -> RoundingRuleOut:
 
 @rules.get("", summary="A tenant's own rounding rules (its brands inherit them)")
 def list_rules(ctx: Context, tenant_id: str | None = None) -> PageOut[RoundingRuleOut]:
-    found = service.list_rounding_rules(
-        ctx.session, scope=ctx.scope, tenant_id=tenant_id or ctx.scope.home
-    )
+    found = service.list_rounding_rules(ctx.session, ctx=ctx.tenant(tenant_id))
     return PageOut(data=[RoundingRuleOut.model_validate(r) for r in found], next_cursor=None)
 
 
@@ -231,12 +228,11 @@ def _tier_sets(rows: list[RatingTier]) -> list[TierSetOut]:
 
 @tiers.post("", status_code=status.HTTP_201_CREATED, summary="Set a usage type's period tiers")
 def create_tiers(ctx: Context, body: TiersCreate) -> TierSetOut:
-    tenant_id = body.tenant_id or ctx.scope.home
+    tenant = ctx.tenant(body.tenant_id)
     set_id = service.set_tiers(
         ctx.session,
         clock=ctx.clock,
-        scope=ctx.scope,
-        tenant_id=tenant_id,
+        ctx=tenant,
         usage_type=body.usage_type,
         tiers=[
             Tier(t.from_quantity, micros_of(t.rate, f"tiers[{i}].rate"))
@@ -244,14 +240,14 @@ def create_tiers(ctx: Context, body: TiersCreate) -> TierSetOut:
         ],
         effective_from=body.effective_from,
     )
-    rows = service.list_tiers(ctx.session, scope=ctx.scope, tenant_id=tenant_id)
+    rows = service.list_tiers(ctx.session, ctx=tenant)
     [created] = _tier_sets([r for r in rows if r.set_id == set_id])
     return created
 
 
 @tiers.get("", summary="A tenant's own tier sets (its brands inherit them)")
 def list_tiers(ctx: Context, tenant_id: str | None = None) -> PageOut[TierSetOut]:
-    rows = service.list_tiers(ctx.session, scope=ctx.scope, tenant_id=tenant_id or ctx.scope.home)
+    rows = service.list_tiers(ctx.session, ctx=ctx.tenant(tenant_id))
     return PageOut(data=_tier_sets(rows), next_cursor=None)
 
 
@@ -273,8 +269,7 @@ def create_margin_rule(ctx: Context, body: MarginRuleCreate) -> MarginRuleOut:
     rule = service.set_margin_rule(
         ctx.session,
         clock=ctx.clock,
-        scope=ctx.scope,
-        tenant_id=body.tenant_id or ctx.scope.home,
+        ctx=ctx.tenant(body.tenant_id),
         percent=body.percent,
         usage_type=body.usage_type,
         prefix=body.prefix,
@@ -296,8 +291,7 @@ def end_margin_rule(ctx: Context, body: MarginRuleEnd) -> MarginRuleOut:
     end = service.end_margin_rule(
         ctx.session,
         clock=ctx.clock,
-        scope=ctx.scope,
-        tenant_id=body.tenant_id or ctx.scope.home,
+        ctx=ctx.tenant(body.tenant_id),
         usage_type=body.usage_type,
         prefix=body.prefix,
         effective_from=body.effective_from,
@@ -307,9 +301,7 @@ def end_margin_rule(ctx: Context, body: MarginRuleEnd) -> MarginRuleOut:
 
 @margin_rules.get("", summary="A tenant's own margin rules (its brands inherit them)")
 def list_margin_rules(ctx: Context, tenant_id: str | None = None) -> PageOut[MarginRuleOut]:
-    found = service.list_margin_rules(
-        ctx.session, scope=ctx.scope, tenant_id=tenant_id or ctx.scope.home
-    )
+    found = service.list_margin_rules(ctx.session, ctx=ctx.tenant(tenant_id))
     return PageOut(data=[_margin_rule_out(r) for r in found], next_cursor=None)
 
 
@@ -376,8 +368,7 @@ def get_margin(
     `truncated` says more exist, and `totals` always cover them all."""
     report = margin_report(
         ctx.session,
-        scope=ctx.scope,
-        tenant_id=tenant_id or ctx.scope.home,
+        ctx=ctx.tenant(tenant_id),
         group_by=group_by,
         start=start,
         end=end,

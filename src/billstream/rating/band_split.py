@@ -33,9 +33,9 @@ change there). The parts are priced and aggregated back to one row per call: the
 one row per record, with the parts in ``band_parts`` (`BAND_PARTS`).
 
 The explode, price and aggregate steps run per batch of the stream, on that batch's crossing
-calls only, in a batch function. Done as a plan of their own joined back to the frame, they
-gave the frame two consumers, and the streaming engine evaluated the whole rating plan
-upstream of it twice (and held the frame in memory for the join).
+calls only, in a batch function: as a plan of their own joined back to the frame, they would
+give the frame two consumers, and the streaming engine would evaluate the whole rating plan
+upstream of it twice (and hold the frame in memory for the join).
 """
 
 from __future__ import annotations

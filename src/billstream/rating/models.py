@@ -148,10 +148,11 @@ class RatedUsage(Base):
     (COPY on PostgreSQL), millions per run.
 
     Deliberately without foreign keys and with few indexes: on PostgreSQL each foreign key is a
-    trigger run per copied row and each index a random insert per row, which together made
-    storing 4-5x slower. The only writer is `rate_period`, which inserts the rows in the same
-    transaction as their run, for a tenant and run it has just checked. Rows are found by run
-    (re-rating, run listings) and by account and time (invoices).
+    trigger run per copied row and each index a random insert per row, which together slow
+    storing several times over (docs/performance.md). The only writer is `rate_period`,
+    which inserts the rows in the same transaction as their run, for a tenant and run it has
+    just checked. Rows are found by run (re-rating, run listings) and by account and time
+    (invoices).
     """
 
     __tablename__ = "rated_usage"

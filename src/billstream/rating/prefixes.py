@@ -16,10 +16,9 @@ finds a neighbouring lane's prefix. The codes fit int64 for up to `MAX_LANES` la
 
 Why a batch function and not joins: one left join per prefix length (or per group of lengths,
 each group's prefixes expanded to its longest length) on an Int64 key is native and parallel,
-but a streaming join passes every column the frame carries through its partitions. Measured
-on the 10M-CDR benchmark (2 threads): three such joins plus one for the rate's columns took
-about 2.5 CPU-seconds more over the whole streamed plan than the batch search and a gather,
-which read only the key column (on one thread the joins were about 1 CPU-second cheaper).
+but a streaming join passes every column the frame carries through its partitions, while
+the batch search and a gather read only the key column: on the rating benchmark the joins
+cost more CPU over the whole streamed plan (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -330,8 +330,9 @@ def rate(
 class Card:
     """A rates frame prepared for `rate`: what depends on the card alone, done once.
 
-    `rate_period` rates a period in batches; a card of 50k prefixes takes about half a second
-    to cut into windows and flatten into search segments, so it is compiled once per run."""
+    `rate_period` rates a period in batches; cutting a card into windows and flattening it
+    into search segments grows with its prefixes, so it is done once per run, not per
+    batch."""
 
     rates: pl.DataFrame  # cut into windows (see `windows`), each row numbered `_rid`
     attributes: pl.DataFrame  # a matched rate's columns, row `_rid` (see `_attributes`)
@@ -341,8 +342,9 @@ class Card:
     def same_prefix(self) -> pl.DataFrame:
         """Each rate's same-prefix rate per band, for splitting calls (`band_split`): built
         the first time a splitting rule needs it. Its joins on the card's string keys take
-        about 100 MB for a 50k-prefix card, which a process rating without the rule (most
-        do) would keep for nothing: the allocator's per-thread arenas hold on to it."""
+        memory in proportion to the card (docs/performance.md), which a process rating
+        without the rule (most do) would keep for nothing: the allocator's per-thread arenas
+        hold on to it."""
         return same_prefix_rates(self.rates)
 
 

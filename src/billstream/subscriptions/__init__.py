@@ -1,1 +1,2 @@
-"""Subscriptions: orders, the lifecycle, quantity and plan changes, and the charges preview."""
+"""Subscriptions: orders, the lifecycle, quantity and plan changes, and the charge engine
+of bill runs (`charges`)."""

@@ -9,7 +9,7 @@ from billstream.api.context import Context, Paging
 from billstream.api.pages import PageOut
 from billstream.api.routing import TransactionalRoute
 from billstream.subscriptions import service
-from billstream.subscriptions.preview import PreviewLine
+from billstream.subscriptions.charges import ChargeLine
 from billstream.subscriptions.schemas import (
     ChangeCreate,
     ChangeOut,
@@ -102,14 +102,14 @@ def change_subscription(ctx: Context, subscription_id: str, body: ChangeCreate) 
     return ChangeOut.model_validate(row)
 
 
-def fraction_text(line: PreviewLine) -> str:
+def fraction_text(line: ChargeLine) -> str:
     """The fraction as days over the period's days (``16/31``, ``31/31``), unreduced."""
     if line.period_days and line.fraction == Fraction(line.days, line.period_days):
         return f"{line.days}/{line.period_days}"
     return f"{line.fraction.numerator}/{line.fraction.denominator}"
 
 
-def line_out(line: PreviewLine) -> ChargeLineOut:
+def line_out(line: ChargeLine) -> ChargeLineOut:
     return ChargeLineOut(
         subscription_id=line.subscription_id,
         kind=line.kind,

@@ -263,7 +263,7 @@ def _priced(phase: Phase, charge: ChargeTerms | None, day: date, book: PriceBook
     price = book.prices(phase.plan_id, day).get(charge.code) if charge else None
     if price is None:
         return PricedState(ChargeState(day, Decimal(0), Decimal(0), phase.source), None, None, None)
-    if isinstance(price.model, Percentage):  # priced on its base, per period (`preview`)
+    if isinstance(price.model, Percentage):  # priced on its base, per period (`charges`)
         state = ChargeState(day, Decimal(0), Decimal(0), phase.source)
         return PricedState(state, charge, str(price.layer), price.price_id)
     units, unit_price = charged_units(price, phase.quantity)

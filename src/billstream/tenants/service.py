@@ -17,11 +17,17 @@ from billstream.core.errors import (
 )
 from billstream.core.ids import new_id
 from billstream.db import tree
+from billstream.db.locks import lock_rows
 from billstream.db.pagination import Page, paginate
 from billstream.tenants.errors import TenantErrorCode
 from billstream.tenants.models import Tenant
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.settings import ResolvedSettings, resolve_settings
+from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.settings import (
+    ResolvedSettings,
+    resolve_settings,
+    settings_in_force_of_all,
+)
+from billstream.tenants.tree import TenantTree
 from billstream.tenants.validation import CHECKS, check_color, check_slug
 
 SETTING_FIELDS = (
@@ -143,10 +149,15 @@ def update_tenant(
 
 
 def get_tenant(session: Session, *, scope: TenantScope, tenant_id: str) -> Tenant:
-    tenant = session.get(Tenant, tenant_id) if scope.allows(tenant_id) else None
-    if tenant is None:
-        raise NotFoundError(f"tenant {tenant_id} not found", field="tenant_id")
-    return tenant
+    return get_in_scope(session, Tenant, tenant_id, scope=scope, label="tenant", field="tenant_id")
+
+
+def lock_tenant(session: Session, tenant_id: str) -> None:
+    """Lock the tenant's row until the transaction ends: the first lock a use case takes
+    (`db.locks`). Changes to the shape of one tenant's data take turns under it: account
+    hierarchy moves (two moves could together build a loop neither sees alone), catalogue
+    applies (two could both see a price as new and both add it)."""
+    lock_rows(session, Tenant, [tenant_id])
 
 
 def find_tenant(session: Session, ref: str) -> Tenant:
@@ -189,17 +200,39 @@ def ancestor_chain(session: Session, tenant_id: str) -> list[Tenant]:
     return chain
 
 
+def tenant_tree(session: Session, tenant_id: str) -> TenantTree:
+    """The tree `tenant_id` works in: its ancestors and its whole subtree, by two queries."""
+    return tree_of(session, ancestor_chain(session, tenant_id))
+
+
+def tree_of(session: Session, chain: Sequence[Tenant]) -> TenantTree:
+    """The tree of the last tenant of `chain` (root first): the chain and that tenant's subtree."""
+    below = tree.subtree_parents(session, Tenant, chain[-1].id)
+    return TenantTree.of([*((t.id, t.parent_id) for t in chain), *below])
+
+
+def settings_of(chain: Sequence[Tenant]) -> ResolvedSettings:
+    """The settings in force for the last tenant of `chain` (root first), by no query."""
+    return resolve_settings([(t.id, t.overrides()) for t in chain])
+
+
 def resolved_settings(
     session: Session, tenant_id: str, *, scope: TenantScope | None = None
 ) -> ResolvedSettings:
     """The settings in force for `tenant_id`. Sources outside `scope` read ``"inherited"``."""
-    chain = ancestor_chain(session, tenant_id)
-    resolved = resolve_settings([(t.id, t.overrides()) for t in chain])
+    resolved = settings_of(ancestor_chain(session, tenant_id))
     if scope is not None:
         for key, source in resolved.sources.items():
             if source != "default" and not scope.allows(source):
                 resolved.sources[key] = "inherited"
     return resolved
+
+
+def settings_of_tenants(tenants: Sequence[Tenant]) -> dict[str, ResolvedSettings]:
+    """The settings in force for each of `tenants`, rows already loaded that hold every
+    ancestor of each (a subtree with its root's `ancestor_chain`, or all tenants)."""
+    tenants_tree = TenantTree.of((t.id, t.parent_id) for t in tenants)
+    return settings_in_force_of_all(tenants_tree, {t.id: t.overrides() for t in tenants})
 
 
 def scope_for(session: Session, tenant_id: str, *, include_descendants: bool) -> TenantScope:
@@ -210,3 +243,9 @@ def scope_for(session: Session, tenant_id: str, *, include_descendants: bool) ->
 def operator_scope(session: Session, tenant_id: str) -> TenantScope:
     """The whole subtree of `tenant_id`: what an operator at the command line may touch."""
     return scope_for(session, tenant_id, include_descendants=True)
+
+
+def every_tenant_scope(session: Session) -> TenantScope:
+    """Every tenant: what an operator at the command line reaches without naming one."""
+    ids = frozenset(t.id for t in all_tenants(session))
+    return TenantScope(home="", tenant_ids=ids, includes_descendants=True)

@@ -1,15 +1,18 @@
-"""Settings inheritance down the tenant tree, as one pure function.
+"""Settings inheritance down the tenant tree: one kind of inherited configuration.
 
-Each tenant stores only what it overrides (`TenantOverrides`, `None` = inherit). The
-settings in force for a tenant are its ancestors' overrides applied from the root down.
+Each tenant stores only what it overrides (`TenantOverrides`, `None` = inherit). Each field
+is a key of the resolver of inherited configuration (`tenants.inheritance`), without dates:
+the nearest tenant up the chain that sets it wins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
+from billstream.tenants.inheritance import Version, in_force
 from billstream.tenants.invoice_numbers import parse_invoice_format
+from billstream.tenants.tree import TenantTree
 
 DEFAULT_INVOICE_FORMAT = "{prefix}{year}-{seq:06d}"
 
@@ -73,36 +76,61 @@ _SCALARS = (
 )
 
 
-def resolve_settings(chain: Sequence[tuple[str, TenantOverrides]]) -> ResolvedSettings:
-    """Resolve the settings of the last tenant of `chain` (root first, each `(id, overrides)`).
+def settings_versions(overrides: Mapping[str, TenantOverrides]) -> list[Version[str, object]]:
+    """What each tenant sets, as versions of settings: a field a key (branding fields as
+    ``branding.<field>``), no dates; a field left `None` is no version (it inherits)."""
+    versions: list[Version[str, object]] = []
+    for tenant_id, own in overrides.items():
+        versions += [
+            Version(tenant_id, name, getattr(own, name))
+            for name in _SCALARS
+            if getattr(own, name) is not None
+        ]
+        versions += [
+            Version(tenant_id, f"branding.{f.name}", getattr(own.branding, f.name))
+            for f in fields(Branding)
+            if getattr(own.branding, f.name) is not None
+        ]
+    return versions
+
+
+def settings_in_force(
+    tree: TenantTree, overrides: Mapping[str, TenantOverrides], tenant_id: str
+) -> ResolvedSettings:
+    """The settings of `tenant_id`, from the overrides of the tenants of its chain in `tree`.
 
     A value set nearest to the tenant wins; what nobody sets comes from `ROOT_DEFAULTS`
     (source ``"default"``). Currency has no default: the root must set it.
 
-    >>> root = ("t_root", TenantOverrides(currency="USD", timezone="America/New_York"))
-    >>> brand = ("t_uk", TenantOverrides(currency="GBP"))
-    >>> s = resolve_settings([root, brand])
-    >>> (s.currency, s.timezone, s.sources["timezone"])
-    ('GBP', 'America/New_York', 't_root')
+    >>> tree = TenantTree.of([("t_root", None), ("t_uk", "t_root")])
+    >>> own = {"t_root": TenantOverrides(currency="USD", timezone="America/New_York"),
+    ...        "t_uk": TenantOverrides(currency="GBP")}
+    >>> s = settings_in_force(tree, own, "t_uk")
+    >>> (s.currency, s.timezone, s.sources["currency"], s.sources["locale"])
+    ('GBP', 'America/New_York', 't_uk', 'default')
     """
-    if not chain:
-        raise ValueError("resolve_settings needs at least one tenant")
+    return _settings_of(tree, settings_versions(overrides), tenant_id)
+
+
+def settings_in_force_of_all(
+    tree: TenantTree, overrides: Mapping[str, TenantOverrides]
+) -> dict[str, ResolvedSettings]:
+    """`settings_in_force` for every tenant of `overrides` (which holds their chains)."""
+    versions = settings_versions(overrides)
+    return {tenant_id: _settings_of(tree, versions, tenant_id) for tenant_id in overrides}
+
+
+def _settings_of(
+    tree: TenantTree, versions: Sequence[Version[str, object]], tenant_id: str
+) -> ResolvedSettings:
     values: dict[str, object] = dict(ROOT_DEFAULTS)
     sources = {name: "default" for name in ROOT_DEFAULTS}
-    brand_values: dict[str, str] = {}
-    for tenant_id, overrides in chain:
-        for name in _SCALARS:
-            value = getattr(overrides, name)
-            if value is not None:
-                values[name] = value
-                sources[name] = tenant_id
-        for f in fields(Branding):
-            value = getattr(overrides.branding, f.name)
-            if value is not None:
-                brand_values[f.name] = value
-                sources[f"branding.{f.name}"] = tenant_id
+    for name, resolved in in_force(tree, versions, tenant_id).items():
+        values[name], sources[name] = resolved.value, resolved.source
     if "currency" not in values:
-        raise ValueError(f"no tenant on the chain to {chain[-1][0]} sets a currency")
+        raise ValueError(f"no tenant on the chain to {tenant_id} sets a currency")
+    brand = {name.removeprefix("branding."): str(v) for name, v in values.items()
+             if name.startswith("branding.")}  # fmt: skip
     return ResolvedSettings(
         currency=str(values["currency"]),
         timezone=str(values["timezone"]),
@@ -113,9 +141,25 @@ def resolve_settings(chain: Sequence[tuple[str, TenantOverrides]]) -> ResolvedSe
         if isinstance(values["line_precision"], int)
         else None,
         proration_basis=str(values["proration_basis"]),
-        branding=Branding(**brand_values),
+        branding=Branding(**brand),
         sources=sources,
     )
+
+
+def resolve_settings(chain: Sequence[tuple[str, TenantOverrides]]) -> ResolvedSettings:
+    """Resolve the settings of the last tenant of `chain` (root first, each `(id, overrides)`);
+    see `settings_in_force`.
+
+    >>> root = ("t_root", TenantOverrides(currency="USD", timezone="America/New_York"))
+    >>> brand = ("t_uk", TenantOverrides(currency="GBP"))
+    >>> s = resolve_settings([root, brand])
+    >>> (s.currency, s.timezone, s.sources["timezone"])
+    ('GBP', 'America/New_York', 't_root')
+    """
+    if not chain:
+        raise ValueError("resolve_settings needs at least one tenant")
+    tree = TenantTree.of_chain(tenant_id for tenant_id, _ in chain)
+    return settings_in_force(tree, dict(chain), chain[-1][0])
 
 
 def format_invoice_number(settings: ResolvedSettings, *, year: int, seq: int) -> str:

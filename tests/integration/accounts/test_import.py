@@ -12,7 +12,7 @@ from billstream.accounts.models import Account
 from billstream.accounts.service import ImportReport, RowError
 from billstream.core.clock import FakeClock
 from billstream.tenants.models import Tenant
-from tests.factories import make_account, make_tenant, scope_of
+from tests.factories import context_of, make_account, make_tenant
 
 Row = dict[str, str | None]
 
@@ -35,9 +35,7 @@ FILE: list[Row] = [
 
 
 def run(session: Session, clock: FakeClock, tenant: Tenant, rows: list[Row]) -> ImportReport:
-    return service.import_accounts(
-        session, clock=clock, scope=scope_of(session, tenant), tenant_id=tenant.id, rows=rows
-    )
+    return service.import_accounts(session, clock=clock, ctx=context_of(session, tenant), rows=rows)
 
 
 def stored(session: Session, tenant: Tenant) -> dict[str, Account]:

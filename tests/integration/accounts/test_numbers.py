@@ -16,7 +16,7 @@ from billstream.core.clock import FakeClock
 from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
-from tests.factories import assign, make_account, make_number, make_tenant, scope_of
+from tests.factories import assign, context_of, make_account, make_number, make_tenant, scope_of
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -27,7 +27,7 @@ def day(n: int) -> datetime:
 
 def add(session: Session, clock: FakeClock, tenant: Tenant, numbers: list[str]) -> list[str]:
     added = service.add_numbers(
-        session, clock=clock, scope=scope_of(session, tenant), tenant_id=tenant.id, numbers=numbers
+        session, clock=clock, ctx=context_of(session, tenant), numbers=numbers
     )
     return [n.e164 for n in added]
 
@@ -53,7 +53,7 @@ def test_numbers_are_stored_in_e164_read_in_the_tenants_region(
 def test_an_explicit_default_region_wins(session: Session, clock: FakeClock) -> None:
     tenant = make_tenant(session, clock, locale="en_GB")
     added = service.add_numbers(
-        session, clock=clock, scope=scope_of(session, tenant), tenant_id=tenant.id,
+        session, clock=clock, ctx=context_of(session, tenant),
         numbers=["(201) 555-0123"], default_region="us",
     )  # fmt: skip
     assert [n.e164 for n in added] == ["+12015550123"]

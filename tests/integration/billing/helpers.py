@@ -19,10 +19,10 @@ from billstream.tenants.models import Tenant
 from billstream.tenants.service import operator_scope
 from tests.factories import (
     apply_catalog_yaml,
+    context_of,
     make_account,
     make_subscription,
     make_tenant,
-    scope_of,
 )
 
 
@@ -101,11 +101,11 @@ def run(
     **request: Any,
 ) -> RunSummary:
     with sessions() as session:
-        scope = scope_of(session, tenant)
+        ctx = context_of(session, tenant)
     return execute_bill_run(
         sessions,
         clock,
-        scope=scope,
+        ctx=ctx,
         request=BillRunRequest(tenant_id=tenant.id, day=day, **request),
         actor="test",
     )
@@ -115,7 +115,7 @@ def preview(session: Session, clock: FakeClock, tenant: Tenant, day: date, **req
     return dry_run(
         session,
         clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=BillRunRequest(tenant_id=tenant.id, day=day, **request),
     )
 

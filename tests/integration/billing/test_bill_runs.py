@@ -23,6 +23,7 @@ from billstream.subscriptions.schemas import ChangeCreate
 from billstream.subscriptions.service import CLI_ACTOR, change_subscription
 from tests.factories import (
     apply_catalog_yaml,
+    context_of,
     make_account,
     make_subscription,
     make_tenant,
@@ -164,7 +165,7 @@ def test_chunks_are_billed_with_rare_cycle_collections_and_the_collector_restore
     summary = bill_runs.execute_bill_run(
         session_factory,
         clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=BillRunRequest(tenant_id=tenant.id, day=date(2026, 1, 31)),
         actor="test",
         progress=lambda _done, _total: seen.append(gc.get_threshold()),
@@ -246,7 +247,7 @@ def test_refused_requests(session: Session, clock: FakeClock) -> None:
         dry_run(
             session,
             clock,
-            scope=scope_of(session, tenant),
+            ctx=context_of(session, tenant),
             request=BillRunRequest(tenant_id=other.id, day=date(2026, 1, 10)),
         )
 

@@ -31,6 +31,7 @@ from billstream.rating.service import RatingRequest, rate_period
 from billstream.tenants.models import Tenant
 from tests.factories import (
     apply_catalog_yaml,
+    context_of,
     make_account,
     make_subscription,
     make_tenant,
@@ -268,7 +269,7 @@ def _rerate_january(
     rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant.id, start=JAN, end=FEB, rerate=True),
     )
     session.commit()
@@ -296,7 +297,10 @@ def test_usage_lines_per_destination_and_a_rerating_bills_only_the_difference(
     import_card(session, clock, tenant, RETAIL)
     scope = scope_of(session, tenant)
     rate_period(
-        session, clock=clock, scope=scope, request=RatingRequest(tenant.id, start=JAN, end=FEB)
+        session,
+        clock=clock,
+        ctx=context_of(session, tenant),
+        request=RatingRequest(tenant.id, start=JAN, end=FEB),
     )
     session.commit()
 
@@ -356,9 +360,9 @@ def test_a_settled_rating_period_is_not_summed_again_until_a_rerating(
     day = datetime(2026, 1, 10, 12, tzinfo=UTC)
     add_calls(session, tenant, payer, ("a", day, 61, "+442071234567"))  # UK 0.12
     import_card(session, clock, tenant, RETAIL)
-    scope = scope_of(session, tenant)
+    ctx = context_of(session, tenant)
     request = RatingRequest(tenant.id, start=JAN, end=FEB)
-    rate_period(session, clock=clock, scope=scope, request=request)
+    rate_period(session, clock=clock, ctx=ctx, request=request)
     session.commit()
     clock.set(at(FEB))
     run(session_factory, clock, tenant, CLOSE)
@@ -401,11 +405,11 @@ def test_taxes_by_the_service_address_of_each_sub_account(
 ) -> None:
     clock.set(at(date(2025, 12, 20)))
     tenant = make_tenant(session, clock)
-    scope = scope_of(session, tenant)
+    ctx = context_of(session, tenant)
     apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
     for jurisdiction, name, rate in (("US", "Federal", "1"), ("US-CA", "California", "7.25")):
         set_tax_rate(
-            session, clock, scope=scope, tenant_id=tenant.id, jurisdiction=jurisdiction,
+            session, clock, ctx=ctx, jurisdiction=jurisdiction,
             name=name, rate=Decimal(rate), effective_from=date(2025, 1, 1),
         )  # fmt: skip
     payer = make_account(
@@ -446,7 +450,7 @@ def test_a_region_written_out_is_the_jurisdiction_and_its_country_taxes_it(
     tenant = make_tenant(session, clock)
     apply_catalog_yaml(session, clock, tenant, numbers_catalog("arrears"))
     set_tax_rate(
-        session, clock, scope=scope_of(session, tenant), tenant_id=tenant.id, jurisdiction="GB",
+        session, clock, ctx=context_of(session, tenant), jurisdiction="GB",
         name="VAT", rate=Decimal(20), effective_from=date(2025, 1, 1),
     )  # fmt: skip
     payer = make_account(
@@ -465,3 +469,30 @@ def test_a_region_written_out_is_the_jurisdiction_and_its_country_taxes_it(
     assert {x.tax_jurisdiction for x in lines_of(session, invoice.id)} == {"GB-WEST YORKSHIRE"}
     taxes = [(t.jurisdiction, t.name, t.amount) for t in invoice_taxes(session, invoice.id)]
     assert taxes == [("GB-WEST YORKSHIRE", "VAT", Decimal("3.00"))]
+
+
+def test_a_brand_is_taxed_at_its_parents_rate_until_its_own_rate_is_in_force(
+    session: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    # given GB VAT at 20 % set by the parent company, and at 5 % by its brand from March
+    clock.set(at(date(2025, 12, 20)))
+    parent = make_tenant(session, clock)
+    brand = make_tenant(session, clock, parent=parent)
+    apply_catalog_yaml(session, clock, brand, numbers_catalog("arrears"))
+    for owner, rate, starts in ((parent, 20, date(2025, 1, 1)), (brand, 5, date(2026, 3, 1))):
+        set_tax_rate(
+            session, clock, ctx=context_of(session, owner), jurisdiction="GB", name="VAT",
+            rate=Decimal(rate), effective_from=starts,
+        )  # fmt: skip
+    payer = make_account(session, clock, brand, name="Leeds", service_address={"country": "GB"})
+    make_subscription(session, clock, payer, "numbers", quantity=Decimal(3), start_date=JAN)
+    session.commit()
+
+    # when January is billed, before the brand's own rate is in force
+    clock.set(at(FEB))
+    run(session_factory, clock, brand, CLOSE)
+
+    # then the parent's rate, the nearest in force on the tax date, taxes it
+    [invoice] = invoices_of(session, payer.id)
+    taxes = [(t.jurisdiction, t.name, t.rate, t.amount) for t in invoice_taxes(session, invoice.id)]
+    assert taxes == [("GB", "VAT", Decimal("20"), Decimal("3.00"))]

@@ -20,10 +20,10 @@ from billstream.tenants.models import Tenant
 from billstream.tenants.service import operator_scope
 from tests.factories import (
     apply_catalog_yaml,
+    context_of,
     make_account,
     make_subscription,
     make_tenant,
-    scope_of,
 )
 from tests.integration.billing.helpers import at, invoices_of, lines_of, run, spec_orders
 from tests.integration.rating.test_rating_service import RETAIL, add_calls, import_card
@@ -126,7 +126,7 @@ def _rate_january(session: Session, clock: FakeClock, tenant: Tenant, **options:
     rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant.id, start=date(2026, 1, 1), end=date(2026, 2, 1), **options),
     )
     session.commit()

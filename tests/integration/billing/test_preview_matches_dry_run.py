@@ -22,6 +22,7 @@ from billstream.billing.service import (
 from billstream.core.clock import FakeClock
 from billstream.subscriptions.schemas import ChangeCreate
 from billstream.subscriptions.service import CLI_ACTOR, change_subscription
+from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
 from billstream.tenants.service import operator_scope
 from tests.factories import apply_catalog_yaml, make_account, make_subscription, make_tenant
@@ -136,7 +137,7 @@ def _bill(session: Session, clock: FakeClock, tenant: Tenant, account_id: str, d
     request = BillRunRequest(tenant_id=tenant.id, day=day, accounts=[account_id],
                              key=f"{account_id}:{day}")  # fmt: skip
     run_in_one_transaction(
-        session, clock, scope=operator_scope(session, tenant.id), request=request, actor="test"
+        session, clock, ctx=operator_context(session, tenant.id), request=request, actor="test"
     )
 
 
@@ -191,7 +192,15 @@ def _preview_and_dry_run(
         for x in shown.lines
     )
     billed = sorted(
-        (str(c.kind), c.charge, c.service_start, c.service_end, c.quantity, c.unit_price, c.amount)
+        (
+            str(c.kind),
+            c.charge,
+            c.service_start,
+            c.service_end,
+            c.quantity,
+            c.unit_price,
+            c.amount.amount,
+        )
         for draft in dry.invoices
         for c in (line.charge for line in draft.lines)
     )

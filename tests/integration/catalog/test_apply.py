@@ -14,7 +14,7 @@ from billstream.catalog.service import Outcome, get_plan, resolve_charge_prices
 from billstream.core.clock import FakeClock
 from billstream.core.errors import BillstreamError, ConflictError, InvalidInputError
 from billstream.tenants.models import Tenant
-from tests.factories import apply_catalog_yaml, make_account, make_tenant, scope_of
+from tests.factories import apply_catalog_yaml, context_of, make_account, make_tenant
 
 SPEC_FILE = """\
 effective_from: 2026-01-01
@@ -45,9 +45,7 @@ def rows(session: Session) -> dict[str, int]:
 
 
 def unit_price(session: Session, tenant: Tenant, on: date) -> Decimal:
-    plan = get_plan(
-        session, scope=scope_of(session, tenant), tenant_id=tenant.id, plan="numbers-monthly", on=on
-    )
+    plan = get_plan(session, ctx=context_of(session, tenant), plan="numbers-monthly", on=on)
     prices = resolve_charge_prices(
         session, tenant_id=tenant.id, account_id=None, plan_id=plan.id, currency="USD", on=on
     )
@@ -72,8 +70,7 @@ def test_the_spec_plan_file_is_applied(session: Session, clock: FakeClock) -> No
     # and the plan sells numbers at $5 per number per month, in advance
     plan = get_plan(
         session,
-        scope=scope_of(session, tenant),
-        tenant_id=tenant.id,
+        ctx=context_of(session, tenant),
         plan="numbers-monthly",
         on=date(2026, 1, 1),
     )

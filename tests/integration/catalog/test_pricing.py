@@ -22,7 +22,7 @@ from billstream.catalog.service import (
 from billstream.core.clock import FakeClock
 from billstream.core.errors import InvalidInputError, NotFoundError
 from billstream.tenants.models import Tenant
-from tests.factories import apply_catalog_yaml, make_account, make_tenant, scope_of
+from tests.factories import apply_catalog_yaml, context_of, make_account, make_tenant
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "catalog.md"
 
@@ -95,9 +95,7 @@ def prices(
     plan: str = "numbers-monthly",
     commitment: bool = False,
 ) -> dict[str, ResolvedPrice]:
-    snapshot = get_plan(
-        session, scope=scope_of(session, tenant), tenant_id=tenant.id, plan=plan, on=on
-    )
+    snapshot = get_plan(session, ctx=context_of(session, tenant), plan=plan, on=on)
     return resolve_charge_prices(
         session,
         tenant_id=tenant.id,
@@ -187,13 +185,12 @@ def test_a_currency_without_a_price_is_refused_naming_the_currency(
 def test_a_plan_is_sold_only_within_its_dates_and_its_products(
     session: Session, group: Group
 ) -> None:
-    scope = scope_of(session, group.root)
+    ctx = context_of(session, group.root)
     # the plan is sellable in 2026 only
     with pytest.raises(InvalidInputError) as late:
         get_plan(
             session,
-            scope=scope,
-            tenant_id=group.us.id,
+            ctx=ctx,
             plan="numbers-monthly",
             on=date(2027, 1, 1),
         )
@@ -203,14 +200,10 @@ def test_a_plan_is_sold_only_within_its_dates_and_its_products(
         "plan numbers-monthly is not sellable on 2027-01-01 (sellable 2026-01-01 to 2026-12-31)",
     )
     # the bundle needs a router, which is sold until June
-    bundle = get_plan(
-        session, scope=scope, tenant_id=group.us.id, plan="router-bundle", on=date(2026, 6, 30)
-    )
+    bundle = get_plan(session, ctx=ctx, plan="router-bundle", on=date(2026, 6, 30))
     assert [c.code for c in bundle.charges] == ["router", "numbers"]
     with pytest.raises(InvalidInputError) as no_router:
-        get_plan(
-            session, scope=scope, tenant_id=group.us.id, plan="router-bundle", on=date(2026, 7, 1)
-        )
+        get_plan(session, ctx=ctx, plan="router-bundle", on=date(2026, 7, 1))
     assert no_router.value.detail == (
         "plan router-bundle is not sellable on 2026-07-01: its product router is sellable "
         "always to 2026-06-30"
@@ -220,8 +213,7 @@ def test_a_plan_is_sold_only_within_its_dates_and_its_products(
 def test_plan_terms_are_exposed(session: Session, group: Group) -> None:
     plan = get_plan(
         session,
-        scope=scope_of(session, group.us),
-        tenant_id=group.us.id,
+        ctx=context_of(session, group.us),
         plan="numbers-monthly",
         on=date(2026, 2, 1),
     )
@@ -255,14 +247,14 @@ plans:
         prices: [{currency: USD, model: {type: per_unit, unit_price: 3.00}}]
 """
     apply_catalog_yaml(session, clock, group.us, own)
-    us_scope = scope_of(session, group.us)
+    us_ctx = context_of(session, group.us)
     # then the brand sees its own numbers product (nearest wins) and both plans
-    products = list_products(session, scope=us_scope).items
+    products = list_products(session, ctx=us_ctx).items
     assert sorted((p.code, p.name) for p in products) == [
         ("numbers", "US numbers"),
         ("router", "Router"),
     ]
-    plans = list_plans(session, scope=us_scope).items
+    plans = list_plans(session, ctx=us_ctx).items
     assert sorted(p.code for p in plans) == ["numbers-monthly", "router-bundle", "us-only"]
     us_only = prices(session, group.us, date(2026, 2, 1), plan="us-only")
     assert numbers(us_only)[:2] == (PriceLayer.PLAN, Decimal("3.00"))
@@ -270,13 +262,12 @@ plans:
     with pytest.raises(NotFoundError) as unknown:
         get_plan(
             session,
-            scope=scope_of(session, group.root),
-            tenant_id=group.eu.id,
+            ctx=context_of(session, group.eu),
             plan="us-only",
             on=date(2026, 2, 1),
         )
     assert unknown.value.field == "plan"
-    root_plans = list_plans(session, scope=scope_of(session, group.root)).items
+    root_plans = list_plans(session, ctx=context_of(session, group.root)).items
     assert sorted(p.code for p in root_plans) == ["numbers-monthly", "router-bundle"]
 
 

@@ -27,7 +27,7 @@ from billstream.mediation.service import (
     reprocess_rejects,
 )
 from billstream.tenants.models import Tenant
-from tests.factories import assign, make_account, make_number, make_tenant, scope_of
+from tests.factories import assign, context_of, make_account, make_number, make_tenant, scope_of
 from tests.unit.mediation.samples import (
     CALLER,
     GENERIC_HEADER,
@@ -81,8 +81,7 @@ def ingest(
     return ingest_cdr_file(
         session,
         clock=clock,
-        scope=scope_of(session, provider.root),
-        tenant_id=provider.root.id,
+        ctx=context_of(session, provider.root),
         fmt=fmt,
         name=name,
         data=data,
@@ -379,8 +378,7 @@ def test_the_brand_importing_alone_cannot_route_to_the_root(
     report = ingest_cdr_file(
         session,
         clock=clock,
-        scope=scope_of(session, provider.brand),
-        tenant_id=provider.brand.id,
+        ctx=context_of(session, provider.brand),
         fmt=ASTERISK,
         name="brand.csv",
         data=data,
@@ -411,11 +409,10 @@ def test_the_same_event_batch_twice_counts_once(
         {"record_key": "e4", "started_at": "2026-01-10T10:00:00", "called": "3125550000"},
     ]
     scope = scope_of(session, provider.root)
-    first = ingest_usage_events(session, clock=clock, scope=scope, tenant_id=None, events=events)
-    again = ingest_usage_events(session, clock=clock, scope=scope, tenant_id=None, events=events)
-    overlapping = ingest_usage_events(
-        session, clock=clock, scope=scope, tenant_id=None, events=events[:2]
-    )
+    ctx = context_of(session, provider.root)
+    first = ingest_usage_events(session, clock=clock, ctx=ctx, events=events)
+    again = ingest_usage_events(session, clock=clock, ctx=ctx, events=events)
+    overlapping = ingest_usage_events(session, clock=clock, ctx=ctx, events=events[:2])
     assert counts(first) == (4, 2, 2, 0)
     assert first.rejects.select("line_no", "reason").rows() == [
         (2, RejectReason.BAD_TIMESTAMP),
@@ -436,8 +433,9 @@ def test_event_rejects_are_reprocessed_from_their_json(
     session: Session, clock: FakeClock, provider: Provider
 ) -> None:
     scope = scope_of(session, provider.root)
+    ctx = context_of(session, provider.root)
     events = [{"record_key": "e1", "started_at": "2026-01-10T10:00:00Z", "called": "3125550000"}]
-    ingest_usage_events(session, clock=clock, scope=scope, tenant_id=None, events=events)
+    ingest_usage_events(session, clock=clock, ctx=ctx, events=events)
     number = make_number(session, clock, provider.root, "+13125550000")
     assign(session, clock, number, provider.first, JAN)
     result = reprocess_rejects(session, clock=clock, scope=scope, formats_dir=None)

@@ -18,7 +18,7 @@ from billstream.rating.service import (
     rate_period,
     set_rounding_rule,
 )
-from tests.factories import make_account, make_tenant, scope_of
+from tests.factories import context_of, make_account, make_tenant
 from tests.integration.rating.test_rating_rules import FEB, JAN, calls
 
 PEAK_AND_OFFPEAK = [
@@ -36,12 +36,11 @@ def test_a_rule_with_split_bands_splits_the_rated_row_and_keeps_its_lineage(
 ) -> None:
     # given a tenant (London) with a banded card and a 60/60 rule splitting at band boundaries
     tenant = make_tenant(session, clock, timezone="Europe/London")
-    scope = scope_of(session, tenant)
+    ctx = context_of(session, tenant)
     import_rate_card(
         session,
         clock=clock,
-        scope=scope,
-        tenant_id=tenant.id,
+        ctx=ctx,
         name="retail",
         kind=CardKind.RETAIL,
         rows=PEAK_AND_OFFPEAK,
@@ -51,8 +50,7 @@ def test_a_rule_with_split_bands_splits_the_rated_row_and_keeps_its_lineage(
     set_rounding_rule(
         session,
         clock=clock,
-        scope=scope,
-        tenant_id=tenant.id,
+        ctx=ctx,
         rules=RoundingRules(first_s=60, next_s=60, split_bands=split),
         effective_from=JAN,
     )
@@ -62,7 +60,7 @@ def test_a_rule_with_split_bands_splits_the_rated_row_and_keeps_its_lineage(
     run = rate_period(
         session,
         clock=clock,
-        scope=scope,
+        ctx=ctx,
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
     )
     rows = {
@@ -71,9 +69,7 @@ def test_a_rule_with_split_bands_splits_the_rated_row_and_keeps_its_lineage(
     }
     cross, inside = rows["cross"], rows["inside"]
     # then the crossing call is still one row, billed 180 s; split: 60 s peak, 120 s off-peak
-    assert [
-        r.split_bands for r in list_rounding_rules(session, scope=scope, tenant_id=tenant.id)
-    ] == [split]
+    assert [r.split_bands for r in list_rounding_rules(session, ctx=ctx)] == [split]
     assert (cross.band, cross.billed_s) == ("peak", 180)
     if split:
         assert cross.amount_micros == 60 * 2_000 + 120 * 1_000

@@ -18,7 +18,7 @@ from billstream.rating.models import CardKind
 from billstream.rating.service import RatingRequest, rate_period
 from billstream.rating.service.margin import MarginBy, MarginReport, margin_report
 from billstream.tenants.models import Tenant
-from tests.factories import make_account, make_tenant, scope_of
+from tests.factories import context_of, make_account, make_tenant
 from tests.integration.rating.test_rating_service import COST, FEB, JAN, RETAIL, import_card
 
 DAY = datetime(2026, 1, 10, 12, tzinfo=UTC)
@@ -63,20 +63,19 @@ def rated(session: Session, clock: FakeClock) -> tuple[Tenant, Account, Account]
     )
     import_card(session, clock, tenant, RETAIL)
     import_card(session, clock, tenant, COST, name="acme cost", kind=CardKind.COST, carrier="acme")
-    scope = scope_of(session, tenant)
+    ctx = context_of(session, tenant)
     request = RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB)
-    rate_period(session, clock=clock, scope=scope, request=request)
+    rate_period(session, clock=clock, ctx=ctx, request=request)
     # re-rated: the superseded rows must not count twice
     again = RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB, rerate=True)
-    rate_period(session, clock=clock, scope=scope, request=again)
+    rate_period(session, clock=clock, ctx=ctx, request=again)
     return tenant, one, two
 
 
 def _report(session: Session, tenant: Tenant, by: MarginBy, **options: Any) -> MarginReport:
     return margin_report(
         session,
-        scope=scope_of(session, tenant),
-        tenant_id=tenant.id,
+        ctx=context_of(session, tenant),
         group_by=by,
         start=JAN,
         end=FEB,

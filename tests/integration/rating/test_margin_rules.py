@@ -25,8 +25,9 @@ from billstream.rating.service import (
     set_margin_rule,
 )
 from billstream.rating.service.margin import MarginBy, margin_report
+from billstream.tenants.context import load_context
 from billstream.tenants.models import Tenant
-from tests.factories import make_account, make_tenant, scope_of
+from tests.factories import context_of, make_account, make_tenant, scope_of
 from tests.integration.rating.test_rating_service import FEB, JAN, RETAIL, import_card
 
 DAY = datetime(2026, 1, 10, 12, tzinfo=UTC)
@@ -74,8 +75,7 @@ def rule(session: Session, clock: FakeClock, tenant: Tenant, percent: str, **opt
     created = set_margin_rule(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
-        tenant_id=tenant.id,
+        ctx=context_of(session, tenant),
         percent=Decimal(percent),
         **options,
     )
@@ -88,7 +88,7 @@ def rate(
     run = rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB, rerate=rerate),
     )
     rows = session.scalars(select(RatedUsage).where(RatedUsage.run_id == run.id))
@@ -156,7 +156,7 @@ def test_the_margin_report_puts_margin_priced_records_under_their_cost_destinati
     rate(session, clock, tenant)
 
     report = margin_report(
-        session, scope=scope_of(session, tenant), tenant_id=tenant.id,
+        session, ctx=context_of(session, tenant),
         group_by=MarginBy.DESTINATION,
     )  # fmt: skip
 
@@ -200,7 +200,7 @@ def test_a_brand_rule_with_a_prefix_and_a_minimum_overrides_the_parents_from_its
         132_167,
         30_500,
     )
-    listed = list_margin_rules(session, scope=scope_of(session, tenant), tenant_id=tenant.id)
+    listed = list_margin_rules(session, ctx=context_of(session, tenant))
     assert [(r.id, r.prefix, r.usage_type, r.percent) for r in listed] == [
         (own, "336", "voice", Decimal(1))
     ]
@@ -228,9 +228,7 @@ def test_a_later_rule_replaces_an_earlier_one_and_rerating_prices_former_rejects
 
 
 def _end(session: Session, clock: FakeClock, tenant: Tenant, **options: Any) -> MarginRule:
-    return end_margin_rule(
-        session, clock=clock, scope=scope_of(session, tenant), tenant_id=tenant.id, **options
-    )
+    return end_margin_rule(session, clock=clock, ctx=context_of(session, tenant), **options)
 
 
 def test_an_ended_rule_gives_way_to_the_next_that_matches_or_to_none(
@@ -253,7 +251,7 @@ def test_an_ended_rule_gives_way_to_the_next_that_matches_or_to_none(
     mobile = rows["fr mobile"]
     assert (mobile.margin_rule_id, mobile.amount_micros) == (inherited, 114_375)
     assert (run.rated, run.rejected) == (3, 1)
-    listed = list_margin_rules(session, scope=scope_of(session, tenant), tenant_id=tenant.id)
+    listed = list_margin_rules(session, ctx=context_of(session, tenant))
     assert [(r.id, r.percent) for r in listed] == [(own, Decimal(1)), (end.id, None)]
 
     # when the parent's rule is ended a day earlier, from Jan 10
@@ -317,9 +315,7 @@ def test_a_bad_rule_is_refused_naming_the_field(
     tenant = make_tenant(session, clock)
     options.setdefault("percent", Decimal(10))
     with pytest.raises(InvalidInputError) as refused:
-        set_margin_rule(
-            session, clock=clock, scope=scope_of(session, tenant), tenant_id=tenant.id, **options
-        )
+        set_margin_rule(session, clock=clock, ctx=context_of(session, tenant), **options)
     assert refused.value.field == field
     assert session.scalar(select(func.count()).select_from(MarginRule)) == 0
 
@@ -334,11 +330,5 @@ def test_a_second_rule_of_the_same_key_and_day_is_a_conflict_and_scopes_hold(
         rule(session, clock, tenant, "15", prefix="44")
     assert conflict.value.field == "effective_from"
     stranger = make_tenant(session, clock)
-    with pytest.raises(BillstreamError):
-        set_margin_rule(
-            session,
-            clock=clock,
-            scope=scope_of(session, stranger),
-            tenant_id=tenant.id,
-            percent=Decimal(1),
-        )
+    with pytest.raises(BillstreamError):  # another tenant's operator cannot even load it
+        load_context(session, scope=scope_of(session, stranger), tenant_id=tenant.id)

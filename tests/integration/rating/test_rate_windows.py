@@ -20,7 +20,7 @@ from billstream.rating.reference import rate_records
 from billstream.rating.service import RatingRequest, rate_period, rates_frame
 from billstream.rating.service.cards import local_midnight
 from billstream.tenants.models import Tenant
-from tests.factories import make_account, make_tenant, scope_of
+from tests.factories import context_of, make_account, make_tenant, scope_of
 from tests.integration.rating.test_rating_service import add_calls, import_card, rows_of
 
 PARIS = "Europe/Paris"
@@ -41,7 +41,7 @@ def paris(session: Session, clock: FakeClock) -> tuple[Tenant, Account]:
 
 def _rate_month(session: Session, clock: FakeClock, tenant: Tenant, start: date, end: date) -> Any:
     request = RatingRequest(tenant_id=tenant.id, start=start, end=end)
-    return rate_period(session, clock=clock, scope=scope_of(session, tenant), request=request)
+    return rate_period(session, clock=clock, ctx=context_of(session, tenant), request=request)
 
 
 def _reference(session: Session, tenant: Tenant, start: date, end: date) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from billstream.rating.service import (
     set_tiers,
 )
 from billstream.tenants.models import Tenant
-from tests.factories import make_account, make_tenant, scope_of
+from tests.factories import context_of, make_account, make_tenant
 
 JAN = date(2026, 1, 1)
 FEB = date(2026, 2, 1)
@@ -38,8 +38,7 @@ def card(session: Session, clock: FakeClock, tenant: Tenant) -> None:
     import_rate_card(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
-        tenant_id=tenant.id,
+        ctx=context_of(session, tenant),
         name="retail",
         kind=CardKind.RETAIL,
         rows=UK,
@@ -79,7 +78,7 @@ def rated(session: Session, clock: FakeClock, tenant: Tenant) -> dict[str, Rated
     run = rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
     )
     rows = session.scalars(select(RatedUsage).where(RatedUsage.run_id == run.id))
@@ -110,16 +109,13 @@ def test_spec_rules_on_the_parent_are_inherited_by_a_brand_and_overridden_by_ano
     day = datetime(2026, 1, 10, 12, tzinfo=UTC)
     inherits = brand_with_calls(session, clock, parent, *spec_calls(day))
     overrides = brand_with_calls(session, clock, parent, *spec_calls(day))
-    scope = scope_of(session, parent)
-    set_rounding_rule(
-        session, clock=clock, scope=scope, tenant_id=parent.id, rules=SPEC_RULES, effective_from=JAN
-    )
+    ctx = context_of(session, parent)
+    set_rounding_rule(session, clock=clock, ctx=ctx, rules=SPEC_RULES, effective_from=JAN)
     per_minute = RoundingRules(first_s=60, next_s=60)
     set_rounding_rule(
         session,
         clock=clock,
-        scope=scope,
-        tenant_id=overrides.id,
+        ctx=context_of(session, overrides),
         rules=per_minute,
         usage_type="voice",
         effective_from=JAN,
@@ -135,15 +131,12 @@ def test_spec_rules_on_the_parent_are_inherited_by_a_brand_and_overridden_by_ano
         (120, 120_000),
         (120, 120_000),
     ]
-    assert [
-        r.tenant_id for r in list_rounding_rules(session, scope=scope, tenant_id=parent.id)
-    ] == [parent.id]
+    assert [r.tenant_id for r in list_rounding_rules(session, ctx=ctx)] == [parent.id]
     with pytest.raises(ConflictError):
         set_rounding_rule(
             session,
             clock=clock,
-            scope=scope,
-            tenant_id=parent.id,
+            ctx=ctx,
             rules=SPEC_RULES,
             effective_from=JAN,
         )
@@ -158,16 +151,15 @@ def test_rules_are_in_force_from_their_date_and_a_brand_falls_back_to_its_parent
     brand = brand_with_calls(
         session, clock, parent, ("before", before, 61), ("after", after, 61), ("x", after, 25)
     )
-    scope = scope_of(session, parent)
+    ctx = context_of(session, parent)
     inherited = set_rounding_rule(
-        session, clock=clock, scope=scope, tenant_id=parent.id, rules=SPEC_RULES, effective_from=JAN
+        session, clock=clock, ctx=ctx, rules=SPEC_RULES, effective_from=JAN
     )
     per_second = RoundingRules(first_s=1, next_s=1)
     own = set_rounding_rule(
         session,
         clock=clock,
-        scope=scope,
-        tenant_id=brand.id,
+        ctx=ctx,
         rules=per_second,
         effective_from=date(2026, 1, 15),
     )
@@ -196,12 +188,11 @@ def test_tiers_on_the_period_total_price_each_account_by_its_running_total(
     # set on the parent, inherited by the brand: 0.06 a minute for the first 5 minutes of the
     # period, 0.03 beyond (a later set of the parent, from Feb, is not in force for January)
     tiers = [Tier(0, 60_000), Tier(300, 30_000)]
-    scope = scope_of(session, parent)
+    ctx = context_of(session, parent)
     january = set_tiers(
         session,
         clock=clock,
-        scope=scope,
-        tenant_id=parent.id,
+        ctx=ctx,
         usage_type="voice",
         tiers=tiers,
         effective_from=JAN,
@@ -209,8 +200,7 @@ def test_tiers_on_the_period_total_price_each_account_by_its_running_total(
     set_tiers(
         session,
         clock=clock,
-        scope=scope,
-        tenant_id=parent.id,
+        ctx=ctx,
         usage_type="voice",
         tiers=[Tier(0, 1)],
         effective_from=FEB,

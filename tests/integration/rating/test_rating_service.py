@@ -28,6 +28,7 @@ from billstream.rating.service.storage import RATED_USAGE_COLUMNS, store_rated_r
 from billstream.tenants.models import Tenant
 from tests.factories import (
     apply_catalog_yaml,
+    context_of,
     make_account,
     make_subscription,
     make_tenant,
@@ -52,8 +53,7 @@ def import_card(
     return import_rate_card(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
-        tenant_id=tenant.id,
+        ctx=context_of(session, tenant),
         rows=rows,
         source="test.csv",
         **options,
@@ -140,7 +140,7 @@ def test_a_bulk_store_that_fails_raises_and_leaves_none_of_its_rows(
     tenant, _account = setup
     import_card(session, clock, tenant, RETAIL)
     request = RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB)
-    run = rate_period(session, clock=clock, scope=scope_of(session, tenant), request=request)
+    run = rate_period(session, clock=clock, ctx=context_of(session, tenant), request=request)
     stored = session.connection().execute(select(RatedUsage.__table__)).all()
     rows = pl.DataFrame(stored, schema=RATED_USAGE_COLUMNS, orient="row")
     fresh = rows.head(1).with_columns(pl.lit("ru_fresh").alias("id"))
@@ -172,17 +172,46 @@ def test_a_brand_without_its_own_cost_card_is_costed_on_its_vendor_parents(
     )
     import_card(session, clock, brand, RETAIL)
     import_card(session, clock, vendor, COST, name="acme cost", kind=CardKind.COST, carrier="acme")
-    scope = scope_of(session, brand)
+    ctx = context_of(session, brand)
     request = RatingRequest(tenant_id=brand.id, start=JAN, end=FEB)
-    run = rate_period(session, clock=clock, scope=scope, request=request)
+    run = rate_period(session, clock=clock, ctx=ctx, request=request)
     assert (run.retail_micros, run.cost_micros) == (250_000, 90_000)
     assert rows_of(session, run.id)["b"].cost_prefix == "447"
     # when the brand gets its own card for acme, it wins over the parent's
     own = [{"prefix": "44", "rate": "0.01"}, {"prefix": "447", "rate": "0.03"}]
     import_card(session, clock, brand, own, name="acme", kind=CardKind.COST, carrier="acme")
     again = RatingRequest(tenant_id=brand.id, start=JAN, end=FEB, rerate=True)
-    rerun = rate_period(session, clock=clock, scope=scope, request=again)
+    rerun = rate_period(session, clock=clock, ctx=ctx, request=again)
     assert (rerun.retail_micros, rerun.cost_micros) == (250_000, 20_000 + 30_000)
+
+
+def test_two_cost_cards_for_one_carrier_stop_only_a_run_that_needs_them(
+    session: Session, clock: FakeClock
+) -> None:
+    # given a vendor with two cost cards for acme and one for bolt, and a brand's calls on acme
+    vendor = make_tenant(session, clock)
+    brand = make_tenant(session, clock, parent=vendor)
+    account = make_account(session, clock, brand)
+    day = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    add_calls(session, brand, account, ("a", day, 61, "+442071234567"), root=vendor)
+    import_card(session, clock, brand, RETAIL)
+    for name, carrier in (("acme 1", "acme"), ("acme 2", "acme"), ("bolt", "bolt")):
+        import_card(session, clock, vendor, COST, name=name, kind=CardKind.COST, carrier=carrier)
+    ctx = context_of(session, brand)
+    # when the brand's period is rated, then the vendor's two acme cards are refused
+    with pytest.raises(ConflictError, match="2 cost cards for everyone"):
+        rate_period(
+            session, clock=clock, ctx=ctx,
+            request=RatingRequest(tenant_id=brand.id, start=JAN, end=FEB),
+        )  # fmt: skip
+    # when the brand has its own acme card, the vendor's are never looked at
+    own = [{"prefix": "44", "rate": "0.01"}]
+    import_card(session, clock, brand, own, name="acme", kind=CardKind.COST, carrier="acme")
+    run = rate_period(
+        session, clock=clock, ctx=ctx,
+        request=RatingRequest(tenant_id=brand.id, start=JAN, end=FEB),
+    )  # fmt: skip
+    assert (run.retail_micros, run.cost_micros) == (120_000, 20_000)
 
 
 def test_a_period_is_rated_at_retail_and_cost_with_lineage_and_a_parquet_copy(
@@ -194,7 +223,7 @@ def test_a_period_is_rated_at_retail_and_cost_with_lineage_and_a_parquet_copy(
     run = rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
         data_dir=tmp_path,
     )
@@ -222,16 +251,17 @@ def test_rerating_supersedes_the_earlier_rows_and_shows_the_difference(
 ) -> None:
     tenant, _account = setup
     scope = scope_of(session, tenant)
+    ctx = context_of(session, tenant)
     import_card(session, clock, tenant, RETAIL)
     request = RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB)
-    first = rate_period(session, clock=clock, scope=scope, request=request)
+    first = rate_period(session, clock=clock, ctx=ctx, request=request)
     with pytest.raises(ConflictError):
-        rate_period(session, clock=clock, scope=scope, request=request)
+        rate_period(session, clock=clock, ctx=ctx, request=request)
     # the UK rate halves from Jan 5 (a new version), and the period is re-rated
     cheaper = [{"prefix": "44", "rate": "0.03"}, RETAIL[1]]
     import_card(session, clock, tenant, cheaper, effective_from=date(2026, 1, 5))
     again = RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB, rerate=True)
-    second = rate_period(session, clock=clock, scope=scope, request=again)
+    second = rate_period(session, clock=clock, ctx=ctx, request=again)
     assert (second.version, second.superseded, second.superseded_micros) == (2, 3, 250_000)
     assert second.retail_micros - second.superseded_micros == -60_000
     current = list_rated_usage(session, scope=scope, limit=10).items
@@ -239,7 +269,7 @@ def test_rerating_supersedes_the_earlier_rows_and_shows_the_difference(
     assert sum(r.amount_micros for r in current) == 190_000
     assert all(r.superseded_by == second.id for r in rows_of(session, first.id).values())
     # re-rating twice changes nothing but the version
-    third = rate_period(session, clock=clock, scope=scope, request=again)
+    third = rate_period(session, clock=clock, ctx=ctx, request=again)
     assert (third.retail_micros, third.superseded_micros) == (190_000, 190_000)
 
 
@@ -269,7 +299,7 @@ def test_included_minutes_are_consumed_first_in_time_order(
     run = rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
     )
     rows = rows_of(session, run.id)
@@ -306,7 +336,7 @@ def test_a_period_rated_in_batches_of_accounts_equals_one_batch(
         return rate_period(
             session,
             clock=clock,
-            scope=scope_of(session, tenant),
+            ctx=context_of(session, tenant),
             request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB, rerate=rerate),
             data_dir=tmp_path,
             batch_records=batch_records,
@@ -364,7 +394,7 @@ def test_a_customer_special_card_overrides_the_tenant_card(
     run = rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
     )
     rows = rows_of(session, run.id)
@@ -391,7 +421,7 @@ def test_per_row_effective_dates_narrow_a_rate_and_the_longest_prefix_in_force_w
     run = rate_period(
         session,
         clock=clock,
-        scope=scope_of(session, tenant),
+        ctx=context_of(session, tenant),
         request=RatingRequest(tenant_id=tenant.id, start=JAN, end=FEB),
     )
     rated = rows_of(session, run.id)

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from billstream.billing import assembly, closing, taxes
 from billstream.billing.assembly import Charge, UsageAggregate, assemble_invoice, usage_charges
 from billstream.billing.closing import closing_period
-from billstream.billing.states import LineKind
 from billstream.billing.taxes import PercentageByJurisdiction, TaxRule
+from billstream.core.money import Money
 from billstream.rating.allowances import Tier
+from billstream.subscriptions.charges import LineKind
 
 JAN = date(2026, 1, 1)
 RULES = PercentageByJurisdiction(
@@ -43,7 +44,7 @@ def charge(source: str, amount: str, key: str, kind: LineKind = LineKind.RECURRI
         line_key=key,
         quantity=Decimal(1),
         unit_price=Decimal(amount),
-        amount=Decimal(amount),
+        amount=Money.of(amount, "USD"),
         service_start=JAN,
     )
 
@@ -100,7 +101,7 @@ def test_the_total_is_always_the_sum_of_rounded_lines_plus_taxes(
         places=2,
     )
     assert draft.subtotal == sum(Decimal(a) for _, a in items)
-    assert draft.total == sum(x.charge.amount for x in draft.lines) + sum(
+    assert draft.total == sum(x.charge.amount.amount for x in draft.lines) + sum(
         t.amount for t in draft.taxes
     )
     assert sorted(x.position for x in draft.lines) == list(range(1, len(items) + 1))
@@ -128,11 +129,14 @@ def aggregate(micros: int, *, invoiced: str = "0", revisions: int = 0) -> UsageA
 
 def test_usage_is_billed_once_then_only_by_its_difference() -> None:
     [first] = usage_charges(
-        [aggregate(1_235_000)], places=2, tiers={"voice": [Tier(0, 60_000), Tier(900, 30_000)]}
+        [aggregate(1_235_000)],
+        currency="USD",
+        places=2,
+        tiers={"voice": [Tier(0, 60_000), Tier(900, 30_000)]},
     )
     assert (first.kind, first.amount, first.line_key) == (
         LineKind.USAGE,
-        Decimal("1.24"),  # 1.235 rounded half-up, a tie goes up
+        Money.of("1.24", "USD"),  # 1.235 rounded half-up, a tie goes up
         "usage:a:2026-01-01:voice:UK mobile:0",
     )
     assert first.lineage["tiers"] == [
@@ -142,11 +146,14 @@ def test_usage_is_billed_once_then_only_by_its_difference() -> None:
          "amount": "0.30"},  # 10 minutes at 0.03
     ]  # fmt: skip
     assert first.lineage["unit"] == "second"
-    assert usage_charges([aggregate(1_235_000, invoiced="1.24", revisions=1)], places=2) == []
-    [fix] = usage_charges([aggregate(2_000_000, invoiced="1.24", revisions=1)], places=2)
+    rerated = aggregate(1_235_000, invoiced="1.24", revisions=1)
+    assert usage_charges([rerated], currency="USD", places=2) == []
+    [fix] = usage_charges(
+        [aggregate(2_000_000, invoiced="1.24", revisions=1)], currency="USD", places=2
+    )
     assert (fix.kind, fix.amount, fix.line_key) == (
         LineKind.USAGE_CORRECTION,
-        Decimal("0.76"),
+        Money.of("0.76", "USD"),
         "usage:a:2026-01-01:voice:UK mobile:1",
     )
 

@@ -14,7 +14,6 @@ from billstream.core import money
 from billstream.core.errors import InvalidInputError
 from billstream.core.money import (
     Money,
-    allocate,
     minor_unit,
     quantize,
     round_half_up,
@@ -169,41 +168,8 @@ def test_quantize_is_half_up() -> None:
     assert quantize(Decimal("0.135"), 2) == Decimal("0.14")  # not banker's rounding
 
 
-# --- allocate ------------------------------------------------------------------------------
-
-
-def test_allocate_gives_leftover_cents_to_the_largest_remainders_earliest_first() -> None:
-    assert allocate(usd("100.00"), [1, 1, 1]) == [usd("33.34"), usd("33.33"), usd("33.33")]
-    assert allocate(usd("0.05"), [3, 7]) == [usd("0.02"), usd("0.03")]
-    assert allocate(Money.of("10", "JPY"), [1, 2]) == [Money.of("3", "JPY"), Money.of("7", "JPY")]
-
-
-def test_allocate_a_negative_total_mirrors_the_positive_one() -> None:
-    assert allocate(usd("-100.00"), [1, 1, 1]) == [usd("-33.34"), usd("-33.33"), usd("-33.33")]
-
-
-def test_allocate_to_a_given_precision() -> None:
-    assert allocate(usd("1.0000"), [1, 2], places=4) == [usd("0.3333"), usd("0.6667")]
-
-
-@pytest.mark.parametrize(
-    ("total", "weights", "field"),
-    [
-        (usd("1.001"), [1], "total"),
-        (usd("1.00"), [], "weights"),
-        (usd("1.00"), [0, 0], "weights"),
-        (usd("1.00"), [2, -1], "weights"),
-    ],
-)
-def test_allocate_refuses_bad_input(total: Money, weights: list[int], field: str) -> None:
-    with pytest.raises(InvalidInputError) as raised:
-        allocate(total, weights)
-    assert raised.value.field == field
-
-
 # --- properties ----------------------------------------------------------------------------
 
-CURRENCIES = st.sampled_from(["USD", "JPY", "BHD"])
 cents = st.integers(min_value=-(10**12), max_value=10**12)
 
 
@@ -217,53 +183,6 @@ def test_sums_of_money_conserve_every_cent(amounts: list[int]) -> None:
     # then not a cent is gained or lost, whatever the order
     assert total.amount == Decimal(sum(amounts)).scaleb(-2)
     assert Money.total(reversed(items), "USD") == total
-
-
-@UNIT_SETTINGS
-@given(
-    currency=CURRENCIES,
-    units=st.integers(min_value=-(10**9), max_value=10**9),
-    weights=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=20).filter(
-        lambda ws: sum(ws) > 0
-    ),
-)
-def test_allocate_parts_sum_to_the_total_and_stay_within_one_unit_of_the_exact_share(
-    currency: str, units: int, weights: list[int]
-) -> None:
-    # given a total of whole minor units in the currency
-    places = minor_unit(currency)
-    unit = Decimal(1).scaleb(-places)
-    total = Money(Decimal(units).scaleb(-places), currency)
-    # when split across the weights
-    parts = allocate(total, weights)
-    # then the parts sum exactly to the total
-    assert len(parts) == len(weights)
-    assert Money.total(parts, currency) == total
-    for part, weight in zip(parts, weights, strict=True):
-        # each part is a whole number of minor units ...
-        assert part.amount == quantize(part.amount, places)
-        # ... and less than one unit away from its exact proportional share
-        exact = total.amount * weight / sum(weights)
-        assert abs(part.amount - exact) < unit
-        if weight == 0:
-            assert part.is_zero()
-
-
-@UNIT_SETTINGS
-@given(
-    units=st.integers(min_value=-(10**9), max_value=10**9),
-    weights=st.lists(
-        st.decimals(min_value=0, max_value=1000, places=3), min_size=1, max_size=10
-    ).filter(lambda ws: sum(ws) > 0),
-)
-def test_allocate_with_decimal_weights_conserves_the_total(
-    units: int, weights: list[Decimal]
-) -> None:
-    total = Money(Decimal(units).scaleb(-4), "USD")
-    parts = allocate(total, weights, places=4)
-    assert Money.total(parts, "USD") == total
-    for part, weight in zip(parts, weights, strict=True):
-        assert abs(part.amount - total.amount * weight / sum(weights)) < Decimal("0.0001")
 
 
 @given(st.integers(min_value=-(10**15), max_value=10**15), st.integers(min_value=0, max_value=8))

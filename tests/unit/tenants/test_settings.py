@@ -15,7 +15,9 @@ from billstream.tenants.settings import (
     TenantOverrides,
     format_invoice_number,
     resolve_settings,
+    settings_in_force_of_all,
 )
+from billstream.tenants.tree import TenantTree
 
 SCALARS = (
     "currency",
@@ -190,3 +192,20 @@ def test_resolving_a_chain_equals_applying_overrides_one_by_one(
     for f in fields(Branding):
         assert getattr(resolved.branding, f.name) == values.get(f"branding.{f.name}")
     assert resolved.sources == sources
+
+
+@settings(max_examples=100)
+@given(root_currency=st.sampled_from(["USD", "GBP"]), rest=st.lists(overrides, max_size=6))
+def test_the_settings_of_a_whole_tree_equal_each_chains(
+    root_currency: str, rest: list[TenantOverrides]
+) -> None:
+    # given a tree where tenant i's parent is tenant i // 2
+    own = {"t0": TenantOverrides(currency=root_currency)}
+    own |= {f"t{i + 1}": o for i, o in enumerate(rest)}
+    tree = TenantTree.of((t, None if t == "t0" else f"t{int(t[1:]) // 2}") for t in own)
+    # when every tenant's settings are resolved at once
+    resolved = settings_in_force_of_all(tree, own)
+    # then each equals the settings of its own chain
+    for tenant_id in own:
+        chain = [(t, own[t]) for t in reversed(tree.chain(tenant_id))]
+        assert resolved[tenant_id] == resolve_settings(chain)

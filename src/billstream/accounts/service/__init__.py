@@ -12,6 +12,7 @@ from billstream.accounts.service.accounts import (
     update_account,
 )
 from billstream.accounts.service.importing import ImportReport, RowError, import_accounts
+from billstream.accounts.service.lookup import account_names, find_account, owners_of
 from billstream.accounts.service.numbers import (
     add_numbers,
     assign_number,
@@ -25,12 +26,14 @@ from billstream.accounts.service.numbers import (
 __all__ = [
     "ImportReport",
     "RowError",
+    "account_names",
     "account_of_tenant",
     "account_tree",
     "add_numbers",
     "assign_number",
     "create_account",
     "delete_account",
+    "find_account",
     "get_account",
     "get_number",
     "import_accounts",
@@ -39,6 +42,7 @@ __all__ = [
     "list_numbers",
     "move_account",
     "number_holders",
+    "owners_of",
     "paying_account_of",
     "release_number",
     "update_account",

@@ -30,9 +30,9 @@ from billstream.core.ids import new_id
 from billstream.core.money import validate_currency
 from billstream.db import tree
 from billstream.db.pagination import Page, paginate
-from billstream.tenants.models import Tenant
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import resolved_settings
+from billstream.tenants.context import TenantContext
+from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.service import lock_tenant, resolved_settings
 from billstream.tenants.validation import check_locale
 
 
@@ -101,10 +101,12 @@ def _payer_above(session: Session, parent_id: str) -> Account:
 
 
 def create_account(
-    session: Session, *, clock: Clock, scope: TenantScope, data: AccountCreate
+    session: Session, *, clock: Clock, ctx: TenantContext, data: AccountCreate
 ) -> Account:
-    tenant_id = scope.require(data.tenant_id or scope.home)
-    settings = resolved_settings(session, tenant_id)
+    """Create an account of `ctx`'s tenant (the edge built `ctx` from `data.tenant_id`)."""
+    if data.tenant_id not in (None, ctx.tenant_id):
+        raise ValueError(f"the account is for {data.tenant_id}, the context for {ctx.tenant_id}")
+    tenant_id, settings = ctx.tenant_id, ctx.settings
     fields = checked_fields(
         data.model_dump(exclude={"tenant_id", "parent_id", "billing_mode", "currency"}),
         locale=settings.locale,
@@ -149,24 +151,21 @@ def create_account(
 def get_account(
     session: Session, *, scope: TenantScope, account_id: str, field: str = "account_id"
 ) -> Account:
-    account = session.get(Account, account_id)
-    if account is None or not scope.allows(account.tenant_id):
-        raise NotFoundError(f"account {account_id} not found", field=field)
-    return account
+    return get_in_scope(session, Account, account_id, scope=scope, label="account", field=field)
 
 
 def account_of_tenant(
-    session: Session, *, scope: TenantScope, tenant_id: str, account_id: str, field: str
+    session: Session, *, ctx: TenantContext, account_id: str, field: str
 ) -> Account:
-    """The account `account_id` of `tenant_id`, named by a request's `field`.
+    """The account `account_id` of `ctx`'s tenant, named by a request's `field`.
 
     Unknown, outside the caller's scope, or of another tenant (a sibling brand's, say): the
     same `NotFoundError`, so an id in a body tells the caller no more than one in a path.
     """
-    account = session.get(Account, account_id)
-    if account is None or account.tenant_id != tenant_id or not scope.allows(tenant_id):
-        raise NotFoundError(f"account {account_id} not found in tenant {tenant_id}", field=field)
-    return account
+    return get_in_scope(
+        session, Account, account_id, scope=ctx.scope, label="account", field=field,
+        tenant_id=ctx.tenant_id,
+    )  # fmt: skip
 
 
 def list_accounts(
@@ -232,7 +231,7 @@ def move_account(
     concurrent moves cannot together build a loop that neither sees alone.
     """
     account = get_account(session, scope=scope, account_id=account_id)
-    session.execute(select(Tenant.id).where(Tenant.id == account.tenant_id).with_for_update())
+    lock_tenant(session, account.tenant_id)
     session.refresh(account)
     mode = billing_mode or BillingMode(account.billing_mode)
     if parent_id is not None:

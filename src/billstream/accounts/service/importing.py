@@ -27,8 +27,7 @@ from billstream.core.errors import BillstreamError
 from billstream.core.ids import new_id
 from billstream.core.inputs import FROM_TEXT
 from billstream.core.money import validate_currency
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import resolved_settings
+from billstream.tenants.context import TenantContext
 
 ADDRESS_PARTS = ("line1", "line2", "city", "region", "postcode", "country")
 UPDATABLE = tuple(AccountUpdate.model_fields)
@@ -81,14 +80,12 @@ def import_accounts(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     rows: Iterable[Mapping[str, str | None]],
     first_line: int = 2,
 ) -> ImportReport:
     """Create or update accounts from `rows`; every row is counted exactly once in the report."""
-    tenant_id = scope.require(tenant_id)
-    settings = resolved_settings(session, tenant_id)
+    tenant_id, settings = ctx.tenant_id, ctx.settings
     stored = {
         a.external_id: a
         for a in session.scalars(

@@ -15,28 +15,27 @@ from billstream.accounts.number_lookup import ASSIGNMENT_SCHEMA, holders_at
 from billstream.accounts.phone import number_kind, to_e164
 from billstream.accounts.validation import check_country, region_of_locale
 from billstream.core.clock import Clock
-from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
+from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
 from billstream.db.pagination import Page, paginate
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import resolved_settings
+from billstream.tenants.context import TenantContext
+from billstream.tenants.scope import TenantScope, get_in_scope
 
 
 def add_numbers(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str | None,
+    ctx: TenantContext,
     numbers: Sequence[str],
     default_region: str | None = None,
 ) -> list[PhoneNumber]:
     """Add numbers to a tenant's inventory, all or none: any bad number refuses the lot."""
-    tenant = scope.require(tenant_id or scope.home)
+    tenant = ctx.tenant_id
     if default_region is not None:
         region: str | None = check_country(default_region, field="default_region")
     else:
-        region = region_of_locale(resolved_settings(session, tenant).locale)
+        region = region_of_locale(ctx.settings.locale)
     normal: list[str] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(numbers):
@@ -84,10 +83,9 @@ def add_numbers(
 
 
 def get_number(session: Session, *, scope: TenantScope, number_id: str) -> PhoneNumber:
-    number = session.get(PhoneNumber, number_id)
-    if number is None or not scope.allows(number.tenant_id):
-        raise NotFoundError(f"number {number_id} not found", field="number_id")
-    return number
+    return get_in_scope(
+        session, PhoneNumber, number_id, scope=scope, label="number", field="number_id"
+    )
 
 
 def list_numbers(
@@ -109,9 +107,9 @@ def list_numbers(
 
 def _lock_number(session: Session, scope: TenantScope, number_id: str) -> PhoneNumber:
     """Lock the number row: assignments of one number are checked and written one at a time."""
-    number = get_number(session, scope=scope, number_id=number_id)
-    session.execute(select(PhoneNumber.id).where(PhoneNumber.id == number.id).with_for_update())
-    return number
+    return get_in_scope(
+        session, PhoneNumber, number_id, scope=scope, label="number", field="number_id", lock=True
+    )
 
 
 def assign_number(
@@ -129,11 +127,10 @@ def assign_number(
     The assignment names no subscription: `subscriptions.service.assign_number` (what the
     API calls) checks one and sets it."""
     number = _lock_number(session, scope, number_id)
-    account = session.get(Account, account_id)
-    if account is None or account.tenant_id != number.tenant_id:
-        raise NotFoundError(
-            f"account {account_id} not found in the number's tenant", field="account_id"
-        )
+    account = get_in_scope(
+        session, Account, account_id, scope=scope, label="account", field="account_id",
+        tenant_id=number.tenant_id, tenant_named="the number's tenant",
+    )  # fmt: skip
     if valid_to is not None and valid_to <= valid_from:
         raise InvalidInputError("valid_to must be after valid_from", field="valid_to")
     overlapping = session.scalar(

@@ -1,8 +1,8 @@
 """Billing use cases: bill runs, invoices and their lifecycle, credit notes, tax rates, and
 the upcoming-charges preview."""
 
+from billstream.billing.credit_notes import CreditRequest
 from billstream.billing.service.invoices import (
-    CreditRequest,
     create_credit_note,
     failed_items,
     get_bill_run,
@@ -14,6 +14,7 @@ from billstream.billing.service.invoices import (
     record_payment,
     void_invoice,
 )
+from billstream.billing.service.planning import PlannedRun, plan_bill_runs
 from billstream.billing.service.runs import (
     BillRunRequest,
     DryRun,
@@ -30,6 +31,7 @@ __all__ = [
     "BillRunRequest",
     "CreditRequest",
     "DryRun",
+    "PlannedRun",
     "UpcomingCharges",
     "bill_pending",
     "create_credit_note",
@@ -43,6 +45,7 @@ __all__ = [
     "invoices_query",
     "line_records",
     "list_tax_rates",
+    "plan_bill_runs",
     "record_payment",
     "run_in_one_transaction",
     "set_tax_rate",

@@ -38,29 +38,30 @@ from billstream.billing.service.usage_due import (
     usage_amounts,
     usage_due,
 )
-from billstream.billing.states import LineKind
 from billstream.billing.taxes import PercentageByJurisdiction, TaxRule, jurisdiction_of
 from billstream.catalog.price_models import EventSplit, EventTotals
 from billstream.catalog.service.pricing import PreloadedPrices
 from billstream.core.errors import BillstreamError, InvalidInputError
-from billstream.core.money import minor_unit
+from billstream.core.money import Money, minor_unit
 from billstream.core.proration import ProratedLine
 from billstream.db.lists import among
 from billstream.rating.allowances import Tier
-from billstream.rating.service import resolved_tiers
-from billstream.subscriptions.models import Subscription
-from billstream.subscriptions.preview import (
+from billstream.rating.service import tiers_in_force
+from billstream.subscriptions.charges import (
     Charged,
-    PreviewLine,
+    ChargeLine,
+    LineKind,
     Usage,
     billable_lines,
 )
-from billstream.subscriptions.preview import LineKind as PreviewKind
+from billstream.subscriptions.models import Subscription
 from billstream.subscriptions.service.book import PreloadedBook
 from billstream.subscriptions.service.facts import facts_of
 from billstream.subscriptions.service.subscriptions import changes_of
 from billstream.subscriptions.timeline import PlanTerms
-from billstream.tenants.service import ancestor_chain, resolved_settings
+from billstream.tenants.inheritance import Version, in_force
+from billstream.tenants.service import ancestor_chain, settings_of
+from billstream.tenants.tree import TenantTree
 
 # Charges are invoiced by difference with what earlier invoices charged; usage of rating
 # periods, and recurring periods (one-time charges and fees dated then), that started more
@@ -68,13 +69,6 @@ from billstream.tenants.service import ancestor_chain, resolved_settings
 # does not grow with its age. A change or re-rating backdated further is corrected by a
 # credit note.
 LOOKBACK = timedelta(days=400)
-PREVIEW_KIND = {
-    "recurring": LineKind.RECURRING,
-    "credit": LineKind.CREDIT,
-    "one_time": LineKind.ONE_TIME,
-    "setup_fee": LineKind.SETUP_FEE,
-    "early_termination_fee": LineKind.EARLY_TERMINATION_FEE,
-}
 STAND_IN = "\x00"  # the subscription id in a shape's lines; its changes' ids add their index
 # what a run reads of a subscription's row (as `facts_of` and the shape key need it)
 SUBSCRIPTION_COLUMNS = (
@@ -126,9 +120,8 @@ def members_of(session: Session, payers: Sequence[str]) -> dict[str, Member]:
     """Each payer and the accounts billed to it (down its tree, to the next paying account).
 
     Read a level of the trees at a time, so the number of queries grows with the trees'
-    depth, not with the accounts. (A recursive query was one statement, but PostgreSQL
-    guesses its levels at ten times their size and hashes the whole accounts table twice for
-    each chunk: 90 ms against a few here.)"""
+    depth, not with the accounts. (Not a recursive query: PostgreSQL misjudges the size of
+    its levels and hashes the whole accounts table for each chunk; docs/performance.md.)"""
     out: dict[str, Member] = {}
     level = {p: p for p in payers}  # the accounts of the level to read, and their payers
     top = True
@@ -183,8 +176,8 @@ def source_order(payer: str, members: Sequence[Member]) -> list[str]:
     return order
 
 
-def _preview_charge(
-    line: PreviewLine,
+def _as_charge(
+    line: ChargeLine,
     account_id: str,
     key: str,
     last_change: int,
@@ -211,12 +204,12 @@ def _preview_charge(
         lineage["on_usage"] = True
     return Charge(
         source_account_id=account_id,
-        kind=PREVIEW_KIND[str(line.kind)],
+        kind=line.kind,
         description=line.description,
         line_key=key,
         quantity=line.quantity,
         unit_price=line.unit_price,
-        amount=line.amount,
+        amount=Money(line.amount, line.currency),
         service_start=line.start,
         service_end=line.end,
         subscription_id=subscription_id,
@@ -225,7 +218,7 @@ def _preview_charge(
     )
 
 
-def line_key(line: PreviewLine, subscription_id: str, source: str) -> str:
+def line_key(line: ChargeLine, subscription_id: str, source: str) -> str:
     return (
         f"sub:{subscription_id}:{line.charge}:{line.kind}:{line.period.start.isoformat()}:"
         f"{line.start.isoformat()}:{line.end.isoformat()}:{source}"
@@ -310,19 +303,21 @@ def invoiced_lines(session: Session, subscription_ids: Sequence[str], since: dat
     return out
 
 
-def tax_rules(session: Session, chain: Sequence[str]) -> list[TaxRule]:
-    """The tax rules of the tenant's chain; a nearer tenant's rule of the same jurisdiction
-    and name replaces a farther one's."""
-    depth = {t: i for i, t in enumerate(chain)}
-    rows = session.scalars(select(TaxRate).where(TaxRate.tenant_id.in_(list(chain)))).all()
-    nearest: dict[tuple[str, str], int] = {}
+def tax_rules(session: Session, tree: TenantTree, tenant_id: str, on: date) -> list[TaxRule]:
+    """The tax rules in force for `tenant_id` on `on` (inherited configuration keyed by
+    jurisdiction and name): per key, the rate of the nearest tenant up its chain that has one
+    in force that day. A rate ends at its `effective_to` unless the next one starts then."""
+    rows = session.scalars(select(TaxRate).where(TaxRate.tenant_id.in_(tree.chain(tenant_id))))
+    versions: list[Version[tuple[str, str], TaxRate]] = []
     for row in rows:
         key = (row.jurisdiction, row.name)
-        nearest[key] = max(nearest.get(key, -1), depth[row.tenant_id])
+        versions.append(Version(row.tenant_id, key, row, row.effective_from, (1,)))
+        if row.effective_to is not None:  # an end, which a rate starting that day outranks
+            versions.append(Version(row.tenant_id, key, None, row.effective_to, (0,)))
+    found = sorted(in_force(tree, versions, tenant_id, on).values(), key=lambda r: r.version)
     return [
         TaxRule(r.id, r.jurisdiction, r.name, r.rate, r.effective_from, r.effective_to)
-        for r in rows
-        if depth[r.tenant_id] == nearest[(r.jurisdiction, r.name)]
+        for r in (resolved.value for resolved in found)
     ]
 
 
@@ -333,15 +328,16 @@ class DueLoader:
         self.session = session
         self.tenant_id = tenant_id
         self.close = close
-        self.settings = resolved_settings(session, tenant_id)
+        chain = ancestor_chain(session, tenant_id)
+        tree = TenantTree.of_chain(t.id for t in chain)
+        self.settings = settings_of(chain)
         self.zone = ZoneInfo(self.settings.timezone)
         self.cutoff = datetime.combine(close + ONE_DAY, datetime.min.time(), tzinfo=self.zone)
         self.since = close - LOOKBACK  # the look-back horizon of recurring charges
-        chain = [t.id for t in ancestor_chain(session, tenant_id)]
-        self.calculator = PercentageByJurisdiction(tax_rules(session, chain))
-        self.tiers: dict[str, list[Tier]] = resolved_tiers(session, tenant_id, self.cutoff)
+        self.calculator = PercentageByJurisdiction(tax_rules(session, tree, tenant_id, close))
+        self.tiers: dict[str, list[Tier]] = tiers_in_force(session, tree, tenant_id, self.cutoff)
         self._terms: dict[tuple[str, str], PlanTerms] = {}
-        self._shapes: dict[tuple[Any, ...], list[PreviewLine]] = {}  # see `_billable`
+        self._shapes: dict[tuple[Any, ...], list[ChargeLine]] = {}  # see `_billable`
 
     def places(self, currency: str) -> int:
         precision = self.settings.line_precision
@@ -434,6 +430,7 @@ class DueLoader:
         for payer, aggregates in usage.items():
             charges[payer] += usage_charges(
                 aggregates,
+                currency=members[payer].currency,
                 places=self.places(members[payer].currency),
                 tiers=self.tiers,
                 names=USAGE_NAMES,
@@ -492,7 +489,7 @@ class DueLoader:
         for line in lines:
             if not due_by(line, self.close):
                 continue
-            recurring = line.kind in (PreviewKind.RECURRING, PreviewKind.CREDIT)
+            recurring = line.kind in (LineKind.RECURRING, LineKind.CREDIT)
             if not recurring and line.start < self.since:
                 continue  # before the look-back horizon: its key was not read
             if recurring:
@@ -505,7 +502,7 @@ class DueLoader:
                 seen[key] = seen.get(key, 0) + 1
                 if seen[key] > 1:
                     key = f"{key}#{seen[key]}"
-            out.append(_preview_charge(line, subscription.account_id, key, last_change, ids))
+            out.append(_as_charge(line, subscription.account_id, key, last_change, ids))
         return out
 
     def _billable(
@@ -517,7 +514,7 @@ class DueLoader:
         settled: set[tuple[str, date]],
         usage: Usage,
         events: AccountEvents,
-    ) -> tuple[list[PreviewLine], dict[str, str]]:
+    ) -> tuple[list[ChargeLine], dict[str, str]]:
         """The subscription's billable lines, and how to read their stand-in ids (none when
         the lines carry the real ones).
 

@@ -11,27 +11,33 @@ the taxes of what it takes back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from billstream.billing.assembly import Charge, assemble_invoice
+from billstream.billing.credit_notes import (
+    CreditableLine,
+    CreditedInvoice,
+    CreditRequest,
+    credit_note,
+)
 from billstream.billing.errors import BillingErrorCode
 from billstream.billing.models import BillRun, BillRunItem, Invoice, InvoiceLine, InvoiceTax
 from billstream.billing.service.due import tax_rules
 from billstream.billing.service.writing import ToWrite, write_invoices
-from billstream.billing.states import InvoiceKind, InvoiceStatus, LineKind
+from billstream.billing.states import InvoiceKind, InvoiceStatus
 from billstream.billing.taxes import PercentageByJurisdiction
 from billstream.core.clock import Clock
 from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
-from billstream.core.money import minor_unit, tidy
+from billstream.core.money import Money, minor_unit
+from billstream.db.locks import locked
 from billstream.db.pagination import Page, paginate
 from billstream.rating.models import Rate, RatedUsage
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import ancestor_chain, resolved_settings
+from billstream.subscriptions.charges import LineKind
+from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.service import resolved_settings, tenant_tree
 
 
 def invoices_query(
@@ -64,7 +70,7 @@ def get_invoice(
         .order_by(Invoice.id)
         .limit(2)
     )
-    found = list(session.scalars(stmt.with_for_update() if lock else stmt))
+    found = list(session.scalars(locked(stmt) if lock else stmt))
     if not found:
         raise NotFoundError(f"invoice {invoice_id!r} not found", field="invoice_id")
     if len(found) > 1:
@@ -97,10 +103,7 @@ def invoice_taxes(session: Session, invoice_id: str) -> list[InvoiceTax]:
 
 
 def get_bill_run(session: Session, *, scope: TenantScope, run_id: str) -> BillRun:
-    run = session.scalar(select(BillRun).where(scope.filter(BillRun), BillRun.id == run_id))
-    if run is None:
-        raise NotFoundError(f"bill run {run_id} not found", field="run_id")
-    return run
+    return get_in_scope(session, BillRun, run_id, scope=scope, label="bill run", field="run_id")
 
 
 def failed_items(session: Session, run_id: str) -> list[BillRunItem]:
@@ -162,14 +165,6 @@ def void_invoice(
     return invoice
 
 
-@dataclass(frozen=True, slots=True)
-class CreditRequest:
-    """Take back `amount` of the invoice line at `position` (all of it when None)."""
-
-    position: int
-    amount: Decimal | None = None
-
-
 def credited_so_far(session: Session, invoice_id: str) -> dict[int, Decimal]:
     """How much of each line of the invoice its credit notes already took back (positive)."""
     rows = session.execute(
@@ -184,6 +179,38 @@ def credited_so_far(session: Session, invoice_id: str) -> dict[int, Decimal]:
     return out
 
 
+def creditable(session: Session, invoice: Invoice) -> CreditedInvoice:
+    """The invoice as a credit note reads it: its lines, and what its notes took back."""
+    taken = credited_so_far(session, invoice.id)
+    currency = invoice.currency
+    return CreditedInvoice(
+        id=invoice.id,
+        number=invoice.number,
+        account_id=invoice.account_id,
+        currency=currency,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        issue_date=invoice.issue_date,
+        lines=tuple(
+            CreditableLine(
+                position=line.position,
+                source_account_id=line.source_account_id,
+                description=line.description,
+                amount=Money(line.amount, currency),
+                credited=Money(taken.get(line.position, Decimal(0)), currency),
+                tax_jurisdiction=line.tax_jurisdiction,
+                service_start=line.service_start,
+                service_end=line.service_end,
+                subscription_id=line.subscription_id,
+                charge=line.charge,
+                usage_type=line.usage_type,
+                destination=line.destination,
+            )
+            for line in invoice_lines(session, invoice.id)
+        ),
+    )
+
+
 def create_credit_note(
     session: Session,
     clock: Clock,
@@ -195,7 +222,8 @@ def create_credit_note(
     on: date,
 ) -> Invoice:
     """Issue a credit note correcting an issued invoice: the given lines (or every line, for
-    what is left of it), with their taxes recomputed on what is taken back."""
+    what is left of it), with their taxes recomputed on what is taken back
+    (`billing.credit_notes`)."""
     invoice = get_invoice(session, scope=scope, invoice_id=invoice_id, lock=True)
     if invoice.kind != InvoiceKind.INVOICE or invoice.status == InvoiceStatus.DRAFT:
         raise ConflictError(
@@ -203,71 +231,21 @@ def create_credit_note(
             code=BillingErrorCode.INVALID_TRANSITION,
             field="invoice_id",
         )
-    existing = {line.position: line for line in invoice_lines(session, invoice.id)}
-    taken = credited_so_far(session, invoice.id)
-    wanted = lines if lines is not None else [CreditRequest(p) for p in sorted(existing)]
     settings = resolved_settings(session, invoice.tenant_id)
     places = settings.line_precision
     if places is None:
         places = minor_unit(invoice.currency)
     note = 1 + (session.scalar(select(func.count()).where(Invoice.corrects_id == invoice.id)) or 0)
-    charges: list[Charge] = []
-    for i, request in enumerate(wanted):
-        line = existing.get(request.position)
-        if line is None:
-            raise InvalidInputError(
-                f"invoice {invoice.number} has no line {request.position}",
-                field=f"lines[{i}].position",
-            )
-        left = tidy(line.amount - taken.get(line.position, Decimal(0)), invoice.currency)
-        amount = left if request.amount is None else request.amount
-        if tidy(amount, invoice.currency).as_tuple().exponent < -places:  # type: ignore[operator]
-            raise InvalidInputError(
-                f"an amount has at most {places} decimal places", field=f"lines[{i}].amount"
-            )
-        if (line.amount >= 0 and not 0 <= amount <= left) or (
-            line.amount < 0 and not left <= amount <= 0
-        ):
-            raise InvalidInputError(
-                f"line {line.position} has {left} left to credit, not {amount}",
-                code=BillingErrorCode.CREDIT_EXCEEDS,
-                field=f"lines[{i}].amount",
-            )
-        if amount == 0 and lines is None:
-            continue
-        charges.append(
-            Charge(
-                source_account_id=line.source_account_id,
-                kind=LineKind.CORRECTION,
-                description=f"Credit: {line.description}",
-                line_key=f"credit:{invoice.id}:{note}:{line.position}",
-                quantity=Decimal(-1),
-                unit_price=amount,
-                amount=-amount,
-                service_start=line.service_start,
-                service_end=line.service_end,
-                subscription_id=line.subscription_id,
-                charge=line.charge,
-                usage_type=line.usage_type,
-                destination=line.destination,
-                lineage={"corrects_position": line.position},
-            )
-        )
-    if not charges:
-        raise InvalidInputError("nothing is left to credit on this invoice", field="lines")
-    chain = [t.id for t in ancestor_chain(session, invoice.tenant_id)]
-    jurisdictions = {line.source_account_id: line.tax_jurisdiction for line in existing.values()}
-    draft = assemble_invoice(
-        account_id=invoice.account_id,
-        currency=invoice.currency,
-        period_start=invoice.period_start,
-        period_end=invoice.period_end,
-        charges=charges,
-        source_order=[],
-        jurisdictions=jurisdictions,
-        calculator=PercentageByJurisdiction(tax_rules(session, chain)),
-        on=invoice.issue_date or on,
+    creditable_invoice = creditable(session, invoice)
+    taxed_on = creditable_invoice.issue_date or on  # the rules in force when it was issued
+    tax = tax_rules(session, tenant_tree(session, invoice.tenant_id), invoice.tenant_id, taxed_on)
+    draft = credit_note(
+        creditable_invoice,
+        lines,
+        note=note,
         places=places,
+        calculator=PercentageByJurisdiction(tax),
+        on=on,
     )
     [note_id] = write_invoices(
         session,

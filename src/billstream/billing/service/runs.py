@@ -39,10 +39,10 @@ from billstream.core.ids import new_id
 from billstream.core.limits import check_day
 from billstream.core.periods import BillingPeriod, Cadence, period_containing
 from billstream.db.bulk import insert_rows
-from billstream.db.lists import among
+from billstream.db.locks import lock_rows, locked
 from billstream.subscriptions.cycles import billing_anchor
-from billstream.subscriptions.service import local_today
-from billstream.tenants.scope import TenantScope
+from billstream.subscriptions.service import today_for
+from billstream.tenants.context import TenantContext
 
 CHUNK = 1000
 
@@ -145,12 +145,12 @@ def payers_to_bill(session: Session, request: BillRunRequest) -> list[PayerPerio
     return out
 
 
-def check_request(
-    session: Session, clock: Clock, scope: TenantScope, request: BillRunRequest
-) -> None:
-    scope.require(request.tenant_id)
+def check_request(clock: Clock, ctx: TenantContext, request: BillRunRequest) -> None:
+    ctx.require(request.tenant_id)  # another tenant's id reads as unknown, as in a path
+    if request.tenant_id != ctx.tenant_id:
+        raise ValueError(f"a run of {request.tenant_id} in the context of {ctx.tenant_id}")
     check_day(request.day, field="date")  # the look-back reaches 400 days before it
-    today = local_today(session, clock, request.tenant_id)
+    today = today_for(ctx.settings, clock)
     if request.day > today:
         raise InvalidInputError(
             f"{request.day} is after today ({today} in the tenant's time zone): "
@@ -161,7 +161,7 @@ def check_request(
 
 
 def start_bill_run(
-    session: Session, clock: Clock, *, scope: TenantScope, request: BillRunRequest, actor: str
+    session: Session, clock: Clock, *, ctx: TenantContext, request: BillRunRequest, actor: str
 ) -> BillRun:
     """The run of `request`'s key: started now with every account pending, or the one
     started before (to resume, or to return its result).
@@ -170,7 +170,7 @@ def start_bill_run(
     ``ON CONFLICT DO NOTHING``, so the later insert waits for the earlier transaction (on
     PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them) and then finds its run.
     """
-    check_request(session, clock, scope, request)
+    check_request(clock, ctx, request)
     key = request.key or request.default_key()
     existing = _run_of_key(session, request, key)
     if existing is not None:
@@ -252,23 +252,19 @@ def wait_for_chunks_in_flight(session: Session, run_id: str) -> bool:
     Locks at most one item, until the transaction ends (SQLite's writer lock already
     serialises: nothing is in flight elsewhere)."""
     first_pending = session.scalar(
-        select(BillRunItem.id)
-        .where(BillRunItem.run_id == run_id, BillRunItem.status == ItemStatus.PENDING)
-        .order_by(BillRunItem.account_id)
-        .limit(1)
-        .with_for_update()
+        locked(
+            select(BillRunItem.id)
+            .where(BillRunItem.run_id == run_id, BillRunItem.status == ItemStatus.PENDING)
+            .order_by(BillRunItem.account_id)
+            .limit(1)
+        )
     )
     return first_pending is not None
 
 
 def _lock_run(session: Session, run_id: str) -> BillRun:
     """The run's row, locked: two processes finishing the run take turns."""
-    run = session.scalar(
-        select(BillRun)
-        .where(BillRun.id == run_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    run = session.scalar(locked(select(BillRun).where(BillRun.id == run_id)))
     if run is None:
         raise NotFoundError(f"bill run {run_id} not found", field="run_id")
     return run
@@ -277,13 +273,7 @@ def _lock_run(session: Session, run_id: str) -> BillRun:
 def _lock_accounts(session: Session, account_ids: Sequence[str]) -> None:
     """Lock the payers, in id order: a concurrent run billing the same accounts waits, then
     sees what this one committed (SQLite's writer lock already serialises)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(Account.id)
-            .where(among(session, Account.id, sorted(account_ids)))
-            .order_by(Account.id)
-            .with_for_update()
-        ).all()
+    lock_rows(session, Account, account_ids)
 
 
 def bill_periods(
@@ -366,11 +356,13 @@ def bill_pending(session: Session, clock: Clock, *, run_id: str, limit: int = CH
         raise NotFoundError(f"bill run {run_id} not found", field="run_id")
     items = list(
         session.scalars(
-            select(BillRunItem)
-            .where(BillRunItem.run_id == run_id, BillRunItem.status == ItemStatus.PENDING)
-            .order_by(BillRunItem.account_id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+            locked(
+                select(BillRunItem)
+                .where(BillRunItem.run_id == run_id, BillRunItem.status == ItemStatus.PENDING)
+                .order_by(BillRunItem.account_id)
+                .limit(limit),
+                skip_locked=True,
+            )
         )
     )
     if not items:
@@ -429,9 +421,9 @@ def refresh_statistics(session: Session) -> None:
     A run reads the invoice lines of the subscriptions it bills (`due.invoiced_lines`) while
     it writes thousands more. Planned with statistics of a small or empty table (the first
     runs of a tenant), a list of 1,000 subscription ids looks like most of the table and the
-    read becomes a sequential scan that grows with every chunk: on 100,000 accounts those
-    scans took about half of the database's time. Autovacuum analyses the table eventually,
-    not within the run, so the run driver asks for it (`jobs.bill_runs`)."""
+    read becomes a sequential scan that grows with every chunk (docs/performance.md).
+    Autovacuum analyses the table eventually, not within the run, so the run driver asks for
+    it (`jobs.bill_runs`)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"ANALYZE {', '.join(BILLED_TABLES)}"))
 
@@ -465,10 +457,10 @@ class DryRun:
 
 
 def dry_run(
-    session: Session, clock: Clock, *, scope: TenantScope, request: BillRunRequest
+    session: Session, clock: Clock, *, ctx: TenantContext, request: BillRunRequest
 ) -> DryRun:
     """The invoices the request would issue now, without writing anything."""
-    check_request(session, clock, scope, request)
+    check_request(clock, ctx, request)
     periods = payers_to_bill(session, request)
     loader = DueLoader(session, tenant_id=request.tenant_id, close=request.day)
     drafts: list[InvoiceDraft] = []
@@ -481,11 +473,11 @@ def dry_run(
 
 
 def run_in_one_transaction(
-    session: Session, clock: Clock, *, scope: TenantScope, request: BillRunRequest, actor: str
+    session: Session, clock: Clock, *, ctx: TenantContext, request: BillRunRequest, actor: str
 ) -> BillRun:
     """Start (or resume) and finish a run inside the caller's transaction: for the API and a
     few accounts. Large runs go through `billstream.jobs.bill_runs`, a commit per chunk."""
-    run = start_bill_run(session, clock, scope=scope, request=request, actor=actor)
+    run = start_bill_run(session, clock, ctx=ctx, request=request, actor=actor)
     while bill_pending(session, clock, run_id=run.id):
         pass
     return finish_bill_run(session, clock, run_id=run.id)

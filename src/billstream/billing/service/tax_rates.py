@@ -14,6 +14,8 @@ from billstream.billing.models import TaxRate
 from billstream.core.clock import Clock
 from billstream.core.errors import InvalidInputError
 from billstream.core.ids import new_id
+from billstream.db.locks import locked
+from billstream.tenants.context import TenantContext
 from billstream.tenants.scope import TenantScope
 
 JURISDICTION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,6})?")
@@ -23,8 +25,7 @@ def set_tax_rate(
     session: Session,
     clock: Clock,
     *,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     jurisdiction: str,
     name: str,
     rate: Decimal,
@@ -32,7 +33,7 @@ def set_tax_rate(
 ) -> TaxRate:
     """Tax `jurisdiction` (``GB``, ``US-CA``) at `rate` percent from `effective_from`; the
     tenant's rule of the same jurisdiction and name in force then ends that day."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     code = jurisdiction.strip().upper()
     if not JURISDICTION.fullmatch(code):
         raise InvalidInputError(
@@ -45,9 +46,13 @@ def set_tax_rate(
     if not name.strip():
         raise InvalidInputError("a tax rule needs a name", field="name")
     rules = session.scalars(
-        select(TaxRate)
-        .where(TaxRate.tenant_id == tenant_id, TaxRate.jurisdiction == code, TaxRate.name == name)
-        .with_for_update()
+        locked(
+            select(TaxRate)
+            .where(
+                TaxRate.tenant_id == tenant_id, TaxRate.jurisdiction == code, TaxRate.name == name
+            )
+            .order_by(TaxRate.id)
+        )
     ).all()
     for rule in rules:
         if rule.effective_from >= effective_from:

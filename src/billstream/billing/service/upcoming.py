@@ -1,5 +1,5 @@
 """The upcoming-charges preview of an account: what bill runs would still charge it, by the
-bill run's own computation (`subscriptions.preview.billable_lines`) net of what its invoices
+bill run's own computation (`subscriptions.charges.billable_lines`) net of what its invoices
 already hold. Reads only, writes nothing. It lives in billing because it reads invoices."""
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from billstream.billing.service.usage_due import event_totals, usage_amounts
 from billstream.catalog.price_models import EventSplit, EventTotals
 from billstream.core.decimals import plain
 from billstream.core.limits import MAX_PREVIEW_YEARS, OutOfBoundsError, check_day
-from billstream.core.money import Money, minor_unit, quantize, tidy
-from billstream.subscriptions.models import Subscription
-from billstream.subscriptions.preview import (
+from billstream.core.money import Money, minor_unit, round_line, tidy
+from billstream.subscriptions.charges import (
+    ChargeLine,
     LineKind,
     PeriodTotal,
-    PreviewLine,
     billable_lines,
     currency_totals,
     period_totals,
 )
+from billstream.subscriptions.models import Subscription
 from billstream.subscriptions.service.book import CatalogBook
 from billstream.subscriptions.service.facts import facts_of
 from billstream.subscriptions.service.subscriptions import changes_of
@@ -40,7 +40,7 @@ RECURRING_KINDS = (LineKind.RECURRING, LineKind.CREDIT)
 class UpcomingCharges:
     account_id: str
     until: date
-    lines: list[PreviewLine]
+    lines: list[ChargeLine]
     period_totals: list[PeriodTotal]
     totals: list[Money]
 
@@ -111,7 +111,7 @@ def upcoming_charges(
             ).get(account.id, {})  # fmt: skip
         return split_events[split]
 
-    lines: list[PreviewLine] = []
+    lines: list[ChargeLine] = []
     for subscription in subscriptions:
         places = settings.line_precision
         if places is None:
@@ -150,12 +150,12 @@ def upcoming_charges(
     )
 
 
-def _spelled(line: PreviewLine, places: int) -> PreviewLine:
+def _spelled(line: ChargeLine, places: int) -> ChargeLine:
     """`line` with one spelling per value: a credit negates an invoiced line as the database
     gives it back (``-31.0000000000``), shown at the line precision (``-31.00``)."""
     return replace(
         line,
         quantity=plain(line.quantity),
         unit_price=tidy(line.unit_price, line.currency),
-        amount=quantize(line.amount, places),
+        amount=round_line(Money(line.amount, line.currency), places).amount,
     )

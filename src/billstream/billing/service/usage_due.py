@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from billstream.billing.assembly import UsageAggregate, usage_base_key, usage_key
 from billstream.billing.models import Invoice, InvoicedUsageRun, InvoiceLine
-from billstream.billing.states import LineKind
 from billstream.catalog.price_models import EventSplit, EventTotals
 from billstream.db.lists import among
 from billstream.rating.models import Rate, RatedUsage, RatingRun
 from billstream.rating.rater import TIME_USAGE
+from billstream.subscriptions.charges import LineKind
 
 IN_CHUNK = 2000  # ids per IN (...) list
 MIXED_CURRENCIES = "several currencies"  # of an aggregate whose runs differ in currency
@@ -214,7 +214,7 @@ def usage_amounts(
     zone: ZoneInfo,
 ) -> dict[str, dict[date, Decimal]]:
     """The current rated usage amount of each account (unrounded), by the local date its
-    rating period starts: the base of percentages of usage (`subscriptions.preview.Usage`).
+    rating period starts: the base of percentages of usage (`subscriptions.charges.Usage`).
 
     Rating periods ending by `until` (and after `since`, if given) count; the database sums
     each account's records per rating period (one row per account and period)."""
@@ -271,7 +271,7 @@ def event_totals(
 ) -> dict[str, dict[date, EventTotals]]:
     """The current rated records of each account split by `split` (a percentage of events'
     bounds per event) and summed, by the local date their rating period starts: the base of
-    percentages of events (`subscriptions.preview.Events`). The database counts and sums
+    percentages of events (`subscriptions.charges.Events`). The database counts and sums
     them with integers alone, one row per account and rating period (the rating periods as
     in `usage_amounts`)."""
     micros = RatedUsage.amount_micros

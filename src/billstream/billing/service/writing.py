@@ -26,6 +26,7 @@ from billstream.core.clock import Clock
 from billstream.core.ids import new_id
 from billstream.db.bulk import insert_rows
 from billstream.db.lists import among
+from billstream.db.locks import locked
 from billstream.tenants.invoice_numbers import parse_invoice_format
 from billstream.tenants.service import resolved_settings
 from billstream.tenants.settings import format_invoice_number
@@ -66,9 +67,11 @@ def take_numbers(session: Session, tenant_id: str, series: str, count: int) -> i
         stmt.values(tenant_id=tenant_id, series=series, next_value=1).on_conflict_do_nothing()
     )
     first = session.execute(
-        select(InvoiceSequence.next_value)
-        .where(InvoiceSequence.tenant_id == tenant_id, InvoiceSequence.series == series)
-        .with_for_update()
+        locked(
+            select(InvoiceSequence.next_value).where(
+                InvoiceSequence.tenant_id == tenant_id, InvoiceSequence.series == series
+            )
+        )
     ).scalar_one()
     session.execute(
         update(InvoiceSequence)
@@ -115,8 +118,8 @@ def write_invoices(
             (
                 tenant_id, invoice_id, line.position, c.line_key,
                 c.source_account_id, c.kind.value, c.description[:300], c.service_start,
-                c.service_end, c.quantity, c.unit_price, c.amount, c.subscription_id, c.charge,
-                c.usage_type, c.destination, line.tax_jurisdiction, dict(c.lineage),
+                c.service_end, c.quantity, c.unit_price, c.amount.amount, c.subscription_id,
+                c.charge, c.usage_type, c.destination, line.tax_jurisdiction, dict(c.lineage),
             )
             for invoice_id, item in zip(ids, invoices, strict=True)
             for line in item.draft.lines

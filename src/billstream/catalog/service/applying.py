@@ -18,7 +18,7 @@ from billstream.catalog.service.drafting import Draft, Outcome, Owner, Planner, 
 from billstream.catalog.service.pricing import ADJUSTMENTS, PRICE_MODEL
 from billstream.core.clock import Clock
 from billstream.core.ids import new_id
-from billstream.tenants.scope import TenantScope
+from billstream.tenants.context import TenantContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,23 +99,22 @@ def apply_catalog(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     document: CatalogDocument,
 ) -> ApplyReport:
-    """Apply a catalogue document to `tenant_id`'s catalogue; nothing is written on an error.
+    """Apply a catalogue document to `ctx`'s tenant's catalogue; nothing is written on an error.
 
     Applying the same document again changes nothing. Raises InvalidInputError naming the
     path in the file (``plans[0].charges[1].product``), NotFoundError for a tenant outside
-    `scope`, ConflictError when a price version of the same date would change.
+    `ctx`'s scope, ConflictError when a price version of the same date would change.
     """
-    owner = load_owner(session, scope, tenant_id)
+    owner = load_owner(session, ctx)
     draft = Planner(session, owner, document).run()
     outcomes = [(u.kind, u.key, u.outcome) for u in draft.upserts]
     outcomes += [("price", p.key, p.outcome) for p in draft.prices]
     _write(session, clock, owner, draft)
     return ApplyReport(
-        tenant_id=tenant_id, items=tuple(AppliedItem(k, key, o) for k, key, o in outcomes)
+        tenant_id=ctx.tenant_id, items=tuple(AppliedItem(k, key, o) for k, key, o in outcomes)
     )
 
 

@@ -35,13 +35,15 @@ from billstream.catalog.layers import PriceLayer
 from billstream.catalog.models import Plan, PlanCharge, Price, Product
 from billstream.catalog.price_models import Percentage, PriceModel
 from billstream.catalog.service.pricing import ADJUSTMENTS, PRICE_MODEL
-from billstream.catalog.service.visibility import chain_ids, nearest_by_code
+from billstream.catalog.service.visibility import nearest_by_code
 from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
 from billstream.core.money import validate_currency
+from billstream.tenants.context import TenantContext
+from billstream.tenants.inheritance import Version, in_force
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import resolved_settings, subtree_ids
+from billstream.tenants.service import lock_tenant
 
 
 class Outcome(StrEnum):
@@ -148,21 +150,30 @@ class Draft:
     prices: list[PriceDraft] = field(default_factory=list)
 
 
-def load_owner(session: Session, scope: TenantScope, tenant_id: str) -> Owner:
-    scope.require(tenant_id)
-    # One apply at a time per tenant: two would both see a price as new and race to add it.
-    session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+def load_owner(session: Session, ctx: TenantContext) -> Owner:
+    tenant_id = ctx.tenant_id
+    lock_tenant(session, tenant_id)  # one apply at a time per tenant
     tenant = session.get(Tenant, tenant_id)
     assert tenant is not None  # required by the scope, which only holds existing tenants
-    ids = subtree_ids(session, tenant_id)
+    ids = ctx.tree.subtree(tenant_id)
     rows = list(session.scalars(select(Tenant).where(Tenant.id.in_(sorted(ids)))))
     return Owner(
         tenant=tenant,
-        scope=scope,
-        chain=chain_ids(session, tenant_id),
-        currency_of={t.id: resolved_settings(session, t.id).currency for t in rows},
+        scope=ctx.scope,
+        chain=list(reversed(ctx.chain)),
+        currency_of=_currencies(ctx, {t.id: t.currency for t in rows}),
         parent_of={t.id: (t.parent_id if t.id != tenant_id else None) for t in rows},
     )
+
+
+def _currencies(ctx: TenantContext, own: dict[str, str | None]) -> dict[str, str]:
+    """The currency each tenant of `own` (ctx's subtree: what each sets) bills in: the
+    nearest up its chain that sets one, else the context tenant's (`tenants.inheritance`)."""
+    versions = [
+        Version(t, "currency", c) for t, c in own.items() if c is not None and t != ctx.tenant_id
+    ]
+    versions.append(Version(ctx.tenant_id, "currency", ctx.currency))
+    return {t: in_force(ctx.tree, versions, t)["currency"].value for t in own}
 
 
 def _currency(code: str, *, allowed: Sequence[str], path: str, what: str) -> str:

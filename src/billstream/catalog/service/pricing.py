@@ -21,7 +21,7 @@ from billstream.catalog.service.visibility import chain_ids, nearest_by_code
 from billstream.core.errors import InvalidInputError, NotFoundError
 from billstream.core.ids import is_id
 from billstream.core.periods import Cadence
-from billstream.tenants.scope import TenantScope
+from billstream.tenants.context import TenantContext
 
 PRICE_MODEL: TypeAdapter[PriceModel] = TypeAdapter(PriceModel)
 ADJUSTMENTS: TypeAdapter[list[Adjustment]] = TypeAdapter(list[Adjustment])
@@ -157,15 +157,13 @@ def _check_sellable(session: Session, plan: Plan, on: date) -> None:
             )
 
 
-def get_plan(
-    session: Session, *, scope: TenantScope, tenant_id: str, plan: str, on: date
-) -> PlanSnapshot:
-    """The plan (id or code) as `tenant_id` sells it on `on`.
+def get_plan(session: Session, *, ctx: TenantContext, plan: str, on: date) -> PlanSnapshot:
+    """The plan (id or code) as `ctx`'s tenant sells it on `on`.
 
     Raises NotFoundError(field="plan") if the tenant cannot use it, and
     InvalidInputError(field="plan") if it (or a product it needs) is not sellable on `on`.
     """
-    chain = chain_ids(session, scope.require(tenant_id))
+    chain = list(reversed(ctx.chain))
     row = _plan_in_chain(session, chain, plan, field="plan")
     _check_sellable(session, row, on)
     return snapshot(session, row)

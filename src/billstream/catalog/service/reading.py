@@ -10,23 +10,23 @@ from sqlalchemy.orm import Session
 from billstream.catalog.errors import CatalogErrorCode
 from billstream.catalog.layers import PriceLayer
 from billstream.catalog.models import Plan, PlanCharge, Price, Product
-from billstream.catalog.service.visibility import chain_ids, nearest_only, reachable
+from billstream.catalog.service.visibility import nearest_only, reachable
 from billstream.core.errors import NotFoundError
 from billstream.db.pagination import Page, paginate
+from billstream.tenants.context import TenantContext
 from billstream.tenants.scope import TenantScope
 
 
 def list_products(
     session: Session,
     *,
-    scope: TenantScope,
+    ctx: TenantContext,
     cursor: str | None = None,
     limit: int = 50,
-    tenant_id: str | None = None,
     kind: str | None = None,
 ) -> Page[Product]:
-    """Products `tenant_id` (default: the caller's own) can sell: its own and inherited."""
-    chain = chain_ids(session, scope.require(tenant_id or scope.home))
+    """Products `ctx`'s tenant can sell: its own and inherited."""
+    chain = list(reversed(ctx.chain))
     stmt = select(Product).where(nearest_only(Product, chain))
     if kind is not None:
         stmt = stmt.where(Product.kind == kind)
@@ -47,13 +47,12 @@ def get_product(session: Session, *, scope: TenantScope, product_id: str) -> Pro
 def list_plans(
     session: Session,
     *,
-    scope: TenantScope,
+    ctx: TenantContext,
     cursor: str | None = None,
     limit: int = 50,
-    tenant_id: str | None = None,
 ) -> Page[Plan]:
-    """Plans `tenant_id` (default: the caller's own) can sell: its own and inherited."""
-    chain = chain_ids(session, scope.require(tenant_id or scope.home))
+    """Plans `ctx`'s tenant can sell: its own and inherited."""
+    chain = list(reversed(ctx.chain))
     stmt = select(Plan).where(nearest_only(Plan, chain))
     return paginate(session, stmt, Plan.id, cursor=cursor, limit=limit)
 

@@ -8,8 +8,10 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from billstream.tenants.inheritance import Version, in_force
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import ancestor_chain
+from billstream.tenants.tree import TenantTree
 
 M = TypeVar("M")
 
@@ -30,18 +32,22 @@ def owner_shown(scope: TenantScope, tenant_id: str) -> str | None:
 
 
 def nearest_by_code(session: Session, model: type[M], chain: Sequence[str]) -> dict[str, M]:
-    """Rows of `model` owned along `chain` by code; on a clash the nearest owner wins."""
+    """Rows of `model` owned along `chain` (root first) by code; on a clash the nearest owner
+    wins: inherited configuration keyed by code, without dates (`tenants.inheritance`)."""
     table: Any = model
-    depth = {tenant_id: i for i, tenant_id in enumerate(chain)}
     rows = session.scalars(select(model).where(table.tenant_id.in_(list(chain))))
-    out: dict[str, M] = {}
-    for row in sorted(rows, key=lambda r: depth[getattr(r, "tenant_id")]):  # noqa: B009
-        out[getattr(row, "code")] = row  # noqa: B009
-    return out
+    versions = [
+        Version(getattr(row, "tenant_id"), getattr(row, "code"), row)  # noqa: B009
+        for row in rows
+    ]
+    found = in_force(TenantTree.of_chain(chain), versions, chain[-1]) if chain else {}
+    return {code: resolved.value for code, resolved in found.items()}
 
 
 def nearest_only(model: Any, chain: Sequence[str]) -> ColumnElement[bool]:
-    """SQL filter: rows owned along `chain` that no nearer owner shadows by code."""
+    """SQL filter: rows owned along `chain` that no nearer owner shadows by code: the rule of
+    `nearest_by_code` (the resolver's, without dates) said in SQL, so lists page in the
+    database."""
     clauses: list[ColumnElement[bool]] = []
     for i, owner in enumerate(chain):
         nearer = list(chain[i + 1 :])

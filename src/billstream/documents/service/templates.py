@@ -13,13 +13,17 @@ from billstream.accounts.service import account_of_tenant, get_account
 from billstream.core.clock import Clock
 from billstream.core.errors import InvalidInputError
 from billstream.core.ids import new_id
+from billstream.db.locks import locked
 from billstream.db.pagination import Page, paginate
 from billstream.documents.models import DocumentTemplate, TemplateKind
 from billstream.documents.rendering import DocumentRenderer
 from billstream.documents.service.renderers import current_renderer
 from billstream.documents.view import brand_of
+from billstream.tenants.context import load_context
+from billstream.tenants.inheritance import Version, in_force
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import ancestor_chain, get_tenant, resolved_settings
+from billstream.tenants.service import ancestor_chain, get_tenant
+from billstream.tenants.tree import TenantTree
 
 MAX_TEMPLATE_LENGTH = 200_000
 
@@ -53,19 +57,13 @@ def save_template(
     checked_kind = template_kind(kind)
     if len(body) > MAX_TEMPLATE_LENGTH:
         raise InvalidInputError(f"at most {MAX_TEMPLATE_LENGTH} characters", field="body")
-    if tenant_id is not None:  # named: the account, if any, must be that tenant's
-        tenant = get_tenant(session, scope=scope, tenant_id=tenant_id)
-        if account_id is not None:
-            account_of_tenant(
-                session, scope=scope, tenant_id=tenant.id, account_id=account_id,
-                field="account_id",
-            )  # fmt: skip
-    elif account_id is not None:  # the account's tenant
-        account = get_account(session, scope=scope, account_id=account_id)
-        tenant = get_tenant(session, scope=scope, tenant_id=account.tenant_id)
-    else:
-        tenant = get_tenant(session, scope=scope, tenant_id=scope.home)
-    settings = resolved_settings(session, tenant.id)
+    if tenant_id is None and account_id is not None:  # the account's tenant
+        tenant_id = get_account(session, scope=scope, account_id=account_id).tenant_id
+    ctx = load_context(session, scope=scope, tenant_id=tenant_id or scope.home)
+    if account_id is not None:  # named with a tenant: the account must be that tenant's
+        account_of_tenant(session, ctx=ctx, account_id=account_id, field="account_id")
+    tenant = get_tenant(session, scope=scope, tenant_id=ctx.tenant_id)
+    settings = ctx.settings
     brand = brand_of(settings.branding, tenant_name=tenant.name, logo_src=None)
     (renderer or current_renderer()).check(checked_kind, body, brand=brand)
     return _upsert(session, clock, tenant.id, account_id, checked_kind, body)
@@ -85,9 +83,11 @@ def _upsert(
         else DocumentTemplate.account_id.is_(None)
     )
     row = session.scalar(
-        select(DocumentTemplate)
-        .where(DocumentTemplate.tenant_id == tenant_id, DocumentTemplate.kind == kind, owner)
-        .with_for_update()
+        locked(
+            select(DocumentTemplate).where(
+                DocumentTemplate.tenant_id == tenant_id, DocumentTemplate.kind == kind, owner
+            )
+        )
     )
     now = clock.now()
     if row is None:
@@ -125,7 +125,8 @@ def list_templates(
 def template_in_force(
     session: Session, *, tenant_id: str, account_id: str, kind: TemplateKind
 ) -> DocumentTemplate | None:
-    """The customer's template, else the nearest tenant's up the tree; None: the shipped one."""
+    """The customer's template, else the nearest tenant's up the tree (inherited
+    configuration keyed by kind, `tenants.inheritance`); None: the shipped one."""
     chain = [t.id for t in ancestor_chain(session, tenant_id)]
     rows = list(
         session.scalars(
@@ -147,5 +148,6 @@ def template_in_force(
     own = [r for r in rows if r.account_id == account_id]
     if own:
         return own[0]
-    nearest = {r.tenant_id: r for r in rows}
-    return next((nearest[t] for t in reversed(chain) if t in nearest), None)
+    shared = [Version(r.tenant_id, r.kind, r) for r in rows if r.account_id is None]
+    found = in_force(TenantTree.of_chain(chain), shared, tenant_id).get(kind)
+    return found.value if found is not None else None

@@ -11,6 +11,8 @@ from billstream.mediation.service.usage import (
     ACCEPTED_USAGE_SCHEMA,
     accepted_usage,
     accepted_usage_batches,
+    file_names,
+    get_file,
     list_files,
 )
 
@@ -21,8 +23,10 @@ __all__ = [
     "ReprocessReport",
     "accepted_usage",
     "accepted_usage_batches",
+    "file_names",
     "find_format",
     "format_names",
+    "get_file",
     "ingest_cdr_file",
     "ingest_usage_events",
     "list_files",

@@ -21,7 +21,7 @@ from billstream.mediation.models import UsageRecord
 from billstream.mediation.normalise import with_e164
 from billstream.mediation.parsing import REJECT_SCHEMA, rejects_of
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import resolved_settings
+from billstream.tenants.settings import ResolvedSettings
 
 KEY_CHUNK = 5_000  # keys per look-up of stored keys on SQLite (bound parameters)
 PG_KEY_CHUNK = 100_000  # keys per look-up on PostgreSQL (one array parameter)
@@ -52,6 +52,7 @@ class Target:
     tenant_id: str
     root_tenant_id: str
     scope: TenantScope
+    settings: ResolvedSettings  # the importing tenant's
 
 
 @dataclass(frozen=True)
@@ -174,9 +175,7 @@ def admit(
     repeated_lines = ordered.join(
         first.select("line_no", "record_key"), on=["line_no", "record_key"], how="anti"
     )["line_no"]
-    region = fmt.default_region or region_of_locale(
-        resolved_settings(session, target.tenant_id).locale
-    )
+    region = fmt.default_region or region_of_locale(target.settings.locale)
     numbered = with_e164(first, ["calling", "called", "toll_free"], region)
     routed = _route(session, target.scope, numbered, fmt.route_by)
     unrouted = routed.filter(pl.col("account_id").is_null())

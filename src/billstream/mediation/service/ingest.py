@@ -26,8 +26,8 @@ from billstream.mediation.parsing import (
 )
 from billstream.mediation.service.admission import Target, admit
 from billstream.mediation.service.formats import EVENTS_FORMAT
+from billstream.tenants.context import TenantContext
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import ancestor_chain, subtree_ids
 
 EVENT_FIELDS = (
     "record_key",
@@ -56,14 +56,15 @@ class FileReport:
     rejects: pl.DataFrame  # line_no, reason, detail, raw of this arrival's rejects
 
 
-def target_of(session: Session, *, scope: TenantScope, tenant_id: str | None) -> Target:
-    """The importing tenant (in the caller's scope), its root, and the scope routing uses:
-    the tenant's own subtree as far as the caller sees it."""
-    tenant = scope.require(tenant_id or scope.home)
-    root = ancestor_chain(session, tenant)[0].id
-    reach = scope.tenant_ids & subtree_ids(session, tenant)
+def target_of(ctx: TenantContext) -> Target:
+    """The importing tenant (`ctx`'s), its root, and the scope routing uses: the tenant's
+    own subtree as far as the caller sees it."""
+    tenant = ctx.tenant_id
+    reach = ctx.scope.tenant_ids & ctx.tree.subtree(tenant)
     routing = TenantScope(home=tenant, tenant_ids=frozenset(reach), includes_descendants=True)
-    return Target(tenant_id=tenant, root_tenant_id=root, scope=routing)
+    return Target(
+        tenant_id=tenant, root_tenant_id=ctx.chain[-1], scope=routing, settings=ctx.settings
+    )
 
 
 def _first_arrival(session: Session, target: Target, checksum: str) -> UsageFile | None:
@@ -196,16 +197,16 @@ def ingest_cdr_file(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str | None,
+    ctx: TenantContext,
     fmt: CdrFormat,
     name: str,
     data: bytes,
 ) -> FileReport:
-    """Ingest one CDR file in `fmt` for `tenant_id` (its brands included, as far as `scope`
-    reaches). The same content again is recorded and reports all its records as duplicates.
+    """Ingest one CDR file in `fmt` for `ctx`'s tenant (its brands included, as far as the
+    scope reaches). The same content again is recorded and reports all its records as
+    duplicates.
     """
-    target = target_of(session, scope=scope, tenant_id=tenant_id)
+    target = target_of(ctx)
     checksum = hashlib.sha256(data).hexdigest()
     first = _first_arrival(session, target, checksum)
     if first is not None:
@@ -248,12 +249,11 @@ def ingest_usage_events(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str | None,
+    ctx: TenantContext,
     events: Sequence[Mapping[str, Any]],
 ) -> FileReport:
     """Ingest a batch of usage events as one arrival; rejects carry the event's index."""
-    target = target_of(session, scope=scope, tenant_id=tenant_id)
+    target = target_of(ctx)
     raws = [json.dumps(dict(e), sort_keys=True, default=str) for e in events]
     checksum = hashlib.sha256("\n".join(raws).encode()).hexdigest()
     name = f"{len(events)} usage events"

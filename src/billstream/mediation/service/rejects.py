@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from billstream.core.clock import Clock
 from billstream.core.errors import InvalidInputError
+from billstream.db.locks import locked
 from billstream.db.pagination import Page, paginate
 from billstream.mediation.definition import CdrFormat
 from billstream.mediation.errors import FINAL_REASONS, RejectReason, RejectStatus
@@ -21,6 +22,7 @@ from billstream.mediation.parsing import Lines, interpret, no_rejects, parse_cdr
 from billstream.mediation.service.admission import admit
 from billstream.mediation.service.formats import EVENTS_FORMAT, find_format
 from billstream.mediation.service.ingest import events_frame, target_of
+from billstream.tenants.context import load_context
 from billstream.tenants.scope import TenantScope
 
 
@@ -74,11 +76,10 @@ def _open_rejects(
             UsageReject.reason.not_in([str(r) for r in FINAL_REASONS]),
         )
         .order_by(UsageReject.id)
-        .with_for_update()
     )
     if reason is not None:
         stmt = stmt.where(UsageReject.reason == reason)
-    return list(session.scalars(stmt))
+    return list(session.scalars(locked(stmt)))
 
 
 def _reparsed(
@@ -117,7 +118,7 @@ def _reprocess_file(
     rejects: list[UsageReject],
 ) -> ReprocessReport:
     fmt = find_format(file.format, formats_dir).with_timezone(file.timezone)
-    target = target_of(session, scope=scope, tenant_id=file.tenant_id)
+    target = target_of(load_context(session, scope=scope, tenant_id=file.tenant_id))
     records, early = _reparsed(file, fmt, rejects)
     admitted = admit(session, target=target, fmt=fmt, records=records, file_ids=pl.lit(file.id))
     still = pl.concat([early, admitted.rejects])

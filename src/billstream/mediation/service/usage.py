@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from billstream.db.pagination import Page, paginate
 from billstream.mediation.models import UsageFile, UsageRecord
-from billstream.tenants.scope import TenantScope
+from billstream.tenants.scope import TenantScope, get_in_scope
 
 STREAMED_ROWS = 10_000  # rows fetched from the database at a time
 ACCEPTED_USAGE_SCHEMA = pl.Schema(
@@ -110,3 +110,20 @@ def list_files(
 ) -> Page[UsageFile]:
     stmt = select(UsageFile).where(scope.filter(UsageFile))
     return paginate(session, stmt, UsageFile.id, cursor=cursor, limit=limit)
+
+
+def get_file(session: Session, *, scope: TenantScope, file_id: str) -> UsageFile:
+    """A file arrival (a CDR file or a batch of events) with its counts."""
+    return get_in_scope(
+        session, UsageFile, file_id, scope=scope, label="usage file", field="file_id"
+    )
+
+
+def file_names(
+    session: Session, *, scope: TenantScope, file_ids: Collection[str]
+) -> dict[str, str]:
+    """The name of each file arrival of `file_ids` in `scope`."""
+    stmt = select(UsageFile.id, UsageFile.name).where(
+        scope.filter(UsageFile), UsageFile.id.in_(file_ids)
+    )
+    return {file_id: name for file_id, name in session.execute(stmt)}

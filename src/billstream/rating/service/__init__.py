@@ -16,6 +16,7 @@ from billstream.rating.service.rules import (
     resolved_tiers,
     set_rounding_rule,
     set_tiers,
+    tiers_in_force,
 )
 from billstream.rating.service.runs import RatingRequest, rate_period
 from billstream.rating.service.storage import store_rated_rows
@@ -39,4 +40,5 @@ __all__ = [
     "set_rounding_rule",
     "set_tiers",
     "store_rated_rows",
+    "tiers_in_force",
 ]

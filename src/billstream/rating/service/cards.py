@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import insert, or_, select
+from sqlalchemy import ColumnElement, insert, or_, select
 from sqlalchemy.orm import Session
 
 from billstream.accounts.service import account_of_tenant
@@ -26,10 +26,9 @@ from billstream.rating.models import (
     RateCardVersion,
 )
 from billstream.rating.rater import RATE_SCHEMA
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import resolved_settings
+from billstream.tenants.context import TenantContext
 
-__all__ = ["CardImport", "import_rate_card", "local_midnight", "rates_frame"]
+__all__ = ["CardImport", "cost_rates", "import_rate_card", "local_midnight", "rates_frame"]
 
 
 @dataclass(frozen=True)
@@ -87,8 +86,7 @@ def import_rate_card(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     name: str,
     kind: CardKind,
     rows: Iterable[Mapping[str, Any]],
@@ -103,7 +101,7 @@ def import_rate_card(
     reported with their line and column and the rest are imported. No valid row: nothing.
     Rows of one (prefix, usage type, band) whose effective windows overlap refuse the whole
     file (`InvalidInputError` naming the later row's line and column): nothing is written."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     if not name.strip() or len(name) > 100:
         raise InvalidInputError("a card name is 1-100 characters", field="name")
     if carrier is not None and len(carrier) > MAX_CARRIER_LENGTH:
@@ -111,10 +109,8 @@ def import_rate_card(
             f"a carrier name is at most {MAX_CARRIER_LENGTH} characters", field="carrier"
         )
     if account_id is not None:
-        account_of_tenant(
-            session, scope=scope, tenant_id=tenant_id, account_id=account_id, field="account_id"
-        )
-    settings = resolved_settings(session, tenant_id)
+        account_of_tenant(session, ctx=ctx, account_id=account_id, field="account_id")
+    settings = ctx.settings
     currency = validate_currency(currency or settings.currency)
     starts = local_midnight(
         effective_from or clock.now().astimezone(ZoneInfo(settings.timezone)).date(),
@@ -206,14 +202,36 @@ def rates_frame(
     """The rates of the tenant's `kind` cards in force in ``[start, end)``, as a rates frame
     (`rater.RATE_SCHEMA`) and their currency. Retail: the tenant's card plus customers'
     special cards; cost: the card of `carrier`."""
-    where = [
-        RateCard.tenant_id == tenant_id,
-        RateCard.kind == kind.value,
-        RateCardVersion.effective_from < end,
-        or_(RateCardVersion.effective_to.is_(None), RateCardVersion.effective_to > start),
-    ]
+    where = [RateCard.tenant_id == tenant_id, RateCard.kind == kind.value]
     if kind is CardKind.COST:
         where.append(RateCard.carrier == carrier)
+    rows = _rate_rows(session, where, start=start, end=end)
+    conflict = _conflict(rows, kind)
+    if conflict is not None:
+        raise conflict
+    return _rates_of(rows, start=start, end=end)
+
+
+def cost_rates(
+    session: Session, *, tenant_ids: Sequence[str], start: datetime, end: datetime
+) -> dict[tuple[str, str], tuple[pl.LazyFrame, str | None] | ConflictError]:
+    """`rates_frame` of every cost card of `tenant_ids` in force in ``[start, end)``, by
+    (owner, carrier), in one query; an owner with two cards for one carrier: the error
+    `rates_frame` raises for it (raised only if that card is used)."""
+    where = [RateCard.tenant_id.in_(list(tenant_ids)), RateCard.kind == CardKind.COST.value]
+    grouped: dict[tuple[str, str], list[Any]] = {}
+    for row in _rate_rows(session, where, start=start, end=end):
+        grouped.setdefault((row.tenant_id, row.carrier), []).append(row)
+    return {
+        key: _conflict(rows, CardKind.COST) or _rates_of(rows, start=start, end=end)
+        for key, rows in grouped.items()
+    }
+
+
+def _rate_rows(
+    session: Session, where: list[ColumnElement[bool]], *, start: datetime, end: datetime
+) -> list[Any]:
+    """The rate rows of the cards `where` selects whose versions overlap ``[start, end)``."""
     stmt = (
         select(
             Rate.id.label("rate_id"),
@@ -233,19 +251,34 @@ def rates_frame(
             RateCard.id.label("card_id"),
             Rate.effective_from,
             Rate.effective_to,
+            RateCard.tenant_id,
+            RateCard.carrier,
         )
         .join(RateCardVersion, RateCardVersion.id == Rate.version_id)
         .join(RateCard, RateCard.id == RateCardVersion.card_id)
-        .where(*where)
+        .where(
+            *where,
+            RateCardVersion.effective_from < end,
+            or_(RateCardVersion.effective_to.is_(None), RateCardVersion.effective_to > start),
+        )
         .order_by(RateCard.name, RateCardVersion.version, Rate.prefix)
     )
-    rows = session.execute(stmt).all()
+    return list(session.execute(stmt).all())
+
+
+def _conflict(rows: Sequence[Any], kind: CardKind) -> ConflictError | None:
     base_cards = {r.card_id for r in rows if r.account_id is None}
     if len(base_cards) > 1:
-        raise ConflictError(
+        return ConflictError(
             f"the tenant has {len(base_cards)} {kind.value} cards for everyone; keep one",
             field="card",
         )
+    return None
+
+
+def _rates_of(
+    rows: Sequence[Any], *, start: datetime, end: datetime
+) -> tuple[pl.LazyFrame, str | None]:
     currencies = {r.currency for r in rows}
     frame = pl.DataFrame(
         [_narrowed(tuple(r)) for r in rows], schema=RATE_SCHEMA, orient="row"

@@ -27,8 +27,7 @@ from billstream.accounts.models import Account
 from billstream.core.errors import InvalidInputError
 from billstream.rating.models import Rate, RatedUsage, RatingRun
 from billstream.rating.service.cards import local_midnight
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import resolved_settings
+from billstream.tenants.context import TenantContext
 
 __all__ = ["MarginBy", "MarginGroup", "MarginReport", "margin_report"]
 
@@ -74,8 +73,7 @@ class MarginReport:
 def margin_report(
     session: Session,
     *,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     group_by: MarginBy,
     start: date | None = None,
     end: date | None = None,
@@ -83,12 +81,12 @@ def margin_report(
 ) -> MarginReport:
     """The margin of the tenant's current rated usage of local days ``[start, end)`` (no
     `start`: from the first record; no `end`: to the last)."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     if start is not None and end is not None and end <= start:
         raise InvalidInputError("the period must end after it starts", field="to")
     if not 1 <= limit <= MAX_GROUPS:
         raise InvalidInputError(f"limit is 1 to {MAX_GROUPS}", field="limit")
-    timezone = resolved_settings(session, tenant_id).timezone
+    timezone = ctx.timezone
     where = _current(
         tenant_id,
         local_midnight(start, timezone) if start else None,

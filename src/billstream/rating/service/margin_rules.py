@@ -5,7 +5,7 @@ cost (see `margin_pricing` for the arithmetic and which rule wins). Like roundin
 are versioned by date and never updated in place: a rule is in force from its
 `effective_from` (the owning tenant's local midnight) until the next rule of the same tenant,
 usage type and prefix starts, or its end (a row without a percent). A brand uses its own
-rules first, then its ancestors'.
+rules first, then its ancestors' (resolved by `tenants.inheritance`).
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from billstream.rating.margin_pricing import (
     prefix_problem,
 )
 from billstream.rating.models import MarginRule as MarginRuleRow
-from billstream.rating.service.rules import checked_usage_type, rule_starts
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import ancestor_chain
+from billstream.rating.service.rules import chains_tree, checked_usage_type, rule_starts
+from billstream.tenants.context import TenantContext
+from billstream.tenants.inheritance import Resolved, Version, candidates, instant
+from billstream.tenants.tree import TenantTree
 
 __all__ = ["end_margin_rule", "list_margin_rules", "resolved_margin_rules", "set_margin_rule"]
 
@@ -70,8 +71,7 @@ def set_margin_rule(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     percent: Decimal,
     usage_type: str | None = None,
     prefix: str | None = None,
@@ -82,12 +82,12 @@ def set_margin_rule(
     plus `percent`, at least cost + `min_margin_micros` per minute (unit), for `usage_type`
     and destinations starting with `prefix` (None: all), from `effective_from` (local
     midnight; default today). Refused: a second rule of the same key and day."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     percent = _percent(percent)
     prefix = _prefix(prefix)
     usage_type = _usage_type(usage_type)
     min_margin_micros = _min_margin(min_margin_micros)
-    starts = rule_starts(session, clock, tenant_id, effective_from)
+    starts = rule_starts(ctx, clock, effective_from)
     _refuse_same_day(_series(session, tenant_id, usage_type, prefix), starts, usage_type, prefix)
     return _add(
         session,
@@ -101,8 +101,7 @@ def end_margin_rule(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     usage_type: str | None = None,
     prefix: str | None = None,
     effective_from: date | None = None,
@@ -111,10 +110,10 @@ def end_margin_rule(
     `effective_from` (local midnight; default today): records from then on fall to the next
     rule that matches them, or none. Recorded as a row without a percent. Refused: no rule
     of that key in force then, or a row of the same key and day."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     prefix = _prefix(prefix)
     usage_type = _usage_type(usage_type)
-    starts = rule_starts(session, clock, tenant_id, effective_from)
+    starts = rule_starts(ctx, clock, effective_from)
     series = _series(session, tenant_id, usage_type, prefix)
     _refuse_same_day(series, starts, usage_type, prefix)
     before = [r for r in series if r.effective_from < starts]
@@ -171,12 +170,10 @@ def _refuse_same_day(
         )
 
 
-def list_margin_rules(
-    session: Session, *, scope: TenantScope, tenant_id: str
-) -> list[MarginRuleRow]:
+def list_margin_rules(session: Session, *, ctx: TenantContext) -> list[MarginRuleRow]:
     """The tenant's own margin rules, by usage type, prefix and date (inherited ones: see
     `resolved_margin_rules`)."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     return list(
         session.scalars(
             select(MarginRuleRow)
@@ -191,47 +188,57 @@ def list_margin_rules(
     )
 
 
-Series = dict[tuple[str, str | None, str | None], list[tuple[MarginRuleRow, datetime | None]]]
+MarginKey = tuple[str | None, str | None]  # (usage type, prefix)
 
 
-def _windows(rows: Sequence[MarginRuleRow]) -> Series:
-    """Each rule with the instant the next rule of its tenant, usage type and prefix starts."""
-    series: Series = {}
-    for row in sorted(rows, key=lambda r: r.effective_from):
-        windows = series.setdefault((row.tenant_id, row.usage_type, row.prefix), [])
-        if windows:
-            windows[-1] = (windows[-1][0], row.effective_from)
-        windows.append((row, None))
-    return series
+def margin_rule_versions(
+    session: Session, tree: TenantTree, tenant_ids: Sequence[str]
+) -> list[Version[MarginKey, MarginRuleRow]]:
+    """The margin rules owned along the chains of `tenant_ids`, one query; an end (a row
+    without a percent) is a version without a value."""
+    owners = sorted({owner for t in tenant_ids for owner in tree.chain(t)})
+    rows = session.scalars(select(MarginRuleRow).where(MarginRuleRow.tenant_id.in_(owners))).all()
+    return [
+        Version(row.tenant_id, (row.usage_type, row.prefix),
+                row if row.percent is not None else None, row.effective_from)
+        for row in sorted(rows, key=lambda r: r.effective_from)
+    ]  # fmt: skip
+
+
+def margin_rules_in_force(
+    tree: TenantTree,
+    versions: Sequence[Version[MarginKey, MarginRuleRow]],
+    tenant_ids: Sequence[str],
+) -> pl.DataFrame:
+    """Rows of `margin_pricing.MARGIN_RULE_SCHEMA` for records of `tenant_ids`: the
+    candidate windows of each tenant's chain (`inheritance.candidates`), with their owner's
+    depth; `margin_pricing` picks per record. Empty when no tenant of a chain has a rule."""
+    resolved = [
+        _margin_rule(tenant_id, window)
+        for tenant_id in tenant_ids
+        for window in candidates(tree, versions, tenant_id)
+    ]
+    return margin_rules_frame(resolved)
+
+
+def _margin_rule(tenant_id: str, window: Resolved[MarginKey, MarginRuleRow]) -> MarginRule:
+    row = window.value
+    assert row.percent is not None  # an end is a version without a value: never a window
+    return MarginRule(
+        rule_id=row.id,
+        percent=row.percent,
+        usage_type=row.usage_type,
+        prefix=row.prefix,
+        min_margin_micros=row.min_margin_micros,
+        tenant_id=tenant_id,
+        depth=window.depth,
+        valid_from=row.effective_from,
+        valid_to=instant(window.valid_to),
+    )
 
 
 def resolved_margin_rules(session: Session, tenant_ids: Sequence[str]) -> pl.DataFrame:
-    """Rows of `margin_pricing.MARGIN_RULE_SCHEMA` for records of `tenant_ids`: each rule of
-    each tenant's chain, with its owner's depth up the chain and the window it is in force
-    over. Empty when no tenant of a chain has a rule. One query for all the chains."""
-    chains = {t: [n.id for n in reversed(ancestor_chain(session, t))] for t in tenant_ids}
-    owners = sorted({o for chain in chains.values() for o in chain})
-    rows = session.scalars(select(MarginRuleRow).where(MarginRuleRow.tenant_id.in_(owners))).all()
-    series = _windows(rows)
-    resolved: list[MarginRule] = []
-    for tenant_id, chain in chains.items():
-        depth = {owner: index for index, owner in enumerate(chain)}
-        for (owner, _usage, _prefix), windows in series.items():
-            if owner not in depth:
-                continue
-            resolved += [
-                MarginRule(
-                    rule_id=row.id,
-                    percent=row.percent,
-                    usage_type=row.usage_type,
-                    prefix=row.prefix,
-                    min_margin_micros=row.min_margin_micros,
-                    tenant_id=tenant_id,
-                    depth=depth[owner],
-                    valid_from=row.effective_from,
-                    valid_to=valid_to,
-                )
-                for row, valid_to in windows
-                if row.percent is not None  # an end: no rule (its window ends the one before)
-            ]
-    return margin_rules_frame(resolved)
+    """Rows of `margin_pricing.MARGIN_RULE_SCHEMA` for records of `tenant_ids` (see
+    `margin_rules_in_force`). One query for the rules of all the chains."""
+    tree = chains_tree(session, tenant_ids)
+    return margin_rules_in_force(tree, margin_rule_versions(session, tree, tenant_ids), tenant_ids)

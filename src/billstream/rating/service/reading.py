@@ -7,19 +7,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billstream.core.errors import NotFoundError
 from billstream.db.pagination import Page, paginate
 from billstream.rating.models import RatedUsage, RatingRun
-from billstream.tenants.scope import TenantScope
+from billstream.tenants.scope import TenantScope, get_in_scope
 
 __all__ = ["get_run", "list_rated_usage"]
 
 
 def get_run(session: Session, *, scope: TenantScope, run_id: str) -> RatingRun:
-    run = session.get(RatingRun, run_id)
-    if run is None or not scope.allows(run.tenant_id):
-        raise NotFoundError(f"rating run {run_id} not found", field="run_id")
-    return run
+    return get_in_scope(session, RatingRun, run_id, scope=scope, label="rating run", field="run_id")
 
 
 def list_rated_usage(

@@ -1,10 +1,10 @@
 """A tenant's rating rules, inherited by its brands: rounding rules and period tiers.
 
-Resolution is like tenant settings: for a record, the **nearest** tenant up the tree (the
-record's own tenant first, then its parent, …) with a rule in force at the record's start
-wins; inside one tenant a rule for the record's usage type wins over a rule for all types. A
-rule is in force from its `effective_from` (the owning tenant's local midnight) until the next
-rule of the same tenant and usage type starts.
+Both are inherited configuration, resolved by `tenants.inheritance`: for a record, the
+**nearest** tenant up the tree (the record's own tenant first, then its parent, …) with a rule
+in force at the record's start wins; inside one tenant a rule for the record's usage type wins
+over a rule for all types. A rule is in force from its `effective_from` (the owning tenant's
+local midnight) until the next rule of the same tenant and usage type starts.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ from billstream.rating.allowances import Tier
 from billstream.rating.models import RatingRule, RatingTier
 from billstream.rating.rater import RoundingMode, RoundingRules, rules_frame
 from billstream.rating.service.cards import local_midnight
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import ancestor_chain, resolved_settings
+from billstream.tenants.context import TenantContext
+from billstream.tenants.inheritance import Version, candidates, in_force
+from billstream.tenants.service import ancestor_chain
+from billstream.tenants.tree import TenantTree
 
 __all__ = [
     "list_rounding_rules",
@@ -36,16 +38,17 @@ __all__ = [
     "resolved_tiers",
     "set_rounding_rule",
     "set_tiers",
+    "tiers_in_force",
 ]
 
 MAX_USAGE_TYPE = 32
 
 
-def rule_starts(session: Session, clock: Clock, tenant_id: str, day: date | None) -> datetime:
-    """The instant a rule of `tenant_id` starts: `day`'s (default: today's) local midnight."""
+def rule_starts(ctx: TenantContext, clock: Clock, day: date | None) -> datetime:
+    """The instant a rule of `ctx`'s tenant starts: `day`'s (default: today's) local midnight."""
     if day is not None:
         check_day(day, field="effective_from")
-    timezone = resolved_settings(session, tenant_id).timezone
+    timezone = ctx.timezone
     local = local_midnight(day or clock.now().astimezone(ZoneInfo(timezone)).date(), timezone)
     return local.astimezone(UTC)
 
@@ -64,17 +67,16 @@ def set_rounding_rule(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     rules: RoundingRules,
     usage_type: str | None = None,
     effective_from: date | None = None,
 ) -> RatingRule:
     """Give `tenant_id` (and the brands below it that have none) rounding rules for
     `usage_type` (None: all), from `effective_from` (local midnight; default today)."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     usage_type = checked_usage_type(usage_type)
-    starts = rule_starts(session, clock, tenant_id, effective_from)
+    starts = rule_starts(ctx, clock, effective_from)
     same = session.scalar(
         select(RatingRule.id).where(
             RatingRule.tenant_id == tenant_id,
@@ -108,12 +110,10 @@ def set_rounding_rule(
     return rule
 
 
-def list_rounding_rules(
-    session: Session, *, scope: TenantScope, tenant_id: str
-) -> list[RatingRule]:
+def list_rounding_rules(session: Session, *, ctx: TenantContext) -> list[RatingRule]:
     """The tenant's own rounding rules, by usage type and date (inherited ones: see
     `resolved_rules`)."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     return list(
         session.scalars(
             select(RatingRule)
@@ -135,33 +135,49 @@ def rules_of(rule: RatingRule) -> RoundingRules:
 
 
 def resolved_rules(session: Session, tenant_ids: Sequence[str]) -> pl.DataFrame:
+    """Rows of `rater.RULE_SCHEMA` for records of `tenant_ids` (see `rules_in_force`)."""
+    tree = chains_tree(session, tenant_ids)
+    return rules_in_force(tree, rule_versions(session, tree, tenant_ids), tenant_ids)
+
+
+def chains_tree(session: Session, tenant_ids: Sequence[str]) -> TenantTree:
+    """The tree of the chains of `tenant_ids` (a query per tenant)."""
+    return TenantTree.of(
+        (t.id, t.parent_id) for tenant_id in tenant_ids for t in ancestor_chain(session, tenant_id)
+    )
+
+
+def rule_versions(
+    session: Session, tree: TenantTree, tenant_ids: Sequence[str]
+) -> list[Version[str | None, RatingRule]]:
+    """The rounding rules owned along the chains of `tenant_ids`, one query: a usage type's
+    rules (by name) before the all-usage rules, each by date."""
+    owners = sorted({owner for t in tenant_ids for owner in tree.chain(t)})
+    rules = session.scalars(select(RatingRule).where(RatingRule.tenant_id.in_(owners))).all()
+    ordered = sorted(
+        rules, key=lambda r: (r.usage_type is None, r.usage_type or "", r.effective_from, r.id)
+    )
+    return [Version(r.tenant_id, r.usage_type, r, r.effective_from) for r in ordered]
+
+
+def rules_in_force(
+    tree: TenantTree,
+    versions: Sequence[Version[str | None, RatingRule]],
+    tenant_ids: Sequence[str],
+) -> pl.DataFrame:
     """Rows of `rater.RULE_SCHEMA` for records of `tenant_ids`, in priority order: per tenant,
-    its chain nearest first, a usage type's rules before all-usage rules, each rule with the
-    window it is in force over. One query for the rules of all the chains."""
-    chains = {t: [n.id for n in reversed(ancestor_chain(session, t))] for t in tenant_ids}
-    owners = sorted({o for chain in chains.values() for o in chain})
-    rules = session.scalars(
-        select(RatingRule)
-        .where(RatingRule.tenant_id.in_(owners))
-        .order_by(RatingRule.tenant_id, RatingRule.usage_type, RatingRule.effective_from)
-    ).all()
-    windows: dict[tuple[str, str | None], list[tuple[RatingRule, datetime | None]]] = {}
-    for rule in rules:
-        series = windows.setdefault((rule.tenant_id, rule.usage_type), [])
-        if series:
-            series[-1] = (series[-1][0], rule.effective_from)
-        series.append((rule, None))
+    the candidate windows of its chain (`inheritance.candidates`: nearest owner first, a usage
+    type's rules before all-usage rules), each with the window it is in force over."""
     rows: list[tuple[str | None, str | None, object, object, RoundingRules]] = []
     ids: list[str | None] = []
-    for tenant_id, chain in chains.items():
-        for owner in chain:
-            keys = sorted((k for k in windows if k[0] == owner), key=lambda k: k[1] is None)
-            for key in keys:
-                for rule, valid_to in windows[key]:
-                    rows.append(
-                        (tenant_id, rule.usage_type, rule.effective_from, valid_to, rules_of(rule))
-                    )
-                    ids.append(rule.id)
+    for tenant_id in tenant_ids:
+        for window in candidates(tree, versions, tenant_id):
+            rule = window.value
+            rows.append(
+                (tenant_id, rule.usage_type, window.effective_from, window.valid_to,
+                 rules_of(rule))
+            )  # fmt: skip
+            ids.append(rule.id)
     return rules_frame(rows, rule_ids=ids)
 
 
@@ -169,8 +185,7 @@ def set_tiers(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
-    tenant_id: str,
+    ctx: TenantContext,
     usage_type: str,
     tiers: Sequence[Tier],
     effective_from: date | None = None,
@@ -178,7 +193,7 @@ def set_tiers(
     """Price `usage_type` for the accounts of `tenant_id` (and of its brands that have no
     tiers of their own) by graduated tiers on each account's period total, from
     `effective_from` on; returns the tier set's id."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     kind = checked_usage_type(usage_type)
     assert kind is not None
     ordered = sorted(tiers, key=lambda t: t.from_quantity)
@@ -195,7 +210,7 @@ def set_tiers(
             f"tiers start at quantities up to {MAX_USAGE_TOTAL} at rates up to {MAX_RATE}",
             field="tiers",
         )
-    starts = rule_starts(session, clock, tenant_id, effective_from)
+    starts = rule_starts(ctx, clock, effective_from)
     set_id = new_id("rts")
     session.add_all(
         RatingTier(
@@ -214,9 +229,9 @@ def set_tiers(
     return set_id
 
 
-def list_tiers(session: Session, *, scope: TenantScope, tenant_id: str) -> list[RatingTier]:
+def list_tiers(session: Session, *, ctx: TenantContext) -> list[RatingTier]:
     """The tenant's own tiers, by usage type, date and set (inherited ones: `resolved_tiers`)."""
-    scope.require(tenant_id)
+    tenant_id = ctx.tenant_id
     return list(
         session.scalars(
             select(RatingTier)
@@ -235,8 +250,16 @@ def list_tiers(session: Session, *, scope: TenantScope, tenant_id: str) -> list[
 def resolved_tiers(session: Session, tenant_id: str, at: datetime) -> dict[str, list[Tier]]:
     """Per usage type, the tiers in force at `at` (a period's start) for `tenant_id`: the
     latest set of the nearest tenant up the tree that has one."""
+    return tiers_in_force(session, chains_tree(session, [tenant_id]), tenant_id, at)
+
+
+def tiers_in_force(
+    session: Session, tree: TenantTree, tenant_id: str, at: datetime
+) -> dict[str, list[Tier]]:
+    """`resolved_tiers` in a tree already loaded."""
     return {
-        usage: tiers for usage, (_set, tiers) in resolved_tier_sets(session, tenant_id, at).items()
+        usage: tiers
+        for usage, (_set, tiers) in tier_sets_in_force(session, tree, tenant_id, at).items()
     }
 
 
@@ -244,20 +267,29 @@ def resolved_tier_sets(
     session: Session, tenant_id: str, at: datetime
 ) -> dict[str, tuple[str, list[Tier]]]:
     """`resolved_tiers` with the id of each usage type's set (for the rated rows' lineage)."""
-    chain = [n.id for n in ancestor_chain(session, tenant_id)]
-    depth = {owner: index for index, owner in enumerate(reversed(chain))}
+    return tier_sets_in_force(session, chains_tree(session, [tenant_id]), tenant_id, at)
+
+
+def tier_sets_in_force(
+    session: Session, tree: TenantTree, tenant_id: str, at: datetime
+) -> dict[str, tuple[str, list[Tier]]]:
+    """Per usage type, the id and tiers of the set in force at `at` for `tenant_id`: the
+    nearest owner up `tree` with a set started by then, its latest (a later set of the same
+    day wins). One query."""
     rows = session.scalars(
-        select(RatingTier).where(RatingTier.tenant_id.in_(chain), RatingTier.effective_from <= at)
+        select(RatingTier)
+        .where(RatingTier.tenant_id.in_(tree.chain(tenant_id)))
+        .order_by(RatingTier.from_quantity)
     ).all()
-    best: dict[str, tuple[int, datetime, datetime, str]] = {}
-    for row in rows:  # nearest tenant, then its latest set (a later set of the same day wins)
-        rank = (-depth[row.tenant_id], row.effective_from, row.created_at, row.set_id)
-        if row.usage_type not in best or rank > best[row.usage_type]:
-            best[row.usage_type] = rank
-    chosen = {rank[3] for rank in best.values()}
-    sets: dict[str, tuple[str, list[Tier]]] = {}
-    for row in sorted(rows, key=lambda r: r.from_quantity):
-        if row.set_id in chosen:
-            _set, tiers = sets.setdefault(row.usage_type, (row.set_id, []))
-            tiers.append(Tier(row.from_quantity, row.rate_micros))
-    return sets
+    sets: dict[str, list[RatingTier]] = {}
+    for row in rows:
+        sets.setdefault(row.set_id, []).append(row)
+    versions = [
+        Version(tiers[0].tenant_id, tiers[0].usage_type, set_id, tiers[0].effective_from,
+                (tiers[0].created_at, set_id))
+        for set_id, tiers in sets.items()
+    ]  # fmt: skip
+    return {
+        usage: (found.value, [Tier(t.from_quantity, t.rate_micros) for t in sets[found.value]])
+        for usage, found in sorted(in_force(tree, versions, tenant_id, at).items())
+    }

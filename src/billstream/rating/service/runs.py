@@ -34,13 +34,14 @@ from billstream.rating.allowances import ALLOWANCE_SCHEMA, Tier, apply_tiers, co
 from billstream.rating.margin_pricing import COST_QUANTITIES, price_by_margin
 from billstream.rating.models import CardKind, RatedUsage, RatingRun
 from billstream.rating.rater import TIME_USAGE, Card, RoundingRules, compile_card, rate
-from billstream.rating.service.cards import local_midnight, rates_frame
-from billstream.rating.service.margin_rules import resolved_margin_rules
-from billstream.rating.service.rules import resolved_rules, resolved_tier_sets
+from billstream.rating.service.cards import cost_rates, local_midnight, rates_frame
+from billstream.rating.service.margin_rules import margin_rule_versions, margin_rules_in_force
+from billstream.rating.service.rules import rule_versions, rules_in_force, tier_sets_in_force
 from billstream.rating.service.storage import ParquetCopy, rated_usage_rows, store_rated_rows
 from billstream.subscriptions.models import Subscription
-from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import ancestor_chain, resolved_settings
+from billstream.tenants.context import TenantContext
+from billstream.tenants.inheritance import Version, in_force
+from billstream.tenants.tree import TenantTree
 
 __all__ = ["RatingRequest", "rate_period"]
 
@@ -69,7 +70,7 @@ def rate_period(
     session: Session,
     *,
     clock: Clock,
-    scope: TenantScope,
+    ctx: TenantContext,
     request: RatingRequest,
     data_dir: Path | None = None,
     batch_records: int = BATCH_RECORDS,
@@ -82,17 +83,14 @@ def rate_period(
     `accepted_usage_batches`): memory holds one batch, whatever the size of the period. An
     account is never split, because its allowances and tiers run over its whole period in
     time order."""
-    tenant_id = scope.require(request.tenant_id)
+    tenant_id = ctx.require(request.tenant_id)
     check_day(request.start, field="from")
     check_day(request.end, field="to")
     if request.account_id is not None:  # another tenant's account reads as an unknown one
-        account_of_tenant(
-            session, scope=scope, tenant_id=tenant_id, account_id=request.account_id,
-            field="account_id",
-        )  # fmt: skip
+        account_of_tenant(session, ctx=ctx, account_id=request.account_id, field="account_id")
     if request.end <= request.start:
         raise InvalidInputError("the period must end after it starts", field="to")
-    timezone = resolved_settings(session, tenant_id).timezone
+    timezone = ctx.timezone
     start = local_midnight(request.start, timezone)
     end = local_midnight(request.end, timezone)
     current = _current_rows(session, tenant_id, start, end, request.account_id)
@@ -101,7 +99,7 @@ def rate_period(
             f"{current[0]} records of this period are already rated; re-rate to replace them",
             field="from",
         )
-    pricing = _Pricing.load(session, tenant_id, request, start=start, end=end, zone=timezone)
+    pricing = _Pricing.load(session, ctx, request, start=start, end=end)
     run = RatingRun(
         id=new_id("rr"),
         tenant_id=tenant_id,
@@ -124,7 +122,7 @@ def rate_period(
     if current[0]:
         _supersede(session, tenant_id, start, end, request.account_id, run.id)
     batches = accepted_usage_batches(
-        session, scope=scope, start=start, end=end, account_id=request.account_id,
+        session, scope=ctx.scope, start=start, end=end, account_id=request.account_id,
         size=batch_records,
     )  # fmt: skip
     copy = ParquetCopy(data_dir, tenant_id=tenant_id, run_id=run.id) if data_dir else None
@@ -149,7 +147,7 @@ def _rate_batches(
     stored = 0
     for batch in batches:
         usage = batch.filter(pl.col("tenant_id") == run.tenant_id)
-        rated = pricing.rated(session, usage).collect()
+        rated = pricing.rated(usage).collect()
         rows = rated_usage_rows(rated, run_id=run.id, currency=run.currency, first_row=stored)
         store_rated_rows(session, rows)
         stored += rows.height
@@ -164,13 +162,21 @@ def _rate_batches(
         run.parquet_path = str(copy.finish())
 
 
+@dataclass(frozen=True, slots=True)
+class _CostCard:
+    """A carrier's cost card in force for the tenant: compiled, with its currency (None:
+    several), or the conflict its owner's cards make (raised if a record needs it)."""
+
+    card: Card | None
+    currency: str | None
+    conflict: ConflictError | None = None
+
+
 @dataclass(frozen=True)
 class _Pricing:
-    """What rating the period needs besides its usage, read once for all its batches."""
+    """What rating the period needs besides its usage, all read before the first batch."""
 
     tenant_id: str
-    start: datetime
-    end: datetime
     zone: str
     retail: Card
     currency: str
@@ -178,37 +184,39 @@ class _Pricing:
     allowances: pl.LazyFrame
     tiers: dict[str, tuple[str, list[Tier]]]  # by usage type: its set's id and tiers
     margin_rules: pl.DataFrame
-    cost_cards: dict[str, tuple[Card, str | None]]  # by carrier, read when first met
+    cost_cards: dict[str, _CostCard]  # by carrier: the nearest tenant's card
 
     @classmethod
     def load(
         cls,
         session: Session,
-        tenant_id: str,
+        ctx: TenantContext,
         request: RatingRequest,
         *,
         start: datetime,
         end: datetime,
-        zone: str,
     ) -> _Pricing:
+        tenant_id, tree = ctx.tenant_id, ctx.tree
         retail, currency = rates_frame(
             session, tenant_id=tenant_id, kind=CardKind.RETAIL, start=start, end=end
         )
+        tenants = [tenant_id]
         return cls(
             tenant_id=tenant_id,
-            start=start,
-            end=end,
-            zone=zone,
+            zone=ctx.timezone,
             retail=compile_card(retail),
-            currency=currency or resolved_settings(session, tenant_id).currency,
-            rules=request.rules or resolved_rules(session, [tenant_id]),
+            currency=currency or ctx.currency,
+            rules=request.rules
+            or rules_in_force(tree, rule_versions(session, tree, tenants), tenants),
             allowances=_allowances(session, tenant_id, request.start, request.end),
-            tiers=resolved_tier_sets(session, tenant_id, start),
-            margin_rules=resolved_margin_rules(session, [tenant_id]),
-            cost_cards={},
+            tiers=tier_sets_in_force(session, tree, tenant_id, start),
+            margin_rules=margin_rules_in_force(
+                tree, margin_rule_versions(session, tree, tenants), tenants
+            ),
+            cost_cards=_cost_cards(session, tree, tenant_id, start=start, end=end),
         )
 
-    def rated(self, session: Session, usage: pl.LazyFrame) -> pl.LazyFrame:
+    def rated(self, usage: pl.LazyFrame) -> pl.LazyFrame:
         """Rate `usage` (whole accounts): retail card, allowances, tiers, cost, margin."""
         rated = rate(usage, self.retail, timezone=self.zone, rules=self.rules)
         rated = consume_allowances(rated, self.allowances)
@@ -216,39 +224,44 @@ class _Pricing:
         for usage_type, (set_id, tiers) in sorted(self.tiers.items()):
             rated = apply_tiers(rated, tiers, usage_type=usage_type, set_id=set_id)
         margins = not self.margin_rules.is_empty()
-        cards = self._cost_cards(session, usage)
+        cards = self._cost_cards(usage)
         rated = _with_cost(usage, rated, cards, timezone=self.zone, quantities=margins)
         if margins:  # without rules, no record pays for them
             rated = price_by_margin(rated, self.margin_rules)
         return rated
 
-    def _cost_cards(self, session: Session, usage: pl.LazyFrame) -> dict[str, Card]:
+    def _cost_cards(self, usage: pl.LazyFrame) -> dict[str, Card]:
         """The cost card of each carrier of `usage` in the run's currency (the others have no
         margin to take)."""
         found = usage.select(pl.col("carrier").unique()).collect()["carrier"].drop_nulls()
         cards: dict[str, Card] = {}
         for carrier in sorted(found.to_list()):
-            if carrier not in self.cost_cards:
-                self.cost_cards[carrier] = self._cost_card(session, carrier)
-            compiled, currency = self.cost_cards[carrier]
-            if currency == self.currency:
-                cards[carrier] = compiled
+            cost = self.cost_cards.get(carrier)
+            if cost is not None and cost.conflict is not None:
+                raise cost.conflict  # once: it ends the run
+            if cost is not None and cost.card is not None and cost.currency == self.currency:
+                cards[carrier] = cost.card
         return cards
 
-    def _cost_card(self, session: Session, carrier: str) -> tuple[Card, str | None]:
-        """`carrier`'s cost card: the tenant's own, else its nearest ancestor's. A parent
-        company that buys the traffic from the carriers for its brands keeps one cost card
-        per carrier, in its own (vendor) tenant, and each brand's calls are costed on it."""
-        chain = [t.id for t in reversed(ancestor_chain(session, self.tenant_id))]
-        for owner in chain:
-            rates, currency = rates_frame(
-                session, tenant_id=owner, kind=CardKind.COST, start=self.start, end=self.end,
-                carrier=carrier,
-            )  # fmt: skip
-            compiled = compile_card(rates)
-            if not compiled.rates.is_empty():
-                return compiled, currency
-        return compiled, None
+
+def _cost_cards(
+    session: Session, tree: TenantTree, tenant_id: str, *, start: datetime, end: datetime
+) -> dict[str, _CostCard]:
+    """Each carrier's cost card for the period: the tenant's own, else its nearest
+    ancestor's (inherited configuration, keyed by carrier). A parent company that buys the
+    traffic from the carriers for its brands keeps one cost card per carrier, in its own
+    (vendor) tenant, and each brand's calls are costed on it. Compiled once, for every carrier
+    of the chain; an owner whose card has no rate in the period does not count."""
+    versions: list[Version[str, _CostCard]] = []
+    found = cost_rates(session, tenant_ids=tree.chain(tenant_id), start=start, end=end)
+    for (owner, carrier), rates in sorted(found.items()):
+        if isinstance(rates, ConflictError):
+            versions.append(Version(owner, carrier, _CostCard(None, None, rates)))
+            continue
+        compiled = compile_card(rates[0])
+        if not compiled.rates.is_empty():
+            versions.append(Version(owner, carrier, _CostCard(compiled, rates[1])))
+    return {carrier: r.value for carrier, r in in_force(tree, versions, tenant_id).items()}
 
 
 def _current_rows(

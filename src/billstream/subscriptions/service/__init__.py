@@ -11,6 +11,7 @@ from billstream.subscriptions.service.subscriptions import (
     list_changes,
     list_subscriptions,
     local_today,
+    today_for,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "list_changes",
     "list_subscriptions",
     "local_today",
+    "today_for",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from billstream.subscriptions.preview import SubscriptionFacts
+from billstream.subscriptions.charges import SubscriptionFacts
 from billstream.subscriptions.timeline import Change
 from billstream.tenants.settings import ResolvedSettings
 
@@ -13,7 +13,7 @@ from billstream.tenants.settings import ResolvedSettings
 def facts_of(
     subscription: Any, changes: Sequence[Change], settings: ResolvedSettings
 ) -> SubscriptionFacts:
-    """A subscription (its row, ORM or plain) and its changes, as the preview reads them."""
+    """A subscription (its row, ORM or plain) and its changes, as the charge engine reads them."""
     return SubscriptionFacts(
         id=subscription.id,
         currency=subscription.currency,

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from billstream.accounts import service as accounts
 from billstream.accounts.models import Account, NumberAssignment
 from billstream.core.clock import Clock
-from billstream.core.errors import InvalidInputError, NotFoundError
+from billstream.core.errors import InvalidInputError
 from billstream.db import tree
 from billstream.subscriptions.errors import SubscriptionErrorCode
 from billstream.subscriptions.models import Subscription
-from billstream.tenants.scope import TenantScope
+from billstream.tenants.scope import TenantScope, get_in_scope
 
 
 def assign_number(
@@ -60,13 +60,10 @@ def assign_number(
 def _subscription_of(
     session: Session, scope: TenantScope, assignment: NumberAssignment, subscription_id: str
 ) -> Subscription:
-    subscription = session.get(Subscription, subscription_id)
-    tenant_id = assignment.tenant_id
-    if subscription is None or subscription.tenant_id != tenant_id or not scope.allows(tenant_id):
-        raise NotFoundError(
-            f"subscription {subscription_id} not found in the number's tenant",
-            field="subscription_id",
-        )
+    subscription = get_in_scope(
+        session, Subscription, subscription_id, scope=scope, label="subscription",
+        field="subscription_id", tenant_id=assignment.tenant_id, tenant_named="the number's tenant",
+    )  # fmt: skip
     holders = [a.id for a in tree.ancestors_and_self(session, Account, assignment.account_id)]
     if subscription.account_id not in holders:
         raise InvalidInputError(

@@ -24,7 +24,7 @@ from billstream.accounts.service import get_account
 from billstream.catalog.service import PlanSnapshot, get_plan, resolve_charge_prices
 from billstream.core.clock import Clock
 from billstream.core.decimals import fixed_point
-from billstream.core.errors import ConflictError, InvalidInputError, NotFoundError
+from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
 from billstream.core.money import validate_currency
 from billstream.core.periods import period_containing
@@ -44,8 +44,10 @@ from billstream.subscriptions.timeline import (
     replay,
     status_on,
 )
-from billstream.tenants.scope import TenantScope
+from billstream.tenants.context import TenantContext, load_context
+from billstream.tenants.scope import TenantScope, get_in_scope
 from billstream.tenants.service import resolved_settings
+from billstream.tenants.settings import ResolvedSettings
 
 CLI_ACTOR = "cli"
 
@@ -62,8 +64,12 @@ class SubscriptionView:
 
 def local_today(session: Session, clock: Clock, tenant_id: str) -> date:
     """Today in the tenant's time zone: 23:30 local on Jan 31 is Jan 31, whatever UTC says."""
-    zone = ZoneInfo(resolved_settings(session, tenant_id).timezone)
-    return clock.now().astimezone(zone).date()
+    return today_for(resolved_settings(session, tenant_id), clock)
+
+
+def today_for(settings: ResolvedSettings, clock: Clock) -> date:
+    """Today in the time zone of a tenant's `settings`."""
+    return clock.now().astimezone(ZoneInfo(settings.timezone)).date()
 
 
 def changes_of(session: Session, subscription_ids: Sequence[str]) -> dict[str, list[Change]]:
@@ -222,11 +228,12 @@ def create_subscription(
 ) -> SubscriptionView:
     """Create a subscription from an order; it starts on `start_date` (default: today)."""
     account = get_account(session, scope=scope, account_id=data.account_id)
-    today = local_today(session, clock, account.tenant_id)
+    ctx = load_context(session, scope=scope, tenant_id=account.tenant_id, field="account_id")
+    today = today_for(ctx.settings, clock)
     start = data.start_date or today
     if data.quantity < 0:
         raise InvalidInputError("a quantity cannot be negative", field="quantity")
-    plan = get_plan(session, scope=scope, tenant_id=account.tenant_id, plan=data.plan, on=start)
+    plan = get_plan(session, ctx=ctx, plan=data.plan, on=start)
     currency = _check_currency(account, plan, data.currency)
     _priced_on(session, account, plan, currency, start)
     if data.end_date is not None and data.end_date <= start:
@@ -286,10 +293,10 @@ def create_subscription(
 def get_subscription_row(
     session: Session, *, scope: TenantScope, subscription_id: str
 ) -> Subscription:
-    subscription = session.get(Subscription, subscription_id)
-    if subscription is None or not scope.allows(subscription.tenant_id):
-        raise NotFoundError(f"subscription {subscription_id} not found", field="subscription_id")
-    return subscription
+    return get_in_scope(
+        session, Subscription, subscription_id, scope=scope, label="subscription",
+        field="subscription_id",
+    )  # fmt: skip
 
 
 def get_subscription(
@@ -344,14 +351,12 @@ def list_changes(
     return list(session.scalars(stmt.order_by(SubscriptionChange.seq)))
 
 
-def _locked(session: Session, scope: TenantScope, subscription_id: str) -> Subscription:
+def _lock_subscription(session: Session, scope: TenantScope, subscription_id: str) -> Subscription:
     """The subscription, locked so that changes to it are recorded one at a time."""
-    subscription = get_subscription_row(session, scope=scope, subscription_id=subscription_id)
-    session.execute(
-        select(Subscription.id).where(Subscription.id == subscription.id).with_for_update()
-    )
-    session.refresh(subscription)
-    return subscription
+    return get_in_scope(
+        session, Subscription, subscription_id, scope=scope, label="subscription",
+        field="subscription_id", lock=True,
+    )  # fmt: skip
 
 
 def _effective(
@@ -387,7 +392,7 @@ def _effective(
 def _new_change(
     session: Session,
     *,
-    scope: TenantScope,
+    ctx: TenantContext,
     subscription: Subscription,
     data: ChangeCreate,
     effective: date,
@@ -416,9 +421,7 @@ def _new_change(
             )
         account = session.get(Account, subscription.account_id)
         assert account is not None
-        plan = get_plan(
-            session, scope=scope, tenant_id=subscription.tenant_id, plan=data.plan, on=effective
-        )
+        plan = get_plan(session, ctx=ctx, plan=data.plan, on=effective)
         _check_currency(account, plan, subscription.currency)
         _priced_on(session, account, plan, subscription.currency, effective)
         plan_id = plan.id
@@ -444,8 +447,9 @@ def change_subscription(
 ) -> SubscriptionChange:
     """Record a change (quantity, plan, suspend, resume, cancel) effective now, at the end
     of the current billing period, or on a date; refuse one that does not fit the timeline."""
-    subscription = _locked(session, scope, subscription_id)
-    today = local_today(session, clock, subscription.tenant_id)
+    subscription = _lock_subscription(session, scope, subscription_id)
+    ctx = load_context(session, scope=scope, tenant_id=subscription.tenant_id)
+    today = today_for(ctx.settings, clock)
     recorded = changes_of(session, [subscription.id])[subscription.id]
     phases = _replayed(subscription, recorded)
     current = phase_on(phases, today) or phases[0]
@@ -454,7 +458,7 @@ def change_subscription(
     seq = max(c.seq for c in recorded) + 1
     change = _new_change(
         session,
-        scope=scope,
+        ctx=ctx,
         subscription=subscription,
         data=data,
         effective=effective,

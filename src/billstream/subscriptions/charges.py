@@ -1,4 +1,4 @@
-"""The charges of subscriptions, line by line: pure assembly over the timeline.
+"""The charge engine of bill runs: the lines of subscriptions, pure over the timeline.
 
 One function, `billable_lines`, says what is charged: the bill run calls it with what the
 invoices already hold, and the upcoming-charges preview (`subscription_lines`) with nothing
@@ -37,7 +37,7 @@ from billstream.catalog.price_models import (
     event_split,
     price_of,
 )
-from billstream.core.money import Money, quantize
+from billstream.core.money import Money, round_line
 from billstream.core.periods import BillingPeriod, Cadence, period_containing, periods_between
 from billstream.core.proration import ProratedLine, adjustments, prorate
 from billstream.subscriptions.lifecycle import SubscriptionStatus
@@ -59,15 +59,22 @@ from billstream.subscriptions.timeline import (
 
 
 class LineKind(StrEnum):
+    """The kind of an invoice line. The charge engine gives the first five; billing adds
+    usage and corrections. One enum, here below billing, so that a line keeps its kind from
+    the engine to the invoice; its order is the order of an invoice's lines."""
+
     RECURRING = "recurring"  # a prorated charge for a span of a billing period
-    CREDIT = "credit"  # a prorated line charged before, taken back
+    CREDIT = "credit"  # a prorated line charged before, taken back (downgrade, cancellation)
     ONE_TIME = "one_time"  # a one-time product of the plan, on the start date
     SETUP_FEE = "setup_fee"
     EARLY_TERMINATION_FEE = "early_termination_fee"
+    USAGE = "usage"
+    USAGE_CORRECTION = "usage_correction"  # re-rated usage of a period already invoiced
+    CORRECTION = "correction"  # a line of a credit note
 
 
 @dataclass(frozen=True, slots=True)
-class PreviewLine:
+class ChargeLine:
     subscription_id: str
     kind: LineKind
     charge: str  # the plan charge's code, or the fee's name
@@ -90,7 +97,7 @@ class PreviewLine:
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionFacts:
-    """One subscription, as the preview reads it."""
+    """One subscription, as the charge engine reads it."""
 
     id: str
     currency: str
@@ -121,11 +128,11 @@ def _line(
     states: Sequence[PricedState],
     *,
     on_usage: bool = False,
-) -> PreviewLine:
-    """`line` as a preview line; its layer is that of the state in force where it starts."""
+) -> ChargeLine:
+    """`line` as a charge line; its layer is that of the state in force where it starts."""
     opened = [s for s in states if s.state.effective <= line.start]
     priced = opened[-1] if opened else states[0]
-    return PreviewLine(
+    return ChargeLine(
         subscription_id=facts.id,
         kind=LineKind.CREDIT if line.quantity < 0 else LineKind.RECURRING,
         charge=stream.code,
@@ -169,9 +176,9 @@ def _single(
     layer: str | None,
     source: str,
     places: int,
-) -> PreviewLine:
+) -> ChargeLine:
     period = period_containing(day, anchor=facts.billing_anchor, cadence=cadence)
-    return PreviewLine(
+    return ChargeLine(
         subscription_id=facts.id,
         kind=kind,
         charge=charge,
@@ -186,7 +193,7 @@ def _single(
         fraction=Fraction(1),
         unit_price=unit_price,
         layer=layer,
-        amount=quantize(amount, places),
+        amount=round_line(Money(amount, facts.currency), places).amount,
         currency=facts.currency,
         source=source,
     )
@@ -199,7 +206,7 @@ def one_time_lines(
     until: date,
     places: int,
     phases: Sequence[Phase] | None = None,
-) -> list[PreviewLine]:
+) -> list[ChargeLine]:
     """The plan's one-time products and setup fee on the start date; an early-termination
     fee when the subscription is cancelled before its commitment ends. `phases`: the
     changes already replayed, if the caller has them."""
@@ -238,7 +245,7 @@ def _one_time(
     first: Phase,
     cadence: Cadence,
     places: int,
-) -> PreviewLine:
+) -> ChargeLine:
     units, unit_price = charged_units(price, first.quantity)
     return _single(
         facts,
@@ -266,7 +273,7 @@ def _fee(
     cadence: Cadence,
     places: int,
     source: str,
-) -> PreviewLine:
+) -> ChargeLine:
     return _single(
         facts,
         kind=kind,
@@ -290,7 +297,7 @@ def _termination_fee(
     *,
     until: date,
     places: int,
-) -> list[PreviewLine]:
+) -> list[ChargeLine]:
     ended = [p for p in phases if p.status == SubscriptionStatus.CANCELLED]
     if not ended or facts.commitment_end is None:
         return []
@@ -315,7 +322,7 @@ def _termination_fee(
 
 def subscription_lines(
     facts: SubscriptionFacts, book: PriceBook, *, until: date, places: int
-) -> list[PreviewLine]:
+) -> list[ChargeLine]:
     """Every line of one subscription up to `until`, by period, one-time lines first: what
     bill runs charge it when nothing has been invoiced yet (`billable_lines`, the bill run's
     own function, with nothing charged)."""
@@ -365,7 +372,7 @@ def billable_lines(
     since: date | None = None,
     usage: Usage | None = None,
     events: Events | None = None,
-) -> list[PreviewLine]:
+) -> list[ChargeLine]:
     """What a bill run charges one subscription up to `until`, given what invoices charged.
 
     Each due period is prorated from every change recorded so far, and what was invoiced for
@@ -375,7 +382,8 @@ def billable_lines(
     hold: nothing is charged twice and nothing is skipped, whenever the runs and the changes
     happen. Each due period is prorated over its whole length, changes after `until`
     included (a cancellation after `until` inside an in-advance period ends its charge).
-    One-time lines and fees are returned as the preview gives them (their keys are stable).
+    One-time lines and fees are returned whatever was invoiced (their keys are stable: the
+    caller drops those already invoiced).
 
     Periods (charge code, period start) in `settled` are known to owe nothing new and are
     not prorated again; periods starting before `since` are left alone (the caller's
@@ -411,8 +419,9 @@ def billable_lines(
             ):
                 continue
             percentage, on_usage = _percentage_lines(
-                stream, period, phases, book, places, prorated, usage or {}, events
-            )
+                stream, period, phases, book, prorated, usage or {}, events,
+                currency=facts.currency, places=places,
+            )  # fmt: skip
             recomputed = prorated(stream, period) + percentage
             before = charged.get((stream.code, period.start), ())
             owed = adjustments(before, recomputed) if before else recomputed
@@ -428,10 +437,12 @@ def _percentage_lines(
     period: BillingPeriod,
     phases: Sequence[Phase],
     book: PriceBook,
-    places: int,
     prorated: Callable[[Stream, BillingPeriod], list[ProratedLine]],
     usage: Usage,
     events: Events | None,
+    *,
+    currency: str,
+    places: int,
 ) -> tuple[list[ProratedLine], bool]:
     """The line of a percentage charge for `period`, and whether its base is the account's
     usage (its amount or its events): its
@@ -484,13 +495,13 @@ def _percentage_lines(
         days=days,
         period_days=days,
         fraction=Fraction(1),
-        amount=quantize(exact, places),
+        amount=round_line(Money(exact, currency), places).amount,
         source=price.price_id or phase.source,
     )
     return [line], model.of_usage or model.per_event
 
 
-def period_totals(lines: Sequence[PreviewLine]) -> list[PeriodTotal]:
+def period_totals(lines: Sequence[ChargeLine]) -> list[PeriodTotal]:
     """The sum of the rounded lines of each (currency, billing period), in period order."""
     sums: dict[tuple[str, date, date], Money] = {}
     for line in lines:
@@ -502,7 +513,7 @@ def period_totals(lines: Sequence[PreviewLine]) -> list[PeriodTotal]:
     ]
 
 
-def currency_totals(lines: Sequence[PreviewLine]) -> list[Money]:
+def currency_totals(lines: Sequence[ChargeLine]) -> list[Money]:
     """The sum of the rounded lines per currency."""
     currencies = sorted({line.currency for line in lines})
     return [

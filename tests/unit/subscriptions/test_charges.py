@@ -1,4 +1,4 @@
-"""Preview assembly: SPEC's table from a timeline, a change after `until` inside a period
+"""The charge engine: SPEC's table from a timeline, a change after `until` inside a period
 charged in advance, and credits for an in-advance period invoiced before a change."""
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from billstream.catalog.price_models import EventSplit, EventTotals, Percentage,
 from billstream.core.money import Money
 from billstream.core.periods import Cadence
 from billstream.core.proration import ProratedLine
-from billstream.subscriptions.lifecycle import ChangeKind
-from billstream.subscriptions.preview import (
+from billstream.subscriptions.charges import (
+    ChargeLine,
     LineKind,
-    PreviewLine,
     SubscriptionFacts,
     billable_lines,
     currency_totals,
     period_totals,
     subscription_lines,
 )
+from billstream.subscriptions.lifecycle import ChangeKind
 from billstream.subscriptions.timeline import Change
 from tests.unit.subscriptions.fakes import FakeBook, charge, flat, per_unit, plan
 
@@ -108,7 +108,7 @@ def test_arrears_charges_only_periods_that_ended_by_until() -> None:
 
 def invoiced_then_billed(
     invoiced: Sequence[Change], now: Sequence[Change], *, until: date
-) -> list[PreviewLine]:
+) -> list[ChargeLine]:
     """The lines of `invoiced` changes (as an invoice holds them), then what a bill run
     charges once the changes are `now`: both from `billable_lines`."""
     first = subscription_lines(facts(*invoiced), spec_book(), until=until, places=2)
