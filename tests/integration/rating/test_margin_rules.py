@@ -25,8 +25,8 @@ from billstream.rating.service import (
     set_margin_rule,
 )
 from billstream.rating.service.margin import MarginBy, margin_report
-from billstream.tenants.context import load_context
 from billstream.tenants.models import Tenant
+from billstream.tenants.service import load_context
 from tests.factories import context_of, make_account, make_tenant, scope_of
 from tests.integration.rating.test_rating_service import FEB, JAN, RETAIL, import_card
 
