@@ -3,12 +3,11 @@ shown to fail on a violation planted in a copy of the tree.
 
 1. Every module has a place, and its place decides what it may do (`place`):
    - an edge or a composition root may do anything: a module at the top of the package
-     (`app.py`, `bootstrap.py`, `settings.py`, `cli.py`) and the packages `api/` (the
-     routers' toolkit), `cli/`, `jobs/`, `demo/`, `migrations/`;
+     (`app.py`, `bootstrap.py`, `settings.py`) and the packages `api/` (the routers'
+     toolkit), `cli/`, `jobs/`, `demo/`, `migrations/`;
    - the database's own places may use the database: the `db/` package, tables (`models.py`),
      use cases (`service.py`, `service/`), queries (`repository.py`), background jobs
-     (`tasks.py`), a domain's router
-     (`api.py`, `api/`) and its commands (`cli.py`, `cli/`);
+     (`tasks.py`), a domain's router (`api.py`, `api/`) and its commands (`cli.py`, `cli/`);
    - the clock seam (`clock.py`) is the one module that reads the wall clock;
    - API shapes (`schemas.py`) are Pydantic models that may read the rows they describe: no
      framework, database, settings or clock of their own, but they may import tables;
