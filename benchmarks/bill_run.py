@@ -62,8 +62,7 @@ from billstream.db.migrate import upgrade
 from billstream.jobs.bill_runs import RunSummary, execute_bill_run
 from billstream.rating.models import RatedUsage
 from billstream.subscriptions.charges import LineKind
-from billstream.tenants.context import operator_context
-from billstream.tenants.service import operator_scope
+from billstream.tenants.service import operator_context, operator_scope
 
 RUN_AT = datetime(2026, 2, 1, 6, tzinfo=UTC)  # the morning after the close
 CHECKED_INVOICES = 500

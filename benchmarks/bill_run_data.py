@@ -46,8 +46,7 @@ from billstream.subscriptions.lifecycle import ChangeKind, ChangeTiming, Subscri
 from billstream.subscriptions.models import Subscription, SubscriptionChange
 from billstream.subscriptions.schemas import ChangeCreate, SubscriptionCreate
 from billstream.subscriptions.service import CLI_ACTOR, change_subscription, create_subscription
-from billstream.tenants.context import operator_context
-from billstream.tenants.service import create_tenant, operator_scope
+from billstream.tenants.service import create_tenant, operator_context, operator_scope
 
 ORDERED = datetime(2025, 12, 20, 12, tzinfo=UTC)  # when the orders were placed
 MONTH = date(2026, 1, 1)

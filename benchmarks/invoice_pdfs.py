@@ -32,8 +32,7 @@ from billstream.core.ids import new_id
 from billstream.db.engine import make_engine, make_session_factory
 from billstream.db.migrate import upgrade
 from billstream.documents.service import write_invoice_pdfs
-from billstream.tenants.context import operator_context
-from billstream.tenants.service import create_tenant, operator_scope
+from billstream.tenants.service import create_tenant, operator_context, operator_scope
 
 TIERS = [
     {"from": "0", "rate": "0.05", "quantity": "1000", "amount": "50.00"},

@@ -38,8 +38,7 @@ from billstream.db.engine import make_engine, make_session_factory
 from billstream.db.migrate import upgrade
 from billstream.mediation.parsing import parse_cdr_file
 from billstream.mediation.service import find_format, ingest_cdr_file
-from billstream.tenants.context import operator_context
-from billstream.tenants.service import create_tenant
+from billstream.tenants.service import create_tenant, operator_context
 
 MONTH = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -33,8 +33,7 @@ from billstream.core.clock import FakeClock
 from billstream.core.ids import new_id
 from billstream.db.engine import make_engine, make_session_factory
 from billstream.db.migrate import upgrade
-from billstream.tenants.context import operator_context
-from billstream.tenants.service import create_tenant, operator_scope
+from billstream.tenants.service import create_tenant, operator_context, operator_scope
 
 YEAR = datetime(2026, 1, 1, tzinfo=UTC)
 console = Console()

@@ -15,10 +15,10 @@ from billstream.catalog.service import ApplyReport, apply_catalog, load_catalog_
 from billstream.core.clock import Clock
 from billstream.subscriptions.schemas import SubscriptionCreate
 from billstream.subscriptions.service import CLI_ACTOR, SubscriptionView, create_subscription
-from billstream.tenants.context import TenantContext, operator_context
+from billstream.tenants.context import TenantContext
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import create_tenant, operator_scope
+from billstream.tenants.service import create_tenant, operator_context, operator_scope
 
 PEPPER = b"test-pepper"
 _counter = iter(range(1, 10**9))

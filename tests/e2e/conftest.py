@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.factories import make_api_key, make_tenant
 
-from billstream.api.app import create_app
 from billstream.api.problems import PROBLEM_TYPE
+from billstream.app import create_app
 from billstream.bootstrap import Runtime
 from billstream.core.clock import FakeClock
 from billstream.migrations.models import metadata

@@ -42,7 +42,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from billstream.api.app import create_app
+from billstream.app import create_app
 from billstream.bootstrap import Runtime, bootstrap
 from billstream.cli import app
 

@@ -1,4 +1,4 @@
-"""`billstream.api:create_app`: any ASGI server builds the app; settings are read at startup."""
+"""`billstream.app:create_app`: any ASGI server builds the app; settings are read at startup."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.e2e.conftest import assert_problem
 
-from billstream.api import create_app
+from billstream.app import create_app
 from billstream.bootstrap import load_pepper
 from billstream.db.engine import make_engine
 from billstream.db.migrate import head_revision, upgrade
 from billstream.settings import Settings
 
-SERVE = [sys.executable, "-m", "uvicorn", "--factory", "billstream.api:create_app"]
+SERVE = [sys.executable, "-m", "uvicorn", "--factory", "billstream.app:create_app"]
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2"
 
 
@@ -75,7 +75,7 @@ def test_uvicorn_serves_the_factory(tmp_path: Path) -> None:
     url = _migrated_sqlite(tmp_path / "served.sqlite")
     port = _free_port()
     env = {"BILLSTREAM_DATA_DIR": str(tmp_path), "BILLSTREAM_DATABASE_URL": url, "PATH": ""}
-    # when uvicorn runs `billstream.api:create_app` as a factory
+    # when uvicorn runs `billstream.app:create_app` as a factory
     server = subprocess.Popen(
         [*SERVE, "--host", "127.0.0.1", "--port", str(port)],
         env=env,

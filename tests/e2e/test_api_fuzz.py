@@ -32,7 +32,7 @@ from tests.conftest import PEPPER, START
 from tests.e2e.conftest import Api
 from tests.e2e.test_api_isolation import _company_a
 
-from billstream.api import create_app
+from billstream.app import create_app
 from billstream.bootstrap import Runtime
 from billstream.core.clock import FakeClock
 from billstream.db.engine import make_engine, make_session_factory

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import PEPPER
 from tests.e2e.conftest import Api, assert_problem
 
-from billstream.api import create_app
+from billstream.app import create_app
 from billstream.bootstrap import Runtime
 from billstream.core.clock import FakeClock
 from billstream.db.engine import make_engine, make_session_factory

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from tests.e2e.conftest import Api, assert_problem
 
-from billstream.api import create_app
 from billstream.api.problems import PROBLEM_MEDIA_TYPE
+from billstream.app import create_app
 
 PROBLEM = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
 

@@ -14,7 +14,7 @@ from tests.unit.mediation.samples import NY
 
 from billstream.rating.models import CardKind
 from billstream.rating.service import import_rate_card
-from billstream.tenants.context import operator_context
+from billstream.tenants.service import operator_context
 
 PERIOD = {"period_start": "2026-01-01", "period_end": "2026-02-01"}
 

@@ -22,7 +22,8 @@ from billstream.core.ids import new_id
 from billstream.db.locks import locked
 from billstream.db.pagination import Page, paginate
 from billstream.tenants.models import Tenant
-from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.repository import get_in_scope
+from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import operator_scope, scope_for
 
 

@@ -1,35 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from billstream.accounts.kinds import AccountType as AccountType
+from billstream.accounts.kinds import BillingCycle as BillingCycle
+from billstream.accounts.kinds import BillingMode as BillingMode
+from billstream.accounts.kinds import InvoiceDelivery as InvoiceDelivery
 from billstream.db import Base, TimestampMixin
-
-
-class AccountType(StrEnum):
-    CUSTOMER = "customer"
-    VENDOR = "vendor"
-    RESELLER = "reseller"
-    DEPARTMENT = "department"
-
-
-class BillingMode(StrEnum):
-    SELF_PAYING = "self_paying"
-    BILLED_TO_PARENT = "billed_to_parent"
-
-
-class BillingCycle(StrEnum):
-    CALENDAR = "calendar"
-    ANNIVERSARY = "anniversary"
-
-
-class InvoiceDelivery(StrEnum):
-    EMAIL = "email"
-    NONE = "none"
 
 
 class Account(TimestampMixin, Base):

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from babel import Locale
 
-from billstream.accounts.models import BillingCycle
+from billstream.accounts.kinds import BillingCycle
 from billstream.core.errors import InvalidInputError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from billstream.access.models import ApiKey
 from billstream.core.clock import Clock
-from billstream.tenants.context import TenantContext, load_context
+from billstream.tenants.context import TenantContext
 from billstream.tenants.scope import TenantScope
+from billstream.tenants.service import load_context
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer bsk_…`")
 

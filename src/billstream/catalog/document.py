@@ -18,7 +18,7 @@ from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from billstream.catalog.adjustments import Adjustment
 from billstream.catalog.errors import CatalogErrorCode
-from billstream.catalog.models import ChargeTiming, ProductKind
+from billstream.catalog.kinds import ChargeTiming, ProductKind
 from billstream.catalog.price_models import PriceModel
 from billstream.core.bounds import Allowance, Amount, Day
 from billstream.core.errors import InvalidInputError

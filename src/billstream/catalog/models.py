@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from billstream.catalog.kinds import ChargeTiming as ChargeTiming
+from billstream.catalog.kinds import ProductKind as ProductKind
 from billstream.db import Base, TimestampMixin
-
-
-class ProductKind(StrEnum):
-    RECURRING = "recurring"
-    USAGE = "usage"
-    ONE_TIME = "one_time"
-    HARDWARE = "hardware"
-
-
-class ChargeTiming(StrEnum):
-    ADVANCE = "advance"
-    ARREARS = "arrears"
 
 
 class Product(TimestampMixin, Base):

@@ -160,8 +160,7 @@ class Target:
 
 def target_tenant(session: Session, ref: str, *, option: str = "tenant") -> Target:
     """The tenant an option names by slug or id; an unknown one is blamed on that option."""
-    from billstream.tenants.context import operator_context
-    from billstream.tenants.service import find_tenant
+    from billstream.tenants.service import find_tenant, operator_context
 
     try:
         tenant = find_tenant(session, ref)

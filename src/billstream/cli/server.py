@@ -25,7 +25,7 @@ def serve(
     """Run the REST API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from billstream.api.app import create_app
+    from billstream.app import create_app
     from billstream.db import migrate
 
     with command_runtime() as runtime:

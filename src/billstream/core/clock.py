@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from billstream.core.limits import check_instant
+from billstream.core.limits import ensure_utc
 
 
 class Clock(Protocol):
@@ -33,11 +33,3 @@ class FakeClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now = self._now + delta
-
-
-def ensure_utc(instant: datetime, *, field: str | None = None) -> datetime:
-    """Refuse naive datetimes and those outside billstream's dates (`OutOfBoundsError`, checked
-    before the conversion, which overflows at year 1 or 9999); convert aware ones to UTC."""
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ValueError(f"naive datetime {instant.isoformat()} has no time zone")
-    return check_instant(instant, field=field).astimezone(UTC)

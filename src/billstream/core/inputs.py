@@ -34,9 +34,8 @@ from pydantic import (
     field_validator,
 )
 
-from billstream.core.clock import ensure_utc
 from billstream.core.iso8601 import refuse_timestamp
-from billstream.core.limits import OutOfBoundsError
+from billstream.core.limits import OutOfBoundsError, ensure_utc
 
 
 def _aware(value: datetime) -> datetime:

@@ -8,7 +8,7 @@ instant carries its offset. A number is refused, naming the field, before Pydant
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from numbers import Number
 
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
@@ -19,8 +19,6 @@ def refuse_timestamp(value: object) -> object:
     >>> refuse_timestamp("2026-01-31")
     '2026-01-31'
     """
-    if isinstance(value, int | float | Decimal) or (
-        isinstance(value, str) and _NUMBER.fullmatch(value)
-    ):
+    if isinstance(value, Number) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
         raise ValueError("give an ISO 8601 date or instant, e.g. 2026-01-31 or 2026-01-31T00:00Z")
     return value

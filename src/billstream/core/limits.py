@@ -26,7 +26,7 @@ Why these figures:
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from billstream.core.errors import InvalidInputError
@@ -90,3 +90,11 @@ def check_instant(instant: datetime, *, field: str | None = None) -> datetime:
     """
     check_day(instant.date(), field=field)
     return instant
+
+
+def ensure_utc(instant: datetime, *, field: str | None = None) -> datetime:
+    """Refuse naive datetimes and those outside billstream's dates (`OutOfBoundsError`, checked
+    before the conversion, which overflows at year 1 or 9999); convert aware ones to UTC."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"naive datetime {instant.isoformat()} has no time zone")
+    return check_instant(instant, field=field).astimezone(UTC)

@@ -19,10 +19,9 @@ from billstream.demo.provider import BRANDS, PARENT, US, TenantSpec
 from billstream.demo.rates import load_rates
 from billstream.demo.subscriptions import START, load_orders, subscribe_holders
 from billstream.rating.service.cards import local_midnight
-from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import create_tenant
+from billstream.tenants.service import create_tenant, operator_context
 
 
 def create_demo_tenant(

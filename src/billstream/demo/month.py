@@ -38,9 +38,8 @@ from billstream.mediation.service import find_format, ingest_cdr_file
 from billstream.rating.models import RatingRun
 from billstream.rating.service import RatingRequest, rate_period
 from billstream.rating.service.cards import local_midnight
-from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
-from billstream.tenants.service import operator_scope
+from billstream.tenants.service import operator_context, operator_scope
 
 MONTH_END = date(2026, 1, 31)
 NEXT_MONTH = date(2026, 2, 1)

@@ -21,8 +21,8 @@ from billstream.rating.allowances import Tier
 from billstream.rating.models import CardKind
 from billstream.rating.rater import RoundingMode, RoundingRules
 from billstream.rating.service import import_rate_card, set_rounding_rule, set_tiers
-from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
+from billstream.tenants.service import operator_context
 
 MICRO = Decimal("0.000001")
 CARDS_FROM = date(2025, 1, 1)

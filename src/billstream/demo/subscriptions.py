@@ -29,9 +29,8 @@ from billstream.subscriptions.service import (
     change_subscription,
     create_subscription,
 )
-from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
-from billstream.tenants.service import operator_scope
+from billstream.tenants.service import operator_context, operator_scope
 
 CATALOG = """\
 effective_from: 2025-01-01

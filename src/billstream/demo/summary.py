@@ -31,9 +31,8 @@ from billstream.mediation.models import UsageFile, UsageReject
 from billstream.rating.models import RatedUsage, RatingRun
 from billstream.rating.service.margin import MarginBy, MarginGroup, margin_report
 from billstream.subscriptions.charges import LineKind
-from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
-from billstream.tenants.service import resolved_settings
+from billstream.tenants.service import operator_context, resolved_settings
 
 MICROS = Decimal("0.000001")
 CENT = Decimal("0.01")

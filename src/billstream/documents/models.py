@@ -8,23 +8,13 @@ nearest tenant's up the brand's tree, else the template shipped with billstream.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billstream.db import Base, TimestampMixin
-
-
-class TemplateKind(StrEnum):
-    INVOICE = "invoice"  # invoices and credit notes
-    RECEIPT = "receipt"  # a paid invoice
-    EMAIL = "email"  # the message an invoice is sent with: subject, text and html blocks
-
-
-class DeliveryStatus(StrEnum):
-    SENT = "sent"
-    FAILED = "failed"
+from billstream.documents.kinds import DeliveryStatus as DeliveryStatus
+from billstream.documents.kinds import TemplateKind as TemplateKind
 
 
 class DocumentTemplate(TimestampMixin, Base):

@@ -27,7 +27,7 @@ from weasyprint.urls import URLFetcher
 
 from billstream.core.errors import InvalidInputError
 from billstream.documents.errors import DocumentErrorCode
-from billstream.documents.models import TemplateKind
+from billstream.documents.kinds import TemplateKind
 from billstream.documents.view import Brand, InvoiceDocument, sample_document
 
 SHIPPED = {

@@ -16,8 +16,16 @@ from billstream.catalog.models import Plan, PlanCharge, Price, Product
 from billstream.db import Base
 from billstream.documents.models import DocumentTemplate, InvoiceDelivery
 from billstream.mediation.models import UsageFile, UsageRecord, UsageReject
-from billstream.rating.models import Rate, RateCard, RateCardVersion, RatedUsage, RatingRun
-from billstream.rating.rule_models import MarginRule, RatingRule, RatingTier
+from billstream.rating.models import (
+    MarginRule,
+    Rate,
+    RateCard,
+    RateCardVersion,
+    RatedUsage,
+    RatingRule,
+    RatingRun,
+    RatingTier,
+)
 from billstream.subscriptions.models import Subscription, SubscriptionChange
 from billstream.tenants.models import Tenant
 

@@ -18,9 +18,8 @@ from billstream.core.money import to_micros
 from billstream.rating import service
 from billstream.rating.allowances import Tier
 from billstream.rating.card_file import csv_dict_rows
-from billstream.rating.models import MAX_CARRIER_LENGTH, CardKind, RatingRun
+from billstream.rating.models import MAX_CARRIER_LENGTH, CardKind, MarginRule, RatingRun, RatingTier
 from billstream.rating.rater import RoundingMode, RoundingRules
-from billstream.rating.rule_models import MarginRule, RatingTier
 from billstream.rating.schemas import (
     CardImportOut,
     CardRowError,

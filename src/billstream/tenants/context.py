@@ -2,17 +2,15 @@
 
 A use case gets one `TenantContext` from its edge (the API request, the CLI command, the
 job) and passes it on, so no service asks the database again for the tenant's ancestors or
-settings, and no service takes a scope and a tenant id side by side.
+settings, and no service takes a scope and a tenant id side by side. It is plain data: the
+use cases `service.load_context` and `service.operator_context` load it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import ancestor_chain, find_tenant, settings_of, tree_of
 from billstream.tenants.settings import ResolvedSettings
 from billstream.tenants.tree import TenantTree
 
@@ -51,30 +49,3 @@ class TenantContext:
     def require(self, tenant_id: str, *, field: str = "tenant_id") -> str:
         """`tenant_id` if the caller may touch it; else "not found" on `field`."""
         return self.scope.require(tenant_id, field=field)
-
-
-def load_context(
-    session: Session, *, scope: TenantScope, tenant_id: str, field: str = "tenant_id"
-) -> TenantContext:
-    """The context of `tenant_id` for a caller with `scope`, by three queries.
-
-    An id outside `scope` is "not found" on `field` before anything is read, so a caller
-    cannot learn whether it exists.
-    """
-    scope.require(tenant_id, field=field)
-    chain = ancestor_chain(session, tenant_id)
-    return TenantContext(
-        tenant_id=tenant_id, scope=scope, tree=tree_of(session, chain), settings=settings_of(chain)
-    )
-
-
-def operator_context(session: Session, tenant_ref: str) -> TenantContext:
-    """The context of a tenant (by id or slug) for an operator: its whole subtree in scope."""
-    tenant_id = find_tenant(session, tenant_ref).id
-    chain = ancestor_chain(session, tenant_id)
-    tree = tree_of(session, chain)
-    ancestors = {t.id for t in chain[:-1]}
-    scope = TenantScope(
-        home=tenant_id, tenant_ids=frozenset(tree.parents) - ancestors, includes_descendants=True
-    )
-    return TenantContext(tenant_id=tenant_id, scope=scope, tree=tree, settings=settings_of(chain))

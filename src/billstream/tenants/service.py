@@ -19,9 +19,11 @@ from billstream.core.ids import new_id
 from billstream.db import tree
 from billstream.db.locks import lock_rows
 from billstream.db.pagination import Page, paginate
+from billstream.tenants.context import TenantContext
 from billstream.tenants.errors import TenantErrorCode
 from billstream.tenants.models import Tenant
-from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.repository import get_in_scope
+from billstream.tenants.scope import TenantScope
 from billstream.tenants.settings import (
     ResolvedSettings,
     resolve_settings,
@@ -249,3 +251,30 @@ def every_tenant_scope(session: Session) -> TenantScope:
     """Every tenant: what an operator at the command line reaches without naming one."""
     ids = frozenset(t.id for t in all_tenants(session))
     return TenantScope(home="", tenant_ids=ids, includes_descendants=True)
+
+
+def load_context(
+    session: Session, *, scope: TenantScope, tenant_id: str, field: str = "tenant_id"
+) -> TenantContext:
+    """The context of `tenant_id` for a caller with `scope`, by three queries.
+
+    An id outside `scope` is "not found" on `field` before anything is read, so a caller
+    cannot learn whether it exists.
+    """
+    scope.require(tenant_id, field=field)
+    chain = ancestor_chain(session, tenant_id)
+    return TenantContext(
+        tenant_id=tenant_id, scope=scope, tree=tree_of(session, chain), settings=settings_of(chain)
+    )
+
+
+def operator_context(session: Session, tenant_ref: str) -> TenantContext:
+    """The context of a tenant (by id or slug) for an operator: its whole subtree in scope."""
+    tenant_id = find_tenant(session, tenant_ref).id
+    chain = ancestor_chain(session, tenant_id)
+    tree = tree_of(session, chain)
+    ancestors = {t.id for t in chain[:-1]}
+    scope = TenantScope(
+        home=tenant_id, tenant_ids=frozenset(tree.parents) - ancestors, includes_descendants=True
+    )
+    return TenantContext(tenant_id=tenant_id, scope=scope, tree=tree, settings=settings_of(chain))

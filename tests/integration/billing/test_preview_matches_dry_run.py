@@ -22,9 +22,8 @@ from billstream.billing.service import (
 from billstream.core.clock import FakeClock
 from billstream.subscriptions.schemas import ChangeCreate
 from billstream.subscriptions.service import CLI_ACTOR, change_subscription
-from billstream.tenants.context import operator_context
 from billstream.tenants.models import Tenant
-from billstream.tenants.service import operator_scope
+from billstream.tenants.service import operator_context, operator_scope
 from tests.factories import apply_catalog_yaml, make_account, make_subscription, make_tenant
 from tests.integration.billing.helpers import at, preview
 

@@ -16,8 +16,7 @@ from billstream.accounts.models import Account
 from billstream.core.clock import FakeClock
 from billstream.core.errors import BillstreamError, ConflictError, InvalidInputError
 from billstream.mediation.models import UsageRecord
-from billstream.rating.models import CardKind, RatedUsage, RatingRun
-from billstream.rating.rule_models import MarginRule
+from billstream.rating.models import CardKind, MarginRule, RatedUsage, RatingRun
 from billstream.rating.service import (
     RatingRequest,
     end_margin_rule,
@@ -26,8 +25,8 @@ from billstream.rating.service import (
     set_margin_rule,
 )
 from billstream.rating.service.margin import MarginBy, margin_report
-from billstream.tenants.context import load_context
 from billstream.tenants.models import Tenant
+from billstream.tenants.service import load_context
 from tests.factories import context_of, make_account, make_tenant, scope_of
 from tests.integration.rating.test_rating_service import FEB, JAN, RETAIL, import_card
 

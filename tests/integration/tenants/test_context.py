@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from billstream.core.clock import FakeClock
 from billstream.core.errors import NotFoundError
-from billstream.tenants.context import load_context, operator_context
 from billstream.tenants.scope import TenantScope
+from billstream.tenants.service import load_context, operator_context
 from tests.factories import make_tenant
 
 

@@ -10,7 +10,7 @@ from billstream.accounts.models import Account
 from billstream.core.clock import FakeClock
 from billstream.core.errors import NotFoundError
 from billstream.tenants.models import Tenant
-from billstream.tenants.scope import get_in_scope
+from billstream.tenants.repository import get_in_scope
 from tests.factories import make_account, make_tenant, scope_of
 
 

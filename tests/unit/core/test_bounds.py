@@ -10,9 +10,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from billstream.core.bounds import Amount, Day, Quantity
-from billstream.core.clock import ensure_utc
 from billstream.core.errors import InvalidInputError
-from billstream.core.limits import MAX_DATE, MIN_DATE, OutOfBoundsError, check_day
+from billstream.core.limits import MAX_DATE, MIN_DATE, OutOfBoundsError, check_day, ensure_utc
 from billstream.core.money import Money, quantize
 from billstream.rating.rater import RoundingRules
 

@@ -31,7 +31,8 @@ from billstream.core.money import validate_currency
 from billstream.db import tree
 from billstream.db.pagination import Page, paginate
 from billstream.tenants.context import TenantContext
-from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.repository import get_in_scope
+from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import lock_tenant, resolved_settings
 from billstream.tenants.validation import check_locale
 

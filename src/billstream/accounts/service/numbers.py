@@ -19,7 +19,8 @@ from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
 from billstream.db.pagination import Page, paginate
 from billstream.tenants.context import TenantContext
-from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.repository import get_in_scope
+from billstream.tenants.scope import TenantScope
 
 
 def add_numbers(

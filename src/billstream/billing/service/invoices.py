@@ -36,7 +36,8 @@ from billstream.db.locks import locked
 from billstream.db.pagination import Page, paginate
 from billstream.rating.models import Rate, RatedUsage
 from billstream.subscriptions.charges import LineKind
-from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.repository import get_in_scope
+from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import resolved_settings, tenant_tree
 
 

@@ -13,9 +13,9 @@ from billstream.billing.closing import ONE_DAY
 from billstream.billing.service.runs import BillRunRequest
 from billstream.core.clock import Clock
 from billstream.subscriptions.service import today_for
-from billstream.tenants.context import TenantContext, operator_context
+from billstream.tenants.context import TenantContext
 from billstream.tenants.models import Tenant
-from billstream.tenants.service import all_tenants, find_tenant, subtree_ids
+from billstream.tenants.service import all_tenants, find_tenant, operator_context, subtree_ids
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,9 @@ from billstream.documents.models import DocumentTemplate, TemplateKind
 from billstream.documents.rendering import DocumentRenderer
 from billstream.documents.service.renderers import current_renderer
 from billstream.documents.view import brand_of
-from billstream.tenants.context import load_context
 from billstream.tenants.inheritance import Version, in_force
 from billstream.tenants.scope import TenantScope
-from billstream.tenants.service import ancestor_chain, get_tenant
+from billstream.tenants.service import ancestor_chain, get_tenant, load_context
 from billstream.tenants.tree import TenantTree
 
 MAX_TEMPLATE_LENGTH = 200_000

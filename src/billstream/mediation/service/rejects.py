@@ -22,8 +22,8 @@ from billstream.mediation.parsing import Lines, interpret, no_rejects, parse_cdr
 from billstream.mediation.service.admission import admit
 from billstream.mediation.service.formats import EVENTS_FORMAT, find_format
 from billstream.mediation.service.ingest import events_frame, target_of
-from billstream.tenants.context import load_context
 from billstream.tenants.scope import TenantScope
+from billstream.tenants.service import load_context
 
 
 def reason_of(value: str | None, *, field: str = "reason") -> RejectReason | None:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from billstream.db.pagination import Page, paginate
 from billstream.mediation.models import UsageFile, UsageRecord
-from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.repository import get_in_scope
+from billstream.tenants.scope import TenantScope
 
 STREAMED_ROWS = 10_000  # rows fetched from the database at a time
 ACCEPTED_USAGE_SCHEMA = pl.Schema(

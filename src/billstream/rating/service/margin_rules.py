@@ -28,7 +28,7 @@ from billstream.rating.margin_pricing import (
     percent_problem,
     prefix_problem,
 )
-from billstream.rating.rule_models import MarginRule as MarginRuleRow
+from billstream.rating.models import MarginRule as MarginRuleRow
 from billstream.rating.service.rules import chains_tree, checked_usage_type, rule_starts
 from billstream.tenants.context import TenantContext
 from billstream.tenants.inheritance import Resolved, Version, candidates, instant

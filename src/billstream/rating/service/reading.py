@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from billstream.db.pagination import Page, paginate
 from billstream.rating.models import RatedUsage, RatingRun
-from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.repository import get_in_scope
+from billstream.tenants.scope import TenantScope
 
 __all__ = ["get_run", "list_rated_usage"]
 

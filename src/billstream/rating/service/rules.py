@@ -22,8 +22,8 @@ from billstream.core.errors import ConflictError, InvalidInputError
 from billstream.core.ids import new_id
 from billstream.core.limits import MAX_RATE, MAX_USAGE_TOTAL, OutOfBoundsError, check_day
 from billstream.rating.allowances import Tier
+from billstream.rating.models import RatingRule, RatingTier
 from billstream.rating.rater import RoundingMode, RoundingRules, rules_frame
-from billstream.rating.rule_models import RatingRule, RatingTier
 from billstream.rating.service.cards import local_midnight
 from billstream.tenants.context import TenantContext
 from billstream.tenants.inheritance import Version, candidates, in_force

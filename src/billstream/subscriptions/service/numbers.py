@@ -18,7 +18,8 @@ from billstream.core.errors import InvalidInputError
 from billstream.db import tree
 from billstream.subscriptions.errors import SubscriptionErrorCode
 from billstream.subscriptions.models import Subscription
-from billstream.tenants.scope import TenantScope, get_in_scope
+from billstream.tenants.repository import get_in_scope
+from billstream.tenants.scope import TenantScope
 
 
 def assign_number(

@@ -44,9 +44,10 @@ from billstream.subscriptions.timeline import (
     replay,
     status_on,
 )
-from billstream.tenants.context import TenantContext, load_context
-from billstream.tenants.scope import TenantScope, get_in_scope
-from billstream.tenants.service import resolved_settings
+from billstream.tenants.context import TenantContext
+from billstream.tenants.repository import get_in_scope
+from billstream.tenants.scope import TenantScope
+from billstream.tenants.service import load_context, resolved_settings
 from billstream.tenants.settings import ResolvedSettings
 
 CLI_ACTOR = "cli"

@@ -1,4 +1,10 @@
-"""The FastAPI application: every domain router under /v1, problem details for every error."""
+"""The API's assembly: every domain router under /v1, problem details for every error.
+
+It sits above the domains it assembles (the domain routers import `billstream.api`, the
+toolkit, never this module), so imports run one way. Any ASGI server runs it through the
+factory, which reads settings at startup, not at import:
+`uvicorn --factory billstream.app:create_app`.
+"""
 
 from __future__ import annotations
 
@@ -64,7 +70,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     """The API over `runtime`; without one, a runtime is built from settings at startup.
 
     Building the app reads no settings and opens no connection: a server that imports it
-    (`uvicorn --factory billstream.api:create_app`) bootstraps in each worker's startup and
+    (`uvicorn --factory billstream.app:create_app`) bootstraps in each worker's startup and
     disposes of the engine at shutdown.
     """
     app = FastAPIOffline(
