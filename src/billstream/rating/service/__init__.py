@@ -5,15 +5,12 @@ from billstream.rating.service.cards import CardImport, import_rate_card, rates_
 from billstream.rating.service.margin_rules import (
     end_margin_rule,
     list_margin_rules,
-    resolved_margin_rules,
     set_margin_rule,
 )
 from billstream.rating.service.reading import get_run, list_rated_usage
 from billstream.rating.service.rules import (
     list_rounding_rules,
     list_tiers,
-    resolved_rules,
-    resolved_tiers,
     set_rounding_rule,
     set_tiers,
     tiers_in_force,
@@ -33,9 +30,6 @@ __all__ = [
     "list_tiers",
     "rate_period",
     "rates_frame",
-    "resolved_margin_rules",
-    "resolved_rules",
-    "resolved_tiers",
     "set_margin_rule",
     "set_rounding_rule",
     "set_tiers",
