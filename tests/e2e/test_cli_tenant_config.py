@@ -47,7 +47,9 @@ def test_a_brand_sees_its_parents_rules_and_its_own_with_their_windows(northwind
     ]  # fmt: skip
     assert found["Tax rules"] == [HEADER, ["GB VAT", "20 %", "northwind", "2026-01-01", "-"]]
 
-    # an unknown tenant is one red line
+    # a day outside the dates billstream accepts, and an unknown tenant, are one red line
+    early = billstream("tenant", "config", "nw-uk", "--on", "0001-01-01")
+    assert (early.exit_code, "on:" in early.output) == (1, True), early.output
     unknown = billstream("tenant", "config", "nobody")
     assert unknown.exit_code == 1
     assert "nobody" in unknown.output

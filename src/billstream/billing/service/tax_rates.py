@@ -16,6 +16,7 @@ from billstream.billing.models import TaxRate
 from billstream.core.clock import Clock
 from billstream.core.errors import InvalidInputError
 from billstream.core.ids import new_id
+from billstream.core.limits import check_day
 from billstream.db.locks import locked
 from billstream.tenants.context import TenantContext
 from billstream.tenants.inheritance import Resolved, Version, in_force
@@ -127,7 +128,7 @@ def tax_rates_on(
     list of Resolved
         One per key in force, by jurisdiction and name; `value` is the rule's row.
     """
-    day = on or clock.now().astimezone(ZoneInfo(ctx.timezone)).date()
+    day = check_day(on, field="on") if on else clock.now().astimezone(ZoneInfo(ctx.timezone)).date()
     versions = tax_rate_versions(session, ctx.tree, ctx.tenant_id)
     found = in_force(ctx.tree, versions, ctx.tenant_id, day)
     return [replace(r, source=ctx.shown(r.source)) for _key, r in sorted(found.items())]

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from billstream.core.clock import Clock
+from billstream.core.limits import check_day
 from billstream.rating.models import MarginRule, RatingRule
 from billstream.rating.service.cards import local_midnight
 from billstream.rating.service.margin_rules import MarginKey, margin_rule_versions
@@ -39,7 +40,7 @@ V = TypeVar("V")
 def day_start(ctx: TenantContext, clock: Clock, on: date | None) -> datetime:
     """The instant `on` (default: today) starts in `ctx`'s tenant's time zone, in UTC."""
     zone = ctx.timezone
-    day = on or clock.now().astimezone(ZoneInfo(zone)).date()
+    day = check_day(on, field="on") if on else clock.now().astimezone(ZoneInfo(zone)).date()
     return local_midnight(day, zone).astimezone(UTC)
 
 
