@@ -6,15 +6,12 @@ from billstream.rating.service.in_force import margin_rules_on, rounding_rules_o
 from billstream.rating.service.margin_rules import (
     end_margin_rule,
     list_margin_rules,
-    resolved_margin_rules,
     set_margin_rule,
 )
 from billstream.rating.service.reading import get_run, list_rated_usage
 from billstream.rating.service.rules import (
     list_rounding_rules,
     list_tiers,
-    resolved_rules,
-    resolved_tiers,
     set_rounding_rule,
     set_tiers,
     tiers_in_force,
@@ -35,9 +32,6 @@ __all__ = [
     "margin_rules_on",
     "rate_period",
     "rates_frame",
-    "resolved_margin_rules",
-    "resolved_rules",
-    "resolved_tiers",
     "rounding_rules_on",
     "set_margin_rule",
     "set_rounding_rule",

@@ -29,12 +29,18 @@ from billstream.rating.margin_pricing import (
     prefix_problem,
 )
 from billstream.rating.models import MarginRule as MarginRuleRow
-from billstream.rating.service.rules import chains_tree, checked_usage_type, rule_starts
+from billstream.rating.service.rules import checked_usage_type, rule_starts
 from billstream.tenants.context import TenantContext
 from billstream.tenants.inheritance import Resolved, Version, candidates, instant
 from billstream.tenants.tree import TenantTree
 
-__all__ = ["end_margin_rule", "list_margin_rules", "resolved_margin_rules", "set_margin_rule"]
+__all__ = [
+    "end_margin_rule",
+    "list_margin_rules",
+    "margin_rule_versions",
+    "margin_rules_in_force",
+    "set_margin_rule",
+]
 
 
 def _percent(percent: Decimal) -> Decimal:
@@ -172,7 +178,7 @@ def _refuse_same_day(
 
 def list_margin_rules(session: Session, *, ctx: TenantContext) -> list[MarginRuleRow]:
     """The tenant's own margin rules, by usage type, prefix and date (inherited ones: see
-    `resolved_margin_rules`)."""
+    `margin_rules_in_force`)."""
     tenant_id = ctx.tenant_id
     return list(
         session.scalars(
@@ -235,10 +241,3 @@ def _margin_rule(tenant_id: str, window: Resolved[MarginKey, MarginRuleRow]) -> 
         valid_from=row.effective_from,
         valid_to=instant(window.valid_to),
     )
-
-
-def resolved_margin_rules(session: Session, tenant_ids: Sequence[str]) -> pl.DataFrame:
-    """Rows of `margin_pricing.MARGIN_RULE_SCHEMA` for records of `tenant_ids` (see
-    `margin_rules_in_force`). One query for the rules of all the chains."""
-    tree = chains_tree(session, tenant_ids)
-    return margin_rules_in_force(tree, margin_rule_versions(session, tree, tenant_ids), tenant_ids)

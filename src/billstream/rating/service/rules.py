@@ -28,17 +28,18 @@ from billstream.rating.rater import RoundingMode, RoundingRules, rules_frame
 from billstream.rating.service.cards import local_midnight
 from billstream.tenants.context import TenantContext
 from billstream.tenants.inheritance import Version, candidates, in_force
-from billstream.tenants.service import ancestor_chain
 from billstream.tenants.tree import TenantTree
 
 __all__ = [
+    "TierSet",
     "list_rounding_rules",
     "list_tiers",
-    "resolved_rules",
-    "resolved_tier_sets",
-    "resolved_tiers",
+    "rule_versions",
+    "rules_in_force",
     "set_rounding_rule",
     "set_tiers",
+    "tier_set_versions",
+    "tier_sets_in_force",
     "tiers_in_force",
 ]
 
@@ -113,7 +114,7 @@ def set_rounding_rule(
 
 def list_rounding_rules(session: Session, *, ctx: TenantContext) -> list[RatingRule]:
     """The tenant's own rounding rules, by usage type and date (inherited ones: see
-    `resolved_rules`)."""
+    `rules_in_force`)."""
     tenant_id = ctx.tenant_id
     return list(
         session.scalars(
@@ -132,19 +133,6 @@ def rules_of(rule: RatingRule) -> RoundingRules:
         mode=RoundingMode(rule.mode),
         charge_attempts=rule.charge_attempts,
         split_bands=rule.split_bands,
-    )
-
-
-def resolved_rules(session: Session, tenant_ids: Sequence[str]) -> pl.DataFrame:
-    """Rows of `rater.RULE_SCHEMA` for records of `tenant_ids` (see `rules_in_force`)."""
-    tree = chains_tree(session, tenant_ids)
-    return rules_in_force(tree, rule_versions(session, tree, tenant_ids), tenant_ids)
-
-
-def chains_tree(session: Session, tenant_ids: Sequence[str]) -> TenantTree:
-    """The tree of the chains of `tenant_ids` (a query per tenant)."""
-    return TenantTree.of(
-        (t.id, t.parent_id) for tenant_id in tenant_ids for t in ancestor_chain(session, tenant_id)
     )
 
 
@@ -231,7 +219,7 @@ def set_tiers(
 
 
 def list_tiers(session: Session, *, ctx: TenantContext) -> list[RatingTier]:
-    """The tenant's own tiers, by usage type, date and set (inherited ones: `resolved_tiers`)."""
+    """The tenant's own tiers, by usage type, date and set (inherited ones: `tiers_in_force`)."""
     tenant_id = ctx.tenant_id
     return list(
         session.scalars(
@@ -248,27 +236,15 @@ def list_tiers(session: Session, *, ctx: TenantContext) -> list[RatingTier]:
     )
 
 
-def resolved_tiers(session: Session, tenant_id: str, at: datetime) -> dict[str, list[Tier]]:
-    """Per usage type, the tiers in force at `at` (a period's start) for `tenant_id`: the
-    latest set of the nearest tenant up the tree that has one."""
-    return tiers_in_force(session, chains_tree(session, [tenant_id]), tenant_id, at)
-
-
 def tiers_in_force(
     session: Session, tree: TenantTree, tenant_id: str, at: datetime
 ) -> dict[str, list[Tier]]:
-    """`resolved_tiers` in a tree already loaded."""
+    """Per usage type, the tiers in force at `at` (a period's start) for `tenant_id`: the
+    latest set of the nearest tenant up `tree` that has one."""
     return {
         usage: tiers
         for usage, (_set, tiers) in tier_sets_in_force(session, tree, tenant_id, at).items()
     }
-
-
-def resolved_tier_sets(
-    session: Session, tenant_id: str, at: datetime
-) -> dict[str, tuple[str, list[Tier]]]:
-    """`resolved_tiers` with the id of each usage type's set (for the rated rows' lineage)."""
-    return tier_sets_in_force(session, chains_tree(session, [tenant_id]), tenant_id, at)
 
 
 def tier_sets_in_force(
