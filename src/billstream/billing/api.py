@@ -25,6 +25,7 @@ from billstream.billing.schemas import (
     InvoiceOut,
     PaymentCreate,
     TaxRateCreate,
+    TaxRateInForceOut,
     TaxRateOut,
     VoidCreate,
     draft_out,
@@ -218,6 +219,32 @@ def create_tax_rate(ctx: Context, body: TaxRateCreate) -> TaxRateOut:
 def list_tax_rates(ctx: Context) -> PageOut[TaxRateOut]:
     found = service.list_tax_rates(ctx.session, scope=ctx.scope)
     return PageOut(data=[TaxRateOut.model_validate(r) for r in found], next_cursor=None)
+
+
+@tax_rates.get(
+    "/in-force", summary="The tax rules in force for a tenant on a day, and who set them"
+)
+def tax_rates_in_force(
+    ctx: Context,
+    tenant_id: str | None = None,
+    on: Annotated[Day | None, Query(description="The tenant's local date; default today")] = None,
+) -> PageOut[TaxRateInForceOut]:
+    """Per jurisdiction and name, the rule of the nearest tenant up the tenant's chain in
+    force that day, with its window and the tenant that set it."""
+    found = service.tax_rates_on(ctx.session, clock=ctx.clock, ctx=ctx.tenant(tenant_id), on=on)
+    data = [
+        TaxRateInForceOut(
+            jurisdiction=r.value.jurisdiction,
+            name=r.value.name,
+            rate=r.value.rate.normalize(),
+            tax_rate_id=r.value.id,
+            source=r.source,
+            effective_from=r.value.effective_from,
+            valid_to=r.valid_to,
+        )
+        for r in found
+    ]
+    return PageOut(data=data, next_cursor=None)
 
 
 def upcoming_out(result: UpcomingCharges) -> UpcomingChargesOut:

@@ -153,6 +153,21 @@ class TaxRateOut(BaseModel):
         return rate.normalize()
 
 
+class TaxRateInForceOut(BaseModel):
+    """A tax rule in force for the tenant asked about on the day asked, and who set it."""
+
+    jurisdiction: str
+    name: str
+    rate: PlainDecimal = Field(description="Percent")
+    tax_rate_id: str
+    source: str = Field(
+        description="The tenant that set it: the tenant itself or an ancestor; "
+        '"inherited" when that tenant is outside the key\'s scope'
+    )
+    effective_from: date
+    valid_to: date | None = Field(description="Until (exclusive); null: no end set")
+
+
 def line_out(line: InvoiceLine, currency: str) -> LineOut:
     return LineOut(
         position=line.position,

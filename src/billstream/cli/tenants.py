@@ -1,13 +1,28 @@
-"""`billstream tenant`: create tenants, list them with the settings in force."""
+"""`billstream tenant`: create tenants, list them with the settings in force, show the
+configuration in force for one and who set it."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from billstream.cli.common import console, fails_cleanly, target_tenant, unit_of_work
+from billstream.cli.common import (
+    console,
+    day_of,
+    fails_cleanly,
+    micros,
+    target_tenant,
+    unit_of_work,
+)
+
+if TYPE_CHECKING:
+    from billstream.rating.allowances import Tier
+    from billstream.tenants.inheritance import Resolved
 
 commands = typer.Typer(help="Tenants: the parent company and its brands.", no_args_is_help=True)
 
@@ -95,3 +110,65 @@ def tenant_list() -> None:
                 tenant.id,
             )
     console().print(table)
+
+
+@commands.command("config")
+@fails_cleanly
+def tenant_config(
+    tenant: Annotated[str, typer.Argument(help="The tenant (slug or id).")],
+    on: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="The tenant's local date; default today."),
+    ] = None,
+) -> None:
+    """Show the rating rules and tax rules in force for a tenant on a day, and who set them:
+    the tenant itself or the nearest ancestor that has one."""
+    from billstream.billing.service import tax_rates_on
+    from billstream.rating.service import margin_rules_on, rounding_rules_on, tier_sets_on
+    from billstream.tenants.service import ancestor_chain, every_tenant_scope, load_context
+
+    day = day_of(on)
+    with unit_of_work() as (runtime, session):
+        tenant_id = target_tenant(session, tenant).tenant.id
+        # an operator sees every source: a scope of every tenant masks none
+        ctx = load_context(session, scope=every_tenant_scope(session), tenant_id=tenant_id)
+        slug = {t.id: t.slug for t in ancestor_chain(session, tenant_id)}
+        found: dict[str, list[tuple[str, str, Resolved[Any, Any]]]] = {
+            "Rounding rules": [
+                (r.key or "all", f"{r.value.first_s}/{r.value.next_s}", r)
+                for r in rounding_rules_on(session, clock=runtime.clock, ctx=ctx, on=day)
+            ],
+            "Tiers": [
+                (r.key, _tiers(r.value.tiers), r)
+                for r in tier_sets_on(session, clock=runtime.clock, ctx=ctx, on=day)
+            ],
+            "Margin rules": [
+                (f"{r.key[0] or 'all'} {r.key[1] or 'all'}", _percent(r.value.percent), r)
+                for r in margin_rules_on(session, clock=runtime.clock, ctx=ctx, on=day)
+            ],
+            "Tax rules": [
+                (f"{r.key[0]} {r.key[1]}", f"{r.value.rate.normalize():f} %", r)
+                for r in tax_rates_on(session, clock=runtime.clock, ctx=ctx, on=day)
+            ],
+        }
+    for title, rows in found.items():
+        table = Table("key", "value", "set by", "from", "to", title=title)
+        for key, value, r in rows:
+            table.add_row(key, value, slug.get(r.source, r.source),
+                          _day(r.effective_from), _day(r.valid_to))  # fmt: skip
+        console().print(table)
+
+
+def _tiers(tiers: Sequence[Tier]) -> str:
+    return ", ".join(f"{t.from_quantity}+: {micros(t.rate_micros).normalize():f}" for t in tiers)
+
+
+def _percent(percent: Decimal | None) -> str:
+    return f"{Decimal(percent or 0).normalize():f} %"
+
+
+def _day(bound: date | None) -> str:
+    """A window bound: a date, or an instant as its date and time in its zone; "-": none."""
+    if bound is None:
+        return "-"
+    return f"{bound:%Y-%m-%d %H:%M %Z}" if isinstance(bound, datetime) else f"{bound:%Y-%m-%d}"

@@ -25,17 +25,21 @@ from billstream.rating.schemas import (
     CardRowError,
     MarginRuleCreate,
     MarginRuleEnd,
+    MarginRuleInForceOut,
     MarginRuleOut,
     RatedUsageOut,
     RatingRunCreate,
     RatingRunOut,
     RoundingRuleCreate,
+    RoundingRuleInForceOut,
     RoundingRuleOut,
     TierOut,
     TiersCreate,
+    TierSetInForceOut,
     TierSetOut,
 )
 from billstream.rating.service.margin import MAX_GROUPS, MarginBy, MarginGroup, margin_report
+from billstream.tenants.inheritance import instant
 
 runs = APIRouter(prefix="/rating/runs", tags=["rating"], route_class=TransactionalRoute)
 rated_usage = APIRouter(prefix="/rated-usage", tags=["rating"], route_class=TransactionalRoute)
@@ -45,6 +49,10 @@ margin_rules = APIRouter(
     prefix="/rating/margin-rules", tags=["rating"], route_class=TransactionalRoute
 )
 cards = APIRouter(prefix="/rating/cards", tags=["rating"], route_class=TransactionalRoute)
+OnDay = Annotated[
+    Day | None,
+    Query(description="The tenant's local date, read at its midnight; default today"),
+]
 
 
 @cards.post(
@@ -201,6 +209,36 @@ def list_rules(ctx: Context, tenant_id: str | None = None) -> PageOut[RoundingRu
     return PageOut(data=[RoundingRuleOut.model_validate(r) for r in found], next_cursor=None)
 
 
+@rules.get(
+    "/in-force", summary="The rounding rules in force for a tenant on a day, and who set them"
+)
+def rules_in_force(
+    ctx: Context, tenant_id: str | None = None, on: OnDay = None
+) -> PageOut[RoundingRuleInForceOut]:
+    """Per usage type (null: every usage type), the rules of the nearest tenant up the
+    tenant's chain in force then, with their window and the tenant that set them."""
+    found = service.rounding_rules_on(
+        ctx.session, clock=ctx.clock, ctx=ctx.tenant(tenant_id), on=on
+    )
+    data = [
+        RoundingRuleInForceOut(
+            usage_type=r.key,
+            rule_id=r.value.id,
+            free_below_s=r.value.free_below_s,
+            first_s=r.value.first_s,
+            next_s=r.value.next_s,
+            mode=r.value.mode,
+            charge_attempts=r.value.charge_attempts,
+            split_bands=r.value.split_bands,
+            source=r.source,
+            effective_from=r.value.effective_from,
+            valid_to=instant(r.valid_to),
+        )
+        for r in found
+    ]
+    return PageOut(data=data, next_cursor=None)
+
+
 def micros_of(rate: Decimal, field: str) -> int:
     """A money rate as integer micro-units; more than 6 decimal places is refused."""
     try:
@@ -249,6 +287,28 @@ def create_tiers(ctx: Context, body: TiersCreate) -> TierSetOut:
 def list_tiers(ctx: Context, tenant_id: str | None = None) -> PageOut[TierSetOut]:
     rows = service.list_tiers(ctx.session, ctx=ctx.tenant(tenant_id))
     return PageOut(data=_tier_sets(rows), next_cursor=None)
+
+
+@tiers.get("/in-force", summary="The tier sets in force for a tenant on a day, and who set them")
+def tiers_in_force(
+    ctx: Context, tenant_id: str | None = None, on: OnDay = None
+) -> PageOut[TierSetInForceOut]:
+    """Per usage type, the tier set of the nearest tenant up the tenant's chain in force
+    then, with its window and the tenant that set it."""
+    found = service.tier_sets_on(ctx.session, clock=ctx.clock, ctx=ctx.tenant(tenant_id), on=on)
+    data = [
+        TierSetInForceOut(
+            usage_type=r.key,
+            set_id=r.value.set_id,
+            tiers=[TierOut(from_quantity=t.from_quantity, rate_micros=t.rate_micros)
+                   for t in r.value.tiers],
+            source=r.source,
+            effective_from=instant(r.effective_from),
+            valid_to=instant(r.valid_to),
+        )
+        for r in found
+    ]  # fmt: skip
+    return PageOut(data=data, next_cursor=None)
 
 
 def _margin_rule_out(rule: MarginRule) -> MarginRuleOut:
@@ -303,6 +363,31 @@ def end_margin_rule(ctx: Context, body: MarginRuleEnd) -> MarginRuleOut:
 def list_margin_rules(ctx: Context, tenant_id: str | None = None) -> PageOut[MarginRuleOut]:
     found = service.list_margin_rules(ctx.session, ctx=ctx.tenant(tenant_id))
     return PageOut(data=[_margin_rule_out(r) for r in found], next_cursor=None)
+
+
+@margin_rules.get(
+    "/in-force", summary="The margin rules in force for a tenant on a day, and who set them"
+)
+def margin_rules_in_force(
+    ctx: Context, tenant_id: str | None = None, on: OnDay = None
+) -> PageOut[MarginRuleInForceOut]:
+    """Per usage type and prefix (null: all), the rule of the nearest tenant up the tenant's
+    chain in force then (an ended rule is absent), with its window and who set it."""
+    found = service.margin_rules_on(ctx.session, clock=ctx.clock, ctx=ctx.tenant(tenant_id), on=on)
+    data = [
+        MarginRuleInForceOut(
+            usage_type=r.value.usage_type,
+            prefix=r.value.prefix,
+            rule_id=r.value.id,
+            percent=Decimal(f"{(r.value.percent or Decimal(0)).normalize():f}"),
+            min_margin_micros=r.value.min_margin_micros,
+            source=r.source,
+            effective_from=r.value.effective_from,
+            valid_to=instant(r.valid_to),
+        )
+        for r in found
+    ]
+    return PageOut(data=data, next_cursor=None)
 
 
 # --- margin of dual rating ----------------------------------------------------------------

@@ -217,3 +217,39 @@ class CardImportOut(BaseModel):
     rows: int
     imported: int
     errors: list[CardRowError]
+
+
+class InForceOut(BaseModel):
+    """A value in force for the tenant asked about on the day asked, and who set it."""
+
+    source: str = Field(
+        description="The tenant that set it: the tenant itself or an ancestor; "
+        '"inherited" when that tenant is outside the key\'s scope'
+    )
+    effective_from: datetime = Field(description="In force from (the owner's local midnight)")
+    valid_to: datetime | None = Field(description="Until (exclusive); null: no end set")
+
+
+class RoundingRuleInForceOut(InForceOut):
+    usage_type: str | None = Field(description="null: every usage type")
+    rule_id: str
+    free_below_s: int
+    first_s: int
+    next_s: int
+    mode: str
+    charge_attempts: bool
+    split_bands: bool
+
+
+class TierSetInForceOut(InForceOut):
+    usage_type: str
+    set_id: str
+    tiers: list[TierOut]
+
+
+class MarginRuleInForceOut(InForceOut):
+    usage_type: str | None = Field(description="null: every usage type")
+    prefix: str | None = Field(description="null: every destination")
+    rule_id: str
+    percent: PlainDecimal
+    min_margin_micros: int | None

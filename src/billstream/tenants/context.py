@@ -46,6 +46,11 @@ class TenantContext:
         """Whether the caller may touch `tenant_id` (the context's scope)."""
         return self.scope.allows(tenant_id)
 
+    def shown(self, source: str) -> str:
+        """Who set a value, as the caller may see it: a tenant outside `scope` (an ancestor
+        of a brand's key) reads ``"inherited"``, as in `service.resolved_settings`."""
+        return source if self.scope.allows(source) else "inherited"
+
     def require(self, tenant_id: str, *, field: str = "tenant_id") -> str:
         """`tenant_id` if the caller may touch it; else "not found" on `field`."""
         return self.scope.require(tenant_id, field=field)

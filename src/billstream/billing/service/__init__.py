@@ -24,7 +24,7 @@ from billstream.billing.service.runs import (
     run_in_one_transaction,
     start_bill_run,
 )
-from billstream.billing.service.tax_rates import list_tax_rates, set_tax_rate
+from billstream.billing.service.tax_rates import list_tax_rates, set_tax_rate, tax_rates_on
 from billstream.billing.service.upcoming import UpcomingCharges, upcoming_charges
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "run_in_one_transaction",
     "set_tax_rate",
     "start_bill_run",
+    "tax_rates_on",
     "upcoming_charges",
     "void_invoice",
 ]

@@ -30,7 +30,8 @@ from billstream.billing.assembly import (
 )
 from billstream.billing.closing import ONE_DAY, due_by
 from billstream.billing.errors import BillingErrorCode
-from billstream.billing.models import InvoiceLine, TaxRate
+from billstream.billing.models import InvoiceLine
+from billstream.billing.service.tax_rates import tax_rate_versions
 from billstream.billing.service.usage_due import (
     UsageRuns,
     chunked,
@@ -59,7 +60,7 @@ from billstream.subscriptions.service.book import PreloadedBook
 from billstream.subscriptions.service.facts import facts_of
 from billstream.subscriptions.service.subscriptions import changes_of
 from billstream.subscriptions.timeline import PlanTerms
-from billstream.tenants.inheritance import Version, in_force
+from billstream.tenants.inheritance import in_force
 from billstream.tenants.service import ancestor_chain, settings_of
 from billstream.tenants.tree import TenantTree
 
@@ -307,13 +308,7 @@ def tax_rules(session: Session, tree: TenantTree, tenant_id: str, on: date) -> l
     """The tax rules in force for `tenant_id` on `on` (inherited configuration keyed by
     jurisdiction and name): per key, the rate of the nearest tenant up its chain that has one
     in force that day. A rate ends at its `effective_to` unless the next one starts then."""
-    rows = session.scalars(select(TaxRate).where(TaxRate.tenant_id.in_(tree.chain(tenant_id))))
-    versions: list[Version[tuple[str, str], TaxRate]] = []
-    for row in rows:
-        key = (row.jurisdiction, row.name)
-        versions.append(Version(row.tenant_id, key, row, row.effective_from, (1,)))
-        if row.effective_to is not None:  # an end, which a rate starting that day outranks
-            versions.append(Version(row.tenant_id, key, None, row.effective_to, (0,)))
+    versions = tax_rate_versions(session, tree, tenant_id)
     found = sorted(in_force(tree, versions, tenant_id, on).values(), key=lambda r: r.version)
     return [
         TaxRule(r.id, r.jurisdiction, r.name, r.rate, r.effective_from, r.effective_to)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,9 +16,14 @@ from billstream.billing.models import TaxRate
 from billstream.core.clock import Clock
 from billstream.core.errors import InvalidInputError
 from billstream.core.ids import new_id
+from billstream.core.limits import check_day
 from billstream.db.locks import locked
 from billstream.tenants.context import TenantContext
+from billstream.tenants.inheritance import Resolved, Version, in_force
 from billstream.tenants.scope import TenantScope
+from billstream.tenants.tree import TenantTree
+
+TaxKey = tuple[str, str]  # (jurisdiction, name)
 
 JURISDICTION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,6})?")
 
@@ -84,3 +91,44 @@ def list_tax_rates(session: Session, *, scope: TenantScope) -> Sequence[TaxRate]
         .where(scope.filter(TaxRate))
         .order_by(TaxRate.jurisdiction, TaxRate.name, TaxRate.effective_from)
     ).all()
+
+
+def tax_rate_versions(
+    session: Session, tree: TenantTree, tenant_id: str
+) -> list[Version[TaxKey, TaxRate]]:
+    """The tax rules owned along `tenant_id`'s chain, keyed by jurisdiction and name, one
+    query. A rule ends at its `effective_to` (a version without a value) unless the next one
+    starts then (it outranks the end)."""
+    rows = session.scalars(select(TaxRate).where(TaxRate.tenant_id.in_(tree.chain(tenant_id))))
+    versions: list[Version[TaxKey, TaxRate]] = []
+    for row in rows:
+        key = (row.jurisdiction, row.name)
+        versions.append(Version(row.tenant_id, key, row, row.effective_from, (1,)))
+        if row.effective_to is not None:
+            versions.append(Version(row.tenant_id, key, None, row.effective_to, (0,)))
+    return versions
+
+
+def tax_rates_on(
+    session: Session, *, clock: Clock, ctx: TenantContext, on: date | None = None
+) -> list[Resolved[TaxKey, TaxRate]]:
+    """The tax rules in force for `ctx`'s tenant on `on` (default: today in its time zone),
+    by jurisdiction and name: each with the window it is in force over and `source`, the
+    tenant that set it (``"inherited"`` outside the caller's scope).
+
+    Parameters
+    ----------
+    ctx
+        The tenant asking, its tree and the caller's scope.
+    on
+        A local date of the tenant.
+
+    Returns
+    -------
+    list of Resolved
+        One per key in force, by jurisdiction and name; `value` is the rule's row.
+    """
+    day = check_day(on, field="on") if on else clock.now().astimezone(ZoneInfo(ctx.timezone)).date()
+    versions = tax_rate_versions(session, ctx.tree, ctx.tenant_id)
+    found = in_force(ctx.tree, versions, ctx.tenant_id, day)
+    return [replace(r, source=ctx.shown(r.source)) for _key, r in sorted(found.items())]

@@ -2,6 +2,7 @@
 (and re-rating), reading rated usage."""
 
 from billstream.rating.service.cards import CardImport, import_rate_card, rates_frame
+from billstream.rating.service.in_force import margin_rules_on, rounding_rules_on, tier_sets_on
 from billstream.rating.service.margin_rules import (
     end_margin_rule,
     list_margin_rules,
@@ -28,11 +29,14 @@ __all__ = [
     "list_rated_usage",
     "list_rounding_rules",
     "list_tiers",
+    "margin_rules_on",
     "rate_period",
     "rates_frame",
+    "rounding_rules_on",
     "set_margin_rule",
     "set_rounding_rule",
     "set_tiers",
     "store_rated_rows",
+    "tier_sets_on",
     "tiers_in_force",
 ]

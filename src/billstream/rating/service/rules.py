@@ -10,6 +10,7 @@ local midnight) until the next rule of the same tenant and usage type starts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -30,12 +31,14 @@ from billstream.tenants.inheritance import Version, candidates, in_force
 from billstream.tenants.tree import TenantTree
 
 __all__ = [
+    "TierSet",
     "list_rounding_rules",
     "list_tiers",
     "rule_versions",
     "rules_in_force",
     "set_rounding_rule",
     "set_tiers",
+    "tier_set_versions",
     "tier_sets_in_force",
     "tiers_in_force",
 ]
@@ -250,6 +253,27 @@ def tier_sets_in_force(
     """Per usage type, the id and tiers of the set in force at `at` for `tenant_id`: the
     nearest owner up `tree` with a set started by then, its latest (a later set of the same
     day wins). One query."""
+    return {
+        usage: (found.value.set_id, found.value.tiers)
+        for usage, found in sorted(
+            in_force(tree, tier_set_versions(session, tree, tenant_id), tenant_id, at).items()
+        )
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class TierSet:
+    """A tier set as one version of its usage type's tiers."""
+
+    set_id: str
+    tiers: list[Tier]
+
+
+def tier_set_versions(
+    session: Session, tree: TenantTree, tenant_id: str
+) -> list[Version[str, TierSet]]:
+    """The tier sets owned along `tenant_id`'s chain, one query: each a version keyed by its
+    usage type (a later set of the same day wins)."""
     rows = session.scalars(
         select(RatingTier)
         .where(RatingTier.tenant_id.in_(tree.chain(tenant_id)))
@@ -258,12 +282,9 @@ def tier_sets_in_force(
     sets: dict[str, list[RatingTier]] = {}
     for row in rows:
         sets.setdefault(row.set_id, []).append(row)
-    versions = [
-        Version(tiers[0].tenant_id, tiers[0].usage_type, set_id, tiers[0].effective_from,
-                (tiers[0].created_at, set_id))
+    return [
+        Version(tiers[0].tenant_id, tiers[0].usage_type,
+                TierSet(set_id, [Tier(t.from_quantity, t.rate_micros) for t in tiers]),
+                tiers[0].effective_from, (tiers[0].created_at, set_id))
         for set_id, tiers in sets.items()
     ]  # fmt: skip
-    return {
-        usage: (found.value, [Tier(t.from_quantity, t.rate_micros) for t in sets[found.value]])
-        for usage, found in sorted(in_force(tree, versions, tenant_id, at).items())
-    }
