@@ -173,3 +173,25 @@ def test_a_brand_that_ends_its_margin_rule_falls_back_to_its_parents(
     assert (june.value.percent, june.source, june.effective_from, june.valid_to) == (
         Decimal("12.5"), parent.id, midnight(JAN), None
     )  # fmt: skip
+
+
+def test_a_brands_rule_for_every_usage_wins_over_its_parents_rule_for_voice(
+    session: Session, clock: FakeClock
+) -> None:
+    # given the parent's voice rules, and a brand's own rules for every usage type
+    parent, _inherits, brand = family(session, clock)
+    set_rounding_rule(session, clock=clock, ctx=context_of(session, parent), rules=SPEC,
+                      usage_type="voice", effective_from=JAN)  # fmt: skip
+    set_rounding_rule(session, clock=clock, ctx=context_of(session, brand), rules=PER_SECOND,
+                      effective_from=JAN)  # fmt: skip
+
+    # when the brand asks what is in force
+    shown = rounding_rules_on(
+        session, clock=clock, ctx=seen_from(session, parent, brand), on=date(2026, 4, 10)
+    )
+
+    # then its voice calls are rated as the rater rates them: by the brand's nearer rule
+    assert [(r.key, r.value.usage_type, r.value.first_s, r.source) for r in shown] == [
+        ("voice", None, 1, brand.id),
+        (None, None, 1, brand.id),
+    ]

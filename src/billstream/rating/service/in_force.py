@@ -7,9 +7,10 @@ asking tenant, read at its local midnight: the instant a rating period starting 
 looks rules up at. `source` is the tenant that set a value, or ``"inherited"`` when that
 tenant is outside the caller's scope (a brand's key sees its parent's rules as inherited).
 
-Per key: the rater itself prefers, for a record, the nearest tenant's rules and only then a
-usage type's over the all-usage rule (`rules.rules_in_force`); this view lists each key's
-own value, which is what a tenant configures.
+Rounding rules are shown as the rater applies them: per usage type, the nearest tenant's rule
+for that type or for every type (its own type's first). Margin rules are listed per key (usage
+type and prefix), each key's nearest value; a record takes the first that matches it in
+`margin_pricing`'s order (nearest tenant, then longest prefix, then usage type).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from billstream.rating.service.cards import local_midnight
 from billstream.rating.service.margin_rules import MarginKey, margin_rule_versions
 from billstream.rating.service.rules import TierSet, rule_versions, tier_set_versions
 from billstream.tenants.context import TenantContext
-from billstream.tenants.inheritance import Resolved, Version, in_force
+from billstream.tenants.inheritance import Resolved, Version, candidates, in_force
 
 __all__ = ["day_start", "margin_rules_on", "rounding_rules_on", "tier_sets_on"]
 
@@ -54,17 +55,27 @@ def _shown(
 def rounding_rules_on(
     session: Session, *, clock: Clock, ctx: TenantContext, on: date | None = None
 ) -> list[Resolved[str | None, RatingRule]]:
-    """The rounding rules in force for `ctx`'s tenant on `on` (default: today, local), per
-    usage type (key None: every usage type), each with its window and `source`.
+    """The rounding rules in force for `ctx`'s tenant on `on` (default: today, local): for
+    each usage type some tenant of the chain names (key None: any other usage type), the rule
+    that rates its records, as the rater chooses it, with its window and `source`.
 
     Returns
     -------
     list of Resolved
-        A usage type's rules by name, then the all-usage rules; `value` is the rule's row.
+        By usage type, then None; `value` is the rule's row (its own `usage_type` is None
+        when a nearer tenant's rule for every type wins over a farther one's for this type).
     """
-    tenant = [ctx.tenant_id]
-    versions = rule_versions(session, ctx.tree, tenant)
-    return _shown(ctx, versions, day_start(ctx, clock, on))
+    versions = rule_versions(session, ctx.tree, [ctx.tenant_id])
+    at = day_start(ctx, clock, on)
+    windows = [w for w in candidates(ctx.tree, versions, ctx.tenant_id) if w.covers(at)]
+    keys = sorted({w.key for w in windows}, key=lambda k: (k is None, k or ""))
+    # the rater's choice for a record of each usage type: the nearest owner with a rule for
+    # it or for every type, its own type's rule first (`rules.rules_in_force`)
+    return [
+        replace(chosen, key=key, source=ctx.shown(chosen.source))
+        for key in keys
+        for chosen in [next(w for w in windows if w.key in (key, None))]
+    ]
 
 
 def tier_sets_on(
