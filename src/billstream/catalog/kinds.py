@@ -16,3 +16,11 @@ class ProductKind(StrEnum):
 class ChargeTiming(StrEnum):
     ADVANCE = "advance"
     ARREARS = "arrears"
+
+
+class Outcome(StrEnum):
+    """What applying a catalogue file did to one row."""
+
+    CREATED = "created"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"

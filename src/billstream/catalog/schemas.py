@@ -8,10 +8,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from billstream.catalog.adjustments import Adjustment
+from billstream.catalog.kinds import Outcome
 from billstream.catalog.layers import PriceLayer
 from billstream.catalog.models import ChargeTiming, ProductKind
 from billstream.catalog.price_models import PriceModel
-from billstream.catalog.service import Outcome
 from billstream.core.decimals import PlainDecimal
 from billstream.core.periods import Cadence
 

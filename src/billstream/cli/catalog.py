@@ -18,7 +18,7 @@ commands = typer.Typer(help="Products, plans and prices.", no_args_is_help=True)
 
 
 def show_apply_report(report: ApplyReport) -> None:
-    from billstream.catalog.service import Outcome
+    from billstream.catalog.kinds import Outcome
 
     table = Table("kind", "created", "changed", "unchanged", title="Catalogue applied")
     for kind in report.kinds:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -11,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billstream.billing import credit_notes
 from billstream.billing.assembly import Charge, InvoiceDraft, assemble_invoice
 from billstream.billing.credit_notes import (
     CreditableLine,
@@ -56,12 +54,6 @@ def refusal(invoice: CreditedInvoice, *requests: CreditRequest) -> InvalidInputE
     with pytest.raises(InvalidInputError) as raised:
         credit_charges(invoice, list(requests), note=1, places=2)
     return raised.value
-
-
-def test_the_examples_in_the_docstrings_hold() -> None:
-    result = doctest.testmod(credit_notes, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0
-    assert result.attempted > 0
 
 
 def test_a_line_is_credited_up_to_what_earlier_notes_left_of_it() -> None:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import doctest
 import re
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billstream.core import decimals
 from billstream.core.decimals import DECIMAL_PATTERN, fixed_point, plain
-
-
-def test_the_examples_in_the_docstrings_hold() -> None:
-    result = doctest.testmod(decimals)
-    assert (result.attempted > 0, result.failed) == (True, 0)
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False))

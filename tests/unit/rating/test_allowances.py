@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import doctest
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 import pytest
 
-from billstream.rating import allowances
 from billstream.rating.allowances import Tier, apply_tiers, consume_allowances
 from billstream.rating.rater import RATE_SCHEMA, rate
 
@@ -53,10 +51,6 @@ def calls(*durations: int, account: str = "acc1") -> list[dict[str, Any]]:
 
 def rated(rows: list[dict[str, Any]]) -> pl.LazyFrame:
     return rate(pl.LazyFrame(rows), CARD)
-
-
-def test_the_docstring_examples_run() -> None:
-    assert doctest.testmod(allowances).failed == 0
 
 
 def test_a_call_straddling_the_allowance_is_split_into_free_and_charged_parts() -> None:

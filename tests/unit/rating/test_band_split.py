@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -11,8 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billstream.rating import band_split
-from billstream.rating import bands as bands_module
 from billstream.rating.allowances import consume_allowances
 from billstream.rating.rater import RATE_SCHEMA, RoundingMode, RoundingRules, TimeBands, rate
 from billstream.rating.reference import rate_records
@@ -39,11 +36,6 @@ def parts(row: dict[str, Any]) -> list[tuple[str, int]] | None:
     if row["band_parts"] is None:
         return None
     return [(p["band"], p["seconds"]) for p in row["band_parts"]]
-
-
-def test_the_docstring_examples_run() -> None:
-    assert doctest.testmod(bands_module).failed == 0
-    assert doctest.testmod(band_split).failed == 0
 
 
 def test_a_peak_call_crossing_into_offpeak_by_90_s() -> None:

@@ -3,7 +3,6 @@ rule wins (nearest tenant, longest prefix, usage type), never over a card's rate
 
 from __future__ import annotations
 
-import doctest
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -13,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billstream.rating import margin_pricing
 from billstream.rating.margin_pricing import (
     COST_QUANTITIES,
     MarginRule,
@@ -83,10 +81,6 @@ def priced(records: list[dict[str, Any]], rules: list[MarginRule]) -> dict[str, 
 def amount(percent: str, cost: int, **rule: Any) -> int:
     rules = [MarginRule("m", Decimal(percent), **rule)]
     return int(priced([a_record(cost_micros=cost)], rules)["c1"]["amount_micros"])
-
-
-def test_the_docstring_examples_run() -> None:
-    assert doctest.testmod(margin_pricing).failed == 0
 
 
 def test_a_record_without_a_rate_is_priced_at_cost_plus_the_percentage() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,10 +10,6 @@ from billstream.rating import prefixes
 from billstream.rating.prefixes import lookup, number_code, prefix_codes, segments
 
 DIGITS = st.text(alphabet="1203", min_size=1, max_size=6).filter(lambda d: d[0] != "0")
-
-
-def test_the_docstring_examples_run() -> None:
-    assert doctest.testmod(prefixes).failed == 0
 
 
 def longest(number: str, card: dict[str, int]) -> int | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -75,10 +74,6 @@ def rated(
 def one(call: dict[str, Any], rates: list[dict[str, Any]], **options: Any) -> dict[str, Any]:
     [row] = rated([call], rates, **options)
     return row
-
-
-def test_the_docstring_examples_run() -> None:
-    assert doctest.testmod(rater).failed == 0
 
 
 @pytest.mark.parametrize(

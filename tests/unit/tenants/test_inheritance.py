@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import doctest
 from datetime import UTC, date, datetime, timedelta
-from types import ModuleType
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billstream.tenants import inheritance, tree
-from billstream.tenants import settings as tenant_settings
 from billstream.tenants.inheritance import (
     Version,
     candidates,
@@ -119,13 +115,6 @@ def test_instant_refuses_a_plain_date() -> None:
     assert instant(None) is None
     with pytest.raises(TypeError, match="instant"):
         instant(JAN)
-
-
-@pytest.mark.parametrize("module", [inheritance, tree, tenant_settings])
-def test_the_docstring_examples_run(module: ModuleType) -> None:
-    result = doctest.testmod(module)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 # --- properties against a naive reference walk ---------------------------------------------

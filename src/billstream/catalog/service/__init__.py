@@ -1,12 +1,8 @@
 """Catalogue use cases: apply a catalogue file, read it, and price a plan's charges."""
 
 from billstream.catalog.document import CatalogDocument, load_catalog_yaml
-from billstream.catalog.service.applying import (
-    AppliedItem,
-    ApplyReport,
-    Outcome,
-    apply_catalog,
-)
+from billstream.catalog.kinds import Outcome
+from billstream.catalog.service.applying import AppliedItem, ApplyReport, apply_catalog
 from billstream.catalog.service.pricing import (
     ADJUSTMENTS,
     PRICE_MODEL,

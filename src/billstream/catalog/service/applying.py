@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from billstream.catalog.document import CatalogDocument
+from billstream.catalog.kinds import Outcome
 from billstream.catalog.models import Price
-from billstream.catalog.service.drafting import Draft, Outcome, Owner, Planner, load_owner
+from billstream.catalog.service.drafting import Draft, Owner, Planner, load_owner
 from billstream.catalog.service.pricing import ADJUSTMENTS, PRICE_MODEL
 from billstream.core.clock import Clock
 from billstream.core.ids import new_id

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +30,7 @@ from billstream.catalog.document import (
     Target,
 )
 from billstream.catalog.errors import CatalogErrorCode
+from billstream.catalog.kinds import Outcome
 from billstream.catalog.layers import PriceLayer
 from billstream.catalog.models import Plan, PlanCharge, Price, Product
 from billstream.catalog.price_models import Percentage, PriceModel
@@ -44,12 +44,6 @@ from billstream.tenants.inheritance import Version, in_force
 from billstream.tenants.models import Tenant
 from billstream.tenants.scope import TenantScope
 from billstream.tenants.service import lock_tenant
-
-
-class Outcome(StrEnum):
-    CREATED = "created"
-    CHANGED = "changed"
-    UNCHANGED = "unchanged"
 
 
 def decimal_text(value: Decimal) -> str:
