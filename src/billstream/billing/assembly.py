@@ -207,10 +207,9 @@ class InvoiceDraft:
     period_end: date
     lines: tuple[DraftLine, ...]
     taxes: tuple[TaxLine, ...]
-    # in `currency`, summed as `Money`: the invoice row keeps them beside its currency
-    subtotal: Decimal
-    tax_total: Decimal
-    total: Decimal
+    subtotal: Money  # each in `currency`: the sums of the lines, of the taxes, and of both
+    tax_total: Money
+    total: Money
 
     def sections(self) -> list[tuple[str, list[DraftLine]]]:
         """The lines grouped by the sub-account they come from, in line order."""
@@ -279,7 +278,7 @@ def assemble_invoice(
         period_end=period_end,
         lines=lines,
         taxes=taxes,
-        subtotal=subtotal.amount,
-        tax_total=tax_total.amount,
-        total=(subtotal + tax_total).amount,
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=subtotal + tax_total,
     )

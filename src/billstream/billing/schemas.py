@@ -242,9 +242,9 @@ def draft_out(draft: InvoiceDraft, *, tenant_id: str) -> InvoiceOut:
         period_end=draft.period_end,
         issue_date=None,
         due_date=None,
-        subtotal=tidy(draft.subtotal, c),
-        tax_total=tidy(draft.tax_total, c),
-        total=tidy(draft.total, c),
+        subtotal=tidy(draft.subtotal.amount, c),
+        tax_total=tidy(draft.tax_total.amount, c),
+        total=tidy(draft.total.amount, c),
         amount_paid=tidy(Decimal(0), c),
         reason=None,
         lines=[

@@ -153,9 +153,9 @@ def show_dry_run(session: Session, run: PlannedRun, result: DryRun) -> None:
         table.add_row(
             names.get(draft.account_id, draft.account_id),
             str(len(draft.lines)),
-            f"{draft.subtotal} {draft.currency}",
-            f"{draft.tax_total}",
-            f"{draft.total} {draft.currency}",
+            str(draft.subtotal),
+            str(draft.tax_total.amount),
+            str(draft.total),
         )
     console().print(table)
     for failure in result.failures:

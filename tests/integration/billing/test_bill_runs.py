@@ -212,7 +212,7 @@ def test_a_dry_run_shows_the_invoices_and_writes_nothing(
 
     result = preview(session, clock, tenant, date(2026, 1, 31))
 
-    assert [d.total for d in result.invoices] == [Decimal("275.81")]
+    assert [d.total.amount for d in result.invoices] == [Decimal("275.81")]
     assert counts(session) == before
 
 

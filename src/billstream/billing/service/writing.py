@@ -104,7 +104,8 @@ def write_invoices(
                 invoice_id, tenant_id, item.draft.account_id, bill_run_id, item.kind,
                 item.corrects_id, None, InvoiceStatus.DRAFT.value, item.draft.currency,
                 item.draft.period_start, item.draft.period_end, item.issue_date, item.due_date,
-                item.draft.subtotal, item.draft.tax_total, item.draft.total, Decimal(0), None,
+                item.draft.subtotal.amount, item.draft.tax_total.amount, item.draft.total.amount,
+                Decimal(0), None,
                 item.reason, now, now,
             )
             for invoice_id, item in zip(ids, invoices, strict=True)
