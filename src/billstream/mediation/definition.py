@@ -62,16 +62,31 @@ class Answered(Strict):
 
 
 class RecordKey(Strict):
-    """The record's key: `column` where the file has it and it is not empty, else the
-    sha256 of `hash_of` (the named columns, joined)."""
+    """The record's key, from the first source a row has:
 
+    1. `columns`: several columns that together identify the record (a switch's channel id
+       and its leg's sequence), their values joined with `#`, when none of them is empty;
+    2. `column`: a call id column, when it is not empty;
+    3. the sha256 of `hash_of` (the named columns, joined).
+    """
+
+    columns: list[str] = Field(default_factory=list)
     column: str | None = None
     hash_of: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_source(self) -> RecordKey:
-        if self.column is None and not self.hash_of:
-            raise ValueError("record_key needs a column, hash_of columns, or both")
+        if self.column is None and not self.columns and not self.hash_of:
+            raise ValueError("record_key needs columns, a column, hash_of columns, or several")
+        if len(self.columns) == 1:
+            raise ValueError(
+                f"record_key.columns names one column ({self.columns[0]}): "
+                "use record_key.column for a single column"
+            )
+        for field, names in (("columns", self.columns), ("hash_of", self.hash_of)):
+            twice = sorted({c for c in names if names.count(c) > 1})
+            if twice:
+                raise ValueError(f"record_key.{field} names {', '.join(twice)} more than once")
         return self
 
 
@@ -115,9 +130,16 @@ class CdrFormat(Strict):
             raise ValueError("a format without a header row must list its columns")
         known = set(self.columns) | set(self.optional_columns)
         if not self.header:
-            unknown = sorted(set(self.referenced_columns()) - known)
-            if unknown:
-                raise ValueError(f"fields name columns the format does not list: {unknown}")
+            key = self.record_key
+            for where, names in (
+                ("record_key.columns", key.columns),
+                ("record_key.column", [key.column] if key.column else []),
+                ("record_key.hash_of", key.hash_of),
+                ("fields", self.referenced_columns()),
+            ):
+                unknown = sorted(set(names) - known)
+                if unknown:
+                    raise ValueError(f"{where} name columns the format does not list: {unknown}")
         if RoutedNumber.TOLL_FREE in self.route_by and self.fields.toll_free is None:
             raise ValueError("route_by toll_free needs fields.toll_free")
         return self
@@ -126,7 +148,8 @@ class CdrFormat(Strict):
         """Every source column the format reads."""
         f = self.fields
         named = [*f.started_at, f.duration, f.calling, f.called, f.toll_free, f.quantity]
-        named += [f.usage_type, f.carrier, self.record_key.column, *self.record_key.hash_of]
+        key = self.record_key
+        named += [f.usage_type, f.carrier, *key.columns, key.column, *key.hash_of]
         if self.answered is not None:
             named.append(self.answered.column)
         return list(dict.fromkeys(c for c in named if c is not None))

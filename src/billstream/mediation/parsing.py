@@ -50,6 +50,7 @@ RECORD_SCHEMA = pl.Schema(
 REPLACEMENT = "\ufffd"
 QUOTED = r'"[^"]*"'  # a doubled quote inside a field splits it in two: still balanced
 HASH_SEPARATOR = "\x1f"
+KEY_SEPARATOR = "#"  # record_key.columns, joined
 MAX_KEY_LENGTH = 160  # usage_records.record_key
 
 
@@ -265,6 +266,9 @@ def _sha256(values: pl.Series) -> pl.Series:
 def _keys(frame: pl.DataFrame, fmt: CdrFormat) -> pl.Series:
     key = fmt.record_key
     column = pl.col(key.column) if key.column is not None else pl.lit(None, pl.String)
+    if key.columns:  # null when any of them is null (concat_str propagates nulls)
+        joined_ids = pl.concat_str([pl.col(c) for c in key.columns], separator=KEY_SEPARATOR)
+        column = pl.coalesce(joined_ids, column)
     own = frame.select(column.cast(pl.String)).to_series()
     if not key.hash_of:
         return own

@@ -204,6 +204,59 @@ def test_hashed_keys_dedupe_across_files_too(
     assert counts(report) == (2, 1, 0, 1)
 
 
+def _leg(start: str, billsec: int, sequence: int) -> str:
+    """One leg of a call: 21 columns, the call's uniqueid and linkedid, the leg's sequence."""
+    return asterisk_row(
+        CALLER,
+        NY,
+        start,
+        billsec,
+        uniqueid="1736503200.11",
+        userfield="",
+        newer=("", "1736503200.11", sequence),
+        dstchannel=f"SIP/trunk-0000001{sequence}",
+    )
+
+
+def test_the_answered_legs_of_one_call_are_each_accepted_and_a_repeated_line_is_a_duplicate(
+    session: Session, clock: FakeClock, provider: Provider
+) -> None:
+    # given a 21-column Master.csv: two answered legs sharing uniqueid, and one line twice
+    first, second = _leg("2026-01-10 10:00:00", 30, 1), _leg("2026-01-10 10:00:20", 45, 2)
+    data = lines(first, second, second)
+
+    # when it is imported
+    report = ingest(session, clock, provider, data, name="Master.csv")
+
+    # then in = accepted + rejected + duplicates: both legs accepted, the repeat a duplicate
+    assert counts(report) == (3, 2, 0, 1)
+    usage = accepted_usage(
+        session,
+        scope=scope_of(session, provider.root),
+        start=JAN,
+        end=datetime(2026, 2, 1, tzinfo=UTC),
+    ).collect()
+    assert usage["record_key"].to_list() == ["1736503200.11#1", "1736503200.11#2"]
+    assert usage["duration_s"].to_list() == [30, 45]
+    # and a later file holding the same legs again counts them as duplicates
+    again = ingest(session, clock, provider, lines(second, first), name="Master-2.csv")
+    assert counts(again) == (2, 0, 0, 2)
+
+
+def test_a_19_column_file_is_imported_by_uniqueid(
+    session: Session, clock: FakeClock, provider: Provider
+) -> None:
+    # given 19 columns: uniqueid, userfield and peeraccount after the 16
+    rows = [
+        asterisk_row(CALLER, NY, f"2026-01-10 1{i}:00:00", 60, uniqueid=f"u{i}", userfield="")
+        + ',"peer"'
+        for i in range(2)
+    ]
+    report = ingest(session, clock, provider, lines(*rows, rows[0]))
+    assert counts(report) == (3, 2, 0, 1)
+    assert stored(session) == 2
+
+
 def test_bad_records_are_rejected_with_reasons_and_the_rest_goes_on(
     session: Session, clock: FakeClock, provider: Provider
 ) -> None:

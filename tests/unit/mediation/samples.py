@@ -20,17 +20,23 @@ def asterisk_row(
     disposition: str = "ANSWERED",
     uniqueid: str | None = None,
     userfield: str | None = None,
+    newer: tuple[str, str, int] | None = None,
+    dstchannel: str = "SIP/trunk-00000002",
 ) -> str:
-    """A Master.csv line: 16 columns, 17 with uniqueid, 18 with userfield too."""
+    """A Master.csv line: 16 columns, 17 with uniqueid, 18 with userfield too, 21 with the
+    newer versions' (peeraccount, linkedid, sequence) after them."""
     answer = "" if disposition != "ANSWERED" else start
     strings = ["", src, dst, "from-internal", f'"Alice" <{src}>', "SIP/100-00000001"]
-    strings += ["SIP/trunk-00000002", "Dial", f"SIP/trunk/{dst},30", start, answer, start]
+    strings += [dstchannel, "Dial", f"SIP/trunk/{dst},30", start, answer, start]
     cells = [_quoted(s) for s in strings]
     cells += [str(billsec + 5), str(billsec), _quoted(disposition), _quoted("DOCUMENTATION")]
     if uniqueid is not None:
         cells.append(_quoted(uniqueid))
         if userfield is not None:
             cells.append(_quoted(userfield))
+            if newer is not None:
+                peeraccount, linkedid, sequence = newer
+                cells += [_quoted(peeraccount), _quoted(linkedid), str(sequence)]
     return ",".join(cells)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 
 import polars as pl
@@ -81,6 +82,116 @@ def test_asterisk_18_columns_keys_by_uniqueid_and_mixed_widths_read_together() -
     keys = parsed.records["record_key"].to_list()
     assert keys[:2] == ["1736935200.1", "1736935500.2"]
     assert keys[2].startswith("sha256:")
+
+
+def test_asterisk_reads_16_to_21_columns_by_position() -> None:
+    # given the shipped format: 16 columns, then uniqueid, userfield, peeraccount, linkedid,
+    # sequence as optional trailing columns
+    widths = ASTERISK.column_counts()
+    assert sorted(widths) == [16, 17, 18, 19, 20, 21]
+    assert widths[21][16:] == ["uniqueid", "userfield", "peeraccount", "linkedid", "sequence"]
+    # when rows of 19, 20 and 21 columns are read together
+    row = asterisk_row(CALLER, NY, "2026-01-15 10:00:00", 65, uniqueid="1736935200.1", userfield="")
+    data = lines(
+        row + ',"peer"',
+        row.replace("10:00:00", "10:01:00") + ',"peer","1736935200.0"',
+        asterisk_row(
+            CALLER,
+            NY,
+            "2026-01-15 10:02:00",
+            65,
+            uniqueid="1736935200.1",
+            userfield="",
+            newer=("peer", "1736935200.0", 7),
+        ),
+    )
+    parsed = parse(data, ASTERISK)
+    # then all are records; without a sequence the key stays the uniqueid (as before)
+    assert parsed.rejects.is_empty()
+    keys = parsed.records["record_key"].to_list()
+    assert keys == ["1736935200.1", "1736935200.1", "1736935200.1#7"]
+
+
+def test_asterisk_legs_of_one_call_sharing_uniqueid_keep_their_own_keys() -> None:
+    # given two answered legs of one call (same uniqueid and linkedid, sequence 3 and 4)
+    data = lines(
+        *(
+            asterisk_row(
+                CALLER,
+                NY,
+                "2026-01-15 10:00:00",
+                billsec,
+                uniqueid="1736935200.1",
+                userfield="",
+                newer=("", "1736935200.1", sequence),
+                dstchannel=f"SIP/trunk-0000000{sequence}",
+            )
+            for billsec, sequence in ((30, 3), (45, 4))
+        )
+    )
+    parsed = parse(data, ASTERISK)
+    # then each leg is a record of its own key, with its own duration
+    assert parsed.records["record_key"].to_list() == ["1736935200.1#3", "1736935200.1#4"]
+    assert parsed.records["duration_s"].to_list() == [30, 45]
+    # and the linkedid is read by position (a tenant format keying by it)
+    by_linkedid = {**ASTERISK.model_dump(), "record_key": {"columns": ["linkedid", "sequence"]}}
+    linked = parse(data, CdrFormat.model_validate(by_linkedid))
+    assert linked.records["record_key"].to_list() == ["1736935200.1#3", "1736935200.1#4"]
+
+
+def test_a_header_format_reads_any_column_count_in_any_order() -> None:
+    # given a format naming its columns by header, keyed by uniqueid and sequence
+    fmt = parse_format(
+        """
+name: asterisk-with-header
+header: true
+columns: [start, src, dst, billsec, uniqueid, sequence]
+fields: {started_at: [start], duration: billsec, calling: src, called: dst}
+record_key: {columns: [uniqueid, sequence], hash_of: [start, src, dst]}
+"""
+    )
+    # when two files have the columns in other orders, with extra ones or not
+    wide = lines(
+        "sequence,linkedid,dst,peeraccount,billsec,src,uniqueid,start",
+        f"4,L1,{NY},,45,{CALLER},U1,2026-01-15 10:00:00",
+        f",L1,{NY},,30,{CALLER},U1,2026-01-15 10:00:00",
+    )
+    narrow = lines(
+        "uniqueid,src,dst,start,billsec,sequence", f"U2,{CALLER},{NY},2026-01-15 10:00:00,5,1"
+    )
+    # then each is read by its own header; an empty sequence falls back to the hash
+    parsed = parse(wide, fmt)
+    assert parsed.rejects.is_empty()
+    keys = parsed.records["record_key"].to_list()
+    assert keys[0] == "U1#4"
+    assert keys[1].startswith("sha256:")
+    assert parsed.records["duration_s"].to_list() == [45, 30]
+    assert parse(narrow, fmt).records["record_key"].to_list() == ["U2#1"]
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("{columns: [uniqueid]}", "use record_key.column for a single column"),
+        ("{columns: [uniqueid, uniqueid]}", "record_key.columns names uniqueid more than once"),
+        ("{hash_of: [src, src]}", "record_key.hash_of names src more than once"),
+        ("{}", "record_key needs columns, a column, hash_of columns"),
+        (
+            "{columns: [uniqueid, seq]}",
+            "record_key.columns name columns the format does not list: ['seq']",
+        ),
+    ],
+)
+def test_a_bad_record_key_is_refused_naming_it(key: str, message: str) -> None:
+    text = f"""
+name: keyed
+columns: [start, src, dst, uniqueid, sequence]
+fields: {{started_at: [start], calling: src, called: dst}}
+record_key: {key}
+"""
+    with pytest.raises(InvalidInputError, match=re.escape(message)) as caught:
+        parse_format(text)
+    assert caught.value.field in ("format: record_key", "format")
 
 
 def test_asterisk_local_time_is_read_in_the_configured_zone() -> None:
@@ -174,7 +285,7 @@ def test_every_bad_line_is_a_reject_with_its_reason_and_the_rest_goes_on() -> No
     raw = dict(zip(parsed.rejects["line_no"], parsed.rejects["raw"], strict=True))
     assert raw[3] == "a,b,c"
     detail = dict(zip(parsed.rejects["line_no"], parsed.rejects["detail"], strict=True))
-    assert detail[3] == "3 columns, expected 16 or 17 or 18"
+    assert detail[3] == "3 columns, expected 16 or 17 or 18 or 19 or 20 or 21"
 
 
 def test_a_complete_last_line_without_a_line_end_is_read() -> None:
