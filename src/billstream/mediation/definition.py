@@ -106,6 +106,12 @@ class CdrFormat(Strict):
         description="Without a header: further columns a file may carry, in order, detected by "
         "the row's column count.",
     )
+    layouts: list[list[str]] = Field(
+        default_factory=list,
+        description="Without a header: further sets of trailing columns a row may carry after "
+        "`columns`, each chosen by the row's column count (for switches whose optional columns "
+        "are not switched on in order).",
+    )
     fields: FieldMap
     timestamp_formats: list[str] = Field(default=["%Y-%m-%d %H:%M:%S"], min_length=1)
     timezone: str = "UTC"
@@ -129,6 +135,9 @@ class CdrFormat(Strict):
         if not self.header and not self.columns:
             raise ValueError("a format without a header row must list its columns")
         known = set(self.columns) | set(self.optional_columns)
+        known |= {name for layout in self.layouts for name in layout}
+        if not self.header:
+            self.column_counts()  # refuses two layouts of one width
         if not self.header:
             key = self.record_key
             for where, names in (
@@ -159,6 +168,15 @@ class CdrFormat(Strict):
         widths = {len(self.columns): list(self.columns)}
         for i in range(1, len(self.optional_columns) + 1):
             names = [*self.columns, *self.optional_columns[:i]]
+            widths[len(names)] = names
+        for layout in self.layouts:
+            names = [*self.columns, *layout]
+            if len(names) in widths:
+                raise ValueError(
+                    f"layouts: two column sets of {len(names)} columns; a row's width must name one"
+                )
+            if len(set(names)) != len(names):
+                raise ValueError(f"layouts: {layout} repeats a column")
             widths[len(names)] = names
         return widths
 

@@ -194,29 +194,38 @@ def split_fields(
     rejects = rejects_of(judged.filter(pl.col("_reason").is_not_null()), pl.col("_reason"), detail)
     good = judged.filter(pl.col("_reason").is_null())
     read = [c for c in widest if c in set(fmt.referenced_columns())]
-    fields = pl.DataFrame(schema=dict.fromkeys(read, pl.String()))
-    if good.height:
-        # Rows narrower than the widest read their missing trailing columns as null.
-        names = widths[int(good["_width"].max())]  # type: ignore[arg-type]
-        if body is None or good.height != lines.height:
-            body = (good["raw"].str.join("\n").item() + "\n").encode()
-        fields = pl.read_csv(
-            body,
-            has_header=False,
-            separator=fmt.delimiter,
-            quote_char='"',
-            schema=dict.fromkeys(names, pl.String()),
-            truncate_ragged_lines=True,
-            missing_columns="insert",  # the first row may be narrower than later ones
-            columns=[names.index(c) for c in read if c in names],
-        ).with_columns(pl.lit(None, pl.String).alias(c) for c in read if c not in names)
-        if fields.height != good.height:  # a line the checks passed but the reader split
-            raise AssertionError(f"read {fields.height} rows from {good.height} lines")
     blank_is_null = [blank_as_null(c) for c in read]
-    records = pl.concat(
-        [good.select("line_no", "raw"), fields.select(blank_is_null)], how="horizontal"
-    )
+    empty = pl.DataFrame(schema=dict.fromkeys(read, pl.String()))
+    parts = [pl.concat([good.head(0).select("line_no", "raw"), empty], how="horizontal")]
+    by_width = good.partition_by("_width", as_dict=True) if good.height else {}
+    for (width,), rows in by_width.items():
+        # one read per width: a layout's columns need not extend a narrower one's
+        whole = body is not None and rows.height == lines.height
+        text = body if whole else (rows["raw"].str.join("\n").item() + "\n").encode()
+        fields = _columns(text, fmt, widths[int(width)], read)  # type: ignore[arg-type]
+        if fields.height != rows.height:  # a line the checks passed but the reader split
+            raise AssertionError(f"read {fields.height} rows from {rows.height} lines")
+        parts.append(
+            pl.concat([rows.select("line_no", "raw"), fields.select(blank_is_null)],
+                      how="horizontal")
+        )  # fmt: skip
+    records = pl.concat(parts).sort("line_no") if len(parts) > 2 else parts[-1]
     return Parsed(records, rejects)
+
+
+def _columns(body: bytes, fmt: CdrFormat, names: list[str], read: list[str]) -> pl.DataFrame:
+    """The `read` columns of lines of one width whose columns are `names` (null where a
+    narrower layout lacks one)."""
+    return pl.read_csv(
+        body,
+        has_header=False,
+        separator=fmt.delimiter,
+        quote_char='"',
+        schema=dict.fromkeys(names, pl.String()),
+        truncate_ragged_lines=True,
+        missing_columns="insert",
+        columns=[names.index(c) for c in read if c in names],
+    ).with_columns(pl.lit(None, pl.String).alias(c) for c in read if c not in names)
 
 
 def _instants(fmt: CdrFormat) -> pl.Expr:

@@ -243,13 +243,12 @@ def test_the_answered_legs_of_one_call_are_each_accepted_and_a_repeated_line_is_
     assert counts(again) == (2, 0, 0, 2)
 
 
-def test_a_19_column_file_is_imported_by_uniqueid(
+def test_a_19_column_file_is_imported_by_linkedid_and_sequence(
     session: Session, clock: FakeClock, provider: Provider
 ) -> None:
-    # given 19 columns: uniqueid, userfield and peeraccount after the 16
+    # given 19 columns: the 16, then peeraccount, linkedid and sequence (no uniqueid)
     rows = [
-        asterisk_row(CALLER, NY, f"2026-01-10 1{i}:00:00", 60, uniqueid=f"u{i}", userfield="")
-        + ',"peer"'
+        asterisk_row(CALLER, NY, f"2026-01-10 1{i}:00:00", 60, newer=("peer", "call-1", i))
         for i in range(2)
     ]
     report = ingest(session, clock, provider, lines(*rows, rows[0]))

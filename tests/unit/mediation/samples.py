@@ -23,8 +23,8 @@ def asterisk_row(
     newer: tuple[str, str, int] | None = None,
     dstchannel: str = "SIP/trunk-00000002",
 ) -> str:
-    """A Master.csv line: 16 columns, 17 with uniqueid, 18 with userfield too, 21 with the
-    newer versions' (peeraccount, linkedid, sequence) after them."""
+    """A Master.csv line: 16 columns, 17 with uniqueid, 18 with userfield too; newer versions
+    add (peeraccount, linkedid, sequence) after those: 19, 20 or 21 columns."""
     answer = "" if disposition != "ANSWERED" else start
     strings = ["", src, dst, "from-internal", f'"Alice" <{src}>', "SIP/100-00000001"]
     strings += [dstchannel, "Dial", f"SIP/trunk/{dst},30", start, answer, start]
@@ -34,9 +34,9 @@ def asterisk_row(
         cells.append(_quoted(uniqueid))
         if userfield is not None:
             cells.append(_quoted(userfield))
-            if newer is not None:
-                peeraccount, linkedid, sequence = newer
-                cells += [_quoted(peeraccount), _quoted(linkedid), str(sequence)]
+    if newer is not None:
+        peeraccount, linkedid, sequence = newer
+        cells += [_quoted(peeraccount), _quoted(linkedid), str(sequence)]
     return ",".join(cells)
 
 

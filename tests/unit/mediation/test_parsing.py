@@ -85,31 +85,28 @@ def test_asterisk_18_columns_keys_by_uniqueid_and_mixed_widths_read_together() -
 
 
 def test_asterisk_reads_16_to_21_columns_by_position() -> None:
-    # given the shipped format: 16 columns, then uniqueid, userfield, peeraccount, linkedid,
-    # sequence as optional trailing columns
+    # given the shipped format: 16 columns, uniqueid and userfield where switched on, and the
+    # newer versions' peeraccount, linkedid and sequence after them
     widths = ASTERISK.column_counts()
     assert sorted(widths) == [16, 17, 18, 19, 20, 21]
+    assert widths[19][16:] == ["peeraccount", "linkedid", "sequence"]
+    assert widths[20][16:] == ["uniqueid", "peeraccount", "linkedid", "sequence"]
     assert widths[21][16:] == ["uniqueid", "userfield", "peeraccount", "linkedid", "sequence"]
-    # when rows of 19, 20 and 21 columns are read together
-    row = asterisk_row(CALLER, NY, "2026-01-15 10:00:00", 65, uniqueid="1736935200.1", userfield="")
+    # when rows of 18, 19, 20 and 21 columns are read together
+    newer = ("peer", "1736935200.0", 7)
     data = lines(
-        row + ',"peer"',
-        row.replace("10:00:00", "10:01:00") + ',"peer","1736935200.0"',
-        asterisk_row(
-            CALLER,
-            NY,
-            "2026-01-15 10:02:00",
-            65,
-            uniqueid="1736935200.1",
-            userfield="",
-            newer=("peer", "1736935200.0", 7),
-        ),
-    )
+        asterisk_row(CALLER, NY, "2026-01-15 10:00:00", 65, uniqueid="1736935200.1", userfield=""),
+        asterisk_row(CALLER, NY, "2026-01-15 10:01:00", 65, newer=("peer", "1736935200.0", 8)),
+        asterisk_row(CALLER, NY, "2026-01-15 10:02:00", 65, uniqueid="1736935200.3",
+                     newer=("peer", "1736935200.0", 9)),
+        asterisk_row(CALLER, NY, "2026-01-15 10:03:00", 65, uniqueid="1736935200.4",
+                     userfield="", newer=newer),
+    )  # fmt: skip
     parsed = parse(data, ASTERISK)
-    # then all are records; without a sequence the key stays the uniqueid (as before)
+    # then all are records, keyed linkedid#sequence where a row has both (else uniqueid)
     assert parsed.rejects.is_empty()
     keys = parsed.records["record_key"].to_list()
-    assert keys == ["1736935200.1", "1736935200.1", "1736935200.1#7"]
+    assert keys == ["1736935200.1", "1736935200.0#8", "1736935200.0#9", "1736935200.0#7"]
 
 
 def test_asterisk_legs_of_one_call_sharing_uniqueid_keep_their_own_keys() -> None:
@@ -130,13 +127,13 @@ def test_asterisk_legs_of_one_call_sharing_uniqueid_keep_their_own_keys() -> Non
         )
     )
     parsed = parse(data, ASTERISK)
-    # then each leg is a record of its own key, with its own duration
+    # then each leg is a record of its own key (linkedid#sequence), with its own duration
     assert parsed.records["record_key"].to_list() == ["1736935200.1#3", "1736935200.1#4"]
     assert parsed.records["duration_s"].to_list() == [30, 45]
-    # and the linkedid is read by position (a tenant format keying by it)
-    by_linkedid = {**ASTERISK.model_dump(), "record_key": {"columns": ["linkedid", "sequence"]}}
-    linked = parse(data, CdrFormat.model_validate(by_linkedid))
-    assert linked.records["record_key"].to_list() == ["1736935200.1#3", "1736935200.1#4"]
+    # and a tenant format may key by uniqueid#sequence instead, read by position too
+    by_uniqueid = {**ASTERISK.model_dump(), "record_key": {"columns": ["uniqueid", "sequence"]}}
+    legs = parse(data, CdrFormat.model_validate(by_uniqueid))
+    assert legs.records["record_key"].to_list() == ["1736935200.1#3", "1736935200.1#4"]
 
 
 def test_a_header_format_reads_any_column_count_in_any_order() -> None:
@@ -434,3 +431,12 @@ def test_a_narrower_first_row_does_not_hide_the_wider_ones() -> None:
     parsed = parse(data, ASTERISK)
     assert parsed.rejects.is_empty()
     assert parsed.records["record_key"][1] == "u2"
+
+
+def test_two_layouts_of_one_width_are_refused() -> None:
+    # given a format whose two layouts both make 18 columns
+    text = ASTERISK.model_dump()
+    text["layouts"] = [["a", "b"], ["c", "d"]]
+    # then the format is refused, naming the width
+    with pytest.raises(ValueError, match="two column sets of 18 columns"):
+        CdrFormat.model_validate(text)
