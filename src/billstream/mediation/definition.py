@@ -12,11 +12,19 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from billstream.core.errors import InvalidInputError
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+
+
+def _one_or_many(value: object) -> object:
+    """A single value where a list is expected is a list of that one (`started_at: start`)."""
+    return [value] if isinstance(value, str) else value
+
+
+Columns = Annotated[list[str], BeforeValidator(_one_or_many)]
 
 
 class DurationUnit(StrEnum):
@@ -33,6 +41,9 @@ class RoutedNumber(StrEnum):
     TOLL_FREE = "toll_free"
 
 
+RoutedNumbers = Annotated[list[RoutedNumber], BeforeValidator(_one_or_many)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -44,7 +55,7 @@ class FieldMap(Strict):
     separate date and time columns).
     """
 
-    started_at: list[str] = Field(min_length=1)
+    started_at: Columns = Field(min_length=1)
     duration: str | None = None
     calling: str
     called: str
@@ -58,7 +69,7 @@ class Answered(Strict):
     """A record whose `column` holds none of `values` was not answered: duration 0."""
 
     column: str
-    values: list[str] = Field(min_length=1)
+    values: Columns = Field(min_length=1)
 
 
 class RecordKey(Strict):
@@ -70,9 +81,9 @@ class RecordKey(Strict):
     3. the sha256 of `hash_of` (the named columns, joined).
     """
 
-    columns: list[str] = Field(default_factory=list)
+    columns: Columns = Field(default_factory=list)
     column: str | None = None
-    hash_of: list[str] = Field(default_factory=list)
+    hash_of: Columns = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_source(self) -> RecordKey:
@@ -97,11 +108,11 @@ class CdrFormat(Strict):
     description: str = ""
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     header: bool = False
-    columns: list[str] = Field(
+    columns: Columns = Field(
         default_factory=list,
         description="Without a header: the columns in order. With one: the columns required.",
     )
-    optional_columns: list[str] = Field(
+    optional_columns: Columns = Field(
         default_factory=list,
         description="Without a header: further columns a file may carry, in order, detected by "
         "the row's column count.",
@@ -113,12 +124,12 @@ class CdrFormat(Strict):
         "are not switched on in order).",
     )
     fields: FieldMap
-    timestamp_formats: list[str] = Field(default=["%Y-%m-%d %H:%M:%S"], min_length=1)
+    timestamp_formats: Columns = Field(default=["%Y-%m-%d %H:%M:%S"], min_length=1)
     timezone: str = "UTC"
     duration_unit: DurationUnit = DurationUnit.SECONDS
     answered: Answered | None = None
     record_key: RecordKey
-    route_by: list[RoutedNumber] = Field(default=[RoutedNumber.CALLED], min_length=1)
+    route_by: RoutedNumbers = Field(default=[RoutedNumber.CALLED], min_length=1)
     default_region: str | None = Field(default=None, min_length=2, max_length=2)
     usage_type: str = "voice"
     usage_types: dict[str, str] = Field(
@@ -203,6 +214,7 @@ def parse_format(text: str, *, source: str = "format") -> CdrFormat:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise InvalidInputError(
-            first["msg"], field=f"{source}: {where}" if where else source
-        ) from None
+        reason = first["msg"]
+        if first["type"] == "list_type":
+            reason = f"expected one name or a list of them, got {first['input']!r}"
+        raise InvalidInputError(reason, field=f"{source}: {where}" if where else source) from None

@@ -440,3 +440,30 @@ def test_two_layouts_of_one_width_are_refused() -> None:
     # then the format is refused, naming the width
     with pytest.raises(ValueError, match="two column sets of 18 columns"):
         CdrFormat.model_validate(text)
+
+
+def test_one_name_where_a_list_is_expected_is_a_list_of_one() -> None:
+    # given a format written with single names for its lists
+    fmt = parse_format(
+        """
+name: single-names
+columns: [start, src, dst, billsec, callid]
+fields: {started_at: start, duration: billsec, calling: src, called: dst}
+timestamp_formats: "%Y-%m-%d %H:%M:%S"
+route_by: called
+record_key: {column: callid, hash_of: start}
+"""
+    )
+    # then each reads as a list of that one name
+    assert (fmt.fields.started_at, fmt.timestamp_formats) == (["start"], ["%Y-%m-%d %H:%M:%S"])
+    assert (fmt.route_by, fmt.record_key.hash_of) == (["called"], ["start"])
+
+
+def test_a_number_where_names_are_expected_is_refused_naming_the_field() -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        parse_format(
+            "name: bad\ncolumns: [a, b]\nfields: {started_at: 5, calling: a, called: b}\n"
+            "record_key: {column: a}\n"
+        )
+    assert refused.value.field == "format: fields.started_at"
+    assert refused.value.detail == "expected one name or a list of them, got 5"
