@@ -90,9 +90,7 @@ class _Span(Generic[K, V]):
 def _spans(versions: Sequence[Version[K, V]]) -> dict[str, list[_Span[K, V]]]:
     """Per owner, each version's window, keys in order of first appearance, then by date.
     A version a later one of its owner and key starts together with is dropped (empty)."""
-    keys: dict[Hashable, int] = {}
-    for version in versions:
-        keys.setdefault(version.key, len(keys))
+    keys = _key_order(versions)
 
     def sort_key(item: tuple[int, Version[K, V]]) -> tuple[Any, ...]:
         v = item[1]
@@ -249,10 +247,7 @@ def in_force_frame(
     """
     instant = pairs.schema[at]
     spans = _spans(versions)
-    keys: dict[Hashable, int] = {}
-    for version in versions:
-        keys.setdefault(version.key, len(keys))
-    windows = _windows_frame(spans, keys, instant)
+    windows = _windows_frame(spans, _key_order(versions), instant)
     chains = _chains_frame(tree, pairs[tenant].unique().to_list())
     found = (
         pairs.with_row_index("_pair")
@@ -267,6 +262,14 @@ def in_force_frame(
         .rename({"_owner": "source"})
     )
     return found.select(*pairs.columns, "version", "source", "depth", "valid_from", "valid_to")
+
+
+def _key_order(versions: Sequence[Version[K, V]]) -> dict[Hashable, int]:
+    """Each key's rank: the order of its first appearance in `versions`."""
+    keys: dict[Hashable, int] = {}
+    for version in versions:
+        keys.setdefault(version.key, len(keys))
+    return keys
 
 
 def _windows_frame(

@@ -273,8 +273,7 @@ def operator_context(session: Session, tenant_ref: str) -> TenantContext:
     tenant_id = find_tenant(session, tenant_ref).id
     chain = ancestor_chain(session, tenant_id)
     tree = tree_of(session, chain)
-    ancestors = {t.id for t in chain[:-1]}
     scope = TenantScope(
-        home=tenant_id, tenant_ids=frozenset(tree.parents) - ancestors, includes_descendants=True
+        home=tenant_id, tenant_ids=tree.subtree(tenant_id), includes_descendants=True
     )
     return TenantContext(tenant_id=tenant_id, scope=scope, tree=tree, settings=settings_of(chain))

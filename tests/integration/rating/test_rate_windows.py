@@ -15,9 +15,9 @@ from billstream.accounts.models import Account
 from billstream.core.clock import FakeClock
 from billstream.core.errors import InvalidInputError
 from billstream.mediation.service import accepted_usage
-from billstream.rating.models import CardKind, Rate, RateCard, RateCardVersion
+from billstream.rating.models import Rate, RateCard, RateCardVersion
 from billstream.rating.reference import rate_records
-from billstream.rating.service import RatingRequest, rate_period, rates_frame
+from billstream.rating.service import RatingRequest, rate_period, retail_rates
 from billstream.rating.service.cards import local_midnight
 from billstream.tenants.models import Tenant
 from tests.factories import context_of, make_account, make_tenant, scope_of
@@ -47,9 +47,7 @@ def _rate_month(session: Session, clock: FakeClock, tenant: Tenant, start: date,
 def _reference(session: Session, tenant: Tenant, start: date, end: date) -> dict[str, Any]:
     """The per-record reference rater over the same card frame and usage as the run."""
     since, until = local_midnight(start, PARIS), local_midnight(end, PARIS)
-    card, _currency = rates_frame(
-        session, tenant_id=tenant.id, kind=CardKind.RETAIL, start=since, end=until
-    )
+    card, _currency = retail_rates(session, tenant_id=tenant.id, start=since, end=until)
     usage = accepted_usage(session, scope=scope_of(session, tenant), start=since, end=until)
     rated = rate_records(usage.collect().to_dicts(), card.collect().to_dicts(), timezone=PARIS)
     return {r.record_key: r for r in rated}

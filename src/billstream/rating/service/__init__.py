@@ -1,7 +1,7 @@
 """Rating use cases: rate card import, rating rules (rounding, tiers, margins), rating a period
 (and re-rating), reading rated usage."""
 
-from billstream.rating.service.cards import CardImport, import_rate_card, rates_frame
+from billstream.rating.service.cards import CardImport, import_rate_card, retail_rates
 from billstream.rating.service.in_force import margin_rules_on, rounding_rules_on, tier_sets_on
 from billstream.rating.service.margin_rules import (
     end_margin_rule,
@@ -31,7 +31,7 @@ __all__ = [
     "list_tiers",
     "margin_rules_on",
     "rate_period",
-    "rates_frame",
+    "retail_rates",
     "rounding_rules_on",
     "set_margin_rule",
     "set_rounding_rule",

@@ -28,7 +28,7 @@ from billstream.rating.models import (
 from billstream.rating.rater import RATE_SCHEMA
 from billstream.tenants.context import TenantContext
 
-__all__ = ["CardImport", "cost_rates", "import_rate_card", "local_midnight", "rates_frame"]
+__all__ = ["CardImport", "cost_rates", "import_rate_card", "local_midnight", "retail_rates"]
 
 
 @dataclass(frozen=True)
@@ -190,23 +190,15 @@ def _new_version(
     return version
 
 
-def rates_frame(
-    session: Session,
-    *,
-    tenant_id: str,
-    kind: CardKind,
-    start: datetime,
-    end: datetime,
-    carrier: str | None = None,
+def retail_rates(
+    session: Session, *, tenant_id: str, start: datetime, end: datetime
 ) -> tuple[pl.LazyFrame, str | None]:
-    """The rates of the tenant's `kind` cards in force in ``[start, end)``, as a rates frame
-    (`rater.RATE_SCHEMA`) and their currency. Retail: the tenant's card plus customers'
-    special cards; cost: the card of `carrier`."""
-    where = [RateCard.tenant_id == tenant_id, RateCard.kind == kind.value]
-    if kind is CardKind.COST:
-        where.append(RateCard.carrier == carrier)
+    """The rates of the tenant's retail cards in force in ``[start, end)`` (its card plus
+    customers' special cards), as a rates frame (`rater.RATE_SCHEMA`) and their currency.
+    Cost cards are inherited per carrier: `cost_rates`."""
+    where = [RateCard.tenant_id == tenant_id, RateCard.kind == CardKind.RETAIL.value]
     rows = _rate_rows(session, where, start=start, end=end)
-    conflict = _conflict(rows, kind)
+    conflict = _conflict(rows, CardKind.RETAIL)
     if conflict is not None:
         raise conflict
     return _rates_of(rows, start=start, end=end)
@@ -215,9 +207,9 @@ def rates_frame(
 def cost_rates(
     session: Session, *, tenant_ids: Sequence[str], start: datetime, end: datetime
 ) -> dict[tuple[str, str], tuple[pl.LazyFrame, str | None] | ConflictError]:
-    """`rates_frame` of every cost card of `tenant_ids` in force in ``[start, end)``, by
-    (owner, carrier), in one query; an owner with two cards for one carrier: the error
-    `rates_frame` raises for it (raised only if that card is used)."""
+    """The rates of every cost card of `tenant_ids` in force in ``[start, end)``, by
+    (owner, carrier), in one query; an owner with two cards for one carrier: the conflict,
+    to be raised only if that card is used."""
     where = [RateCard.tenant_id.in_(list(tenant_ids)), RateCard.kind == CardKind.COST.value]
     grouped: dict[tuple[str, str], list[Any]] = {}
     for row in _rate_rows(session, where, start=start, end=end):

@@ -32,9 +32,9 @@ from billstream.core.limits import check_day
 from billstream.mediation.service import accepted_usage_batches
 from billstream.rating.allowances import ALLOWANCE_SCHEMA, Tier, apply_tiers, consume_allowances
 from billstream.rating.margin_pricing import COST_QUANTITIES, price_by_margin
-from billstream.rating.models import CardKind, RatedUsage, RatingRun
+from billstream.rating.models import RatedUsage, RatingRun
 from billstream.rating.rater import TIME_USAGE, Card, RoundingRules, compile_card, rate
-from billstream.rating.service.cards import cost_rates, local_midnight, rates_frame
+from billstream.rating.service.cards import cost_rates, local_midnight, retail_rates
 from billstream.rating.service.margin_rules import margin_rule_versions, margin_rules_in_force
 from billstream.rating.service.rules import rule_versions, rules_in_force, tier_sets_in_force
 from billstream.rating.service.storage import ParquetCopy, rated_usage_rows, store_rated_rows
@@ -197,9 +197,7 @@ class _Pricing:
         end: datetime,
     ) -> _Pricing:
         tenant_id, tree = ctx.tenant_id, ctx.tree
-        retail, currency = rates_frame(
-            session, tenant_id=tenant_id, kind=CardKind.RETAIL, start=start, end=end
-        )
+        retail, currency = retail_rates(session, tenant_id=tenant_id, start=start, end=end)
         tenants = [tenant_id]
         return cls(
             tenant_id=tenant_id,
