@@ -20,7 +20,8 @@ from billstream.tenants.service import all_tenants, find_tenant, operator_contex
 
 @dataclass(frozen=True, slots=True)
 class PlannedRun:
-    """A tenant's bill run: the tenant, the operator's scope over it, what it bills."""
+    """A tenant's bill run: the tenant, its context for the operator (its subtree), what it
+    bills."""
 
     tenant: Tenant
     ctx: TenantContext
